@@ -1,0 +1,496 @@
+#include "backend/doc.h"
+
+#include "backend/atomic_file.h"
+#include "backend/log.h"
+#include "backend/schema.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct file_id {
+	bool exists;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
+struct phx_doc {
+	char *path;
+	pthread_rwlock_t tree_lock; /* guards root, generation, problem */
+	pthread_mutex_t edit_lock;  /* one edit or reload at a time */
+	json_object *root;
+	uint64_t gen;
+	struct file_id seen;        /* the file as we last wrote or read it */
+	char problem[512];
+
+	phx_doc_change_fn on_change;
+	void *on_change_arg;
+
+	pthread_t watcher;
+	bool watching;
+	pthread_mutex_t watch_lock;
+	pthread_cond_t watch_cond;
+	bool watch_stop;
+	unsigned watch_ms;
+};
+
+static const int SERIALIZE_FLAGS =
+	JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE;
+
+static struct file_id file_id_of(const char *path)
+{
+	struct file_id id = { 0 };
+	struct stat st;
+
+	if (stat(path, &st) == 0) {
+		id.exists = true;
+		id.dev = st.st_dev;
+		id.ino = st.st_ino;
+		id.size = st.st_size;
+		id.mtime = st.st_mtim;
+		id.ctime = st.st_ctim;
+	}
+	return id;
+}
+
+static bool same_file(const struct file_id *a, const struct file_id *b)
+{
+	if (a->exists != b->exists)
+		return false;
+	if (!a->exists)
+		return true;
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+json_object *phx_doc_configs(json_object *root, bool create)
+{
+	json_object *c = NULL;
+
+	if (!json_object_object_get_ex(root, "lxc_configs", &c) && create) {
+		c = json_object_new_object();
+		json_object_object_add(root, "lxc_configs", c);
+	}
+	return c;
+}
+
+int phx_doc_validate(json_object *root, char *err, size_t errlen)
+{
+	json_object *configs;
+
+	if (!json_object_is_type(root, json_type_object)) {
+		snprintf(err, errlen, "the document must be a JSON object with \"lxc_configs\"");
+		return -EINVAL;
+	}
+	configs = phx_doc_configs(root, false);
+	if (!configs)
+		return 0;
+	if (!json_object_is_type(configs, json_type_object)) {
+		snprintf(err, errlen, "\"lxc_configs\" must be an object mapping CTIDs to entries");
+		return -EINVAL;
+	}
+	json_object_object_foreach(configs, key, entry) {
+		char why[256];
+		uint32_t ctid;
+
+		if (phx_parse_ctid(key, strlen(key), &ctid) < 0) {
+			snprintf(err, errlen, "lxc_configs: \"%.64s\" is not a container id (100 to 999999999)", key);
+			return -EINVAL;
+		}
+		if (phx_entry_check(entry, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "lxc_configs.%s: %s", key, why);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+json_object *phx_doc_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *root;
+	enum json_tokener_error e;
+	size_t end, line = 1;
+
+	if (!tok) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	e = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (e == json_tokener_success) {
+		/* only whitespace may follow the document */
+		for (size_t i = end; i < len; i++) {
+			if (text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r') {
+				e = json_tokener_error_parse_unexpected;
+				end = i;
+				break;
+			}
+		}
+	}
+	if (e != json_tokener_success || !root) {
+		for (size_t i = 0; i < end && i < len; i++)
+			line += text[i] == '\n';
+		snprintf(err, errlen, "not valid JSON at line %zu: %s", line,
+			 len == 0 ? "the document is empty" :
+			 e == json_tokener_continue ? "unexpected end of the document" :
+			 json_tokener_error_desc(e));
+		json_object_put(root);
+		return NULL;
+	}
+	return root;
+}
+
+char *phx_doc_serialize(json_object *root, size_t *len)
+{
+	const char *s = json_object_to_json_string_ext(root, SERIALIZE_FLAGS);
+	size_t n = strlen(s);
+	char *out = malloc(n + 2);
+
+	if (!out)
+		return NULL;
+	memcpy(out, s, n);
+	out[n] = '\n';
+	out[n + 1] = '\0';
+	*len = n + 1;
+	return out;
+}
+
+static char *read_file(const char *path, size_t *len, int *errnum)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f) {
+		*errnum = errno;
+		return NULL;
+	}
+	for (;;) {
+		if (n + 65536 + 1 > cap) {
+			char *nb = realloc(buf, cap = (cap ? cap * 2 : 131072));
+
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				*errnum = ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		*errnum = EIO;
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* Load the file as it is now. Returns the tree (a new empty document when
+ * the file does not exist) or NULL with the reason. */
+static json_object *load(const char *path, struct file_id *id, char *err, size_t errlen)
+{
+	size_t len = 0;
+	int e = 0;
+	char why[384];
+	char *text;
+	json_object *root;
+
+	*id = file_id_of(path);
+	text = read_file(path, &len, &e);
+	if (!text) {
+		if (e == ENOENT) {
+			id->exists = false;
+			root = json_object_new_object();
+			json_object_object_add(root, "lxc_configs", json_object_new_object());
+			return root;
+		}
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return NULL;
+	}
+	root = phx_doc_parse(text, len, why, sizeof(why));
+	free(text);
+	if (!root) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		return NULL;
+	}
+	if (phx_doc_validate(root, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		json_object_put(root);
+		return NULL;
+	}
+	return root;
+}
+
+int phx_doc_open(struct phx_doc **out, const char *path, char *err, size_t errlen)
+{
+	struct phx_doc *doc = calloc(1, sizeof(*doc));
+
+	if (!doc)
+		return -ENOMEM;
+	doc->path = strdup(path);
+	doc->root = load(path, &doc->seen, err, errlen);
+	if (!doc->path || !doc->root) {
+		free(doc->path);
+		json_object_put(doc->root);
+		free(doc);
+		return -EINVAL;
+	}
+	pthread_rwlock_init(&doc->tree_lock, NULL);
+	pthread_mutex_init(&doc->edit_lock, NULL);
+	pthread_mutex_init(&doc->watch_lock, NULL);
+	pthread_cond_init(&doc->watch_cond, NULL);
+	doc->gen = 1;
+	*out = doc;
+	return 0;
+}
+
+void phx_doc_close(struct phx_doc *doc)
+{
+	if (!doc)
+		return;
+	phx_doc_watch_stop(doc);
+	json_object_put(doc->root);
+	pthread_rwlock_destroy(&doc->tree_lock);
+	pthread_mutex_destroy(&doc->edit_lock);
+	pthread_mutex_destroy(&doc->watch_lock);
+	pthread_cond_destroy(&doc->watch_cond);
+	free(doc->path);
+	free(doc);
+}
+
+const char *phx_doc_path(const struct phx_doc *doc) { return doc->path; }
+void phx_doc_rdlock(struct phx_doc *doc) { pthread_rwlock_rdlock(&doc->tree_lock); }
+void phx_doc_unlock(struct phx_doc *doc) { pthread_rwlock_unlock(&doc->tree_lock); }
+json_object *phx_doc_root(struct phx_doc *doc) { return doc->root; }
+
+json_object *phx_doc_entry(struct phx_doc *doc, uint32_t ctid)
+{
+	json_object *configs = phx_doc_configs(doc->root, false), *e = NULL;
+	char key[16];
+
+	if (!configs)
+		return NULL;
+	snprintf(key, sizeof(key), "%u", ctid);
+	return json_object_object_get_ex(configs, key, &e) ? e : NULL;
+}
+
+uint64_t phx_doc_generation(struct phx_doc *doc)
+{
+	uint64_t g;
+
+	phx_doc_rdlock(doc);
+	g = doc->gen;
+	phx_doc_unlock(doc);
+	return g;
+}
+
+bool phx_doc_problem(struct phx_doc *doc, char *buf, size_t len)
+{
+	bool has;
+
+	phx_doc_rdlock(doc);
+	has = doc->problem[0] != '\0';
+	if (has)
+		snprintf(buf, len, "%s", doc->problem);
+	phx_doc_unlock(doc);
+	return has;
+}
+
+void phx_doc_on_change(struct phx_doc *doc, phx_doc_change_fn fn, void *arg)
+{
+	doc->on_change = fn;
+	doc->on_change_arg = arg;
+}
+
+/* Swap in a new tree; takes ownership of root. Caller holds edit_lock. */
+static uint64_t install(struct phx_doc *doc, json_object *root)
+{
+	json_object *old;
+	uint64_t gen;
+
+	pthread_rwlock_wrlock(&doc->tree_lock);
+	old = doc->root;
+	doc->root = root;
+	gen = ++doc->gen;
+	doc->problem[0] = '\0';
+	pthread_rwlock_unlock(&doc->tree_lock);
+	json_object_put(old);
+	return gen;
+}
+
+static void set_problem(struct phx_doc *doc, const char *msg)
+{
+	pthread_rwlock_wrlock(&doc->tree_lock);
+	snprintf(doc->problem, sizeof(doc->problem), "%s", msg);
+	pthread_rwlock_unlock(&doc->tree_lock);
+}
+
+/* Caller holds edit_lock. */
+static int reload_locked(struct phx_doc *doc, uint64_t *gen)
+{
+	struct file_id now = file_id_of(doc->path);
+	char err[512];
+	json_object *root;
+
+	if (same_file(&now, &doc->seen))
+		return 0;
+	if (!now.exists) {
+		/* Deleted under us: keep the desired state we hold rather than
+		 * forgetting every container; the next write recreates the file. */
+		if (doc->seen.exists)
+			phx_warn("%s was removed; keeping the last document in memory", doc->path);
+		doc->seen = now;
+		return 0;
+	}
+	root = load(doc->path, &now, err, sizeof(err));
+	if (!root) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "%s (edited outside phoenixfs; fix it, phoenixfs will not overwrite it)", err);
+		set_problem(doc, msg);
+		phx_err("%s", msg);
+		doc->seen = now; /* report once per change of the file */
+		return -EINVAL;
+	}
+	doc->seen = now;
+	*gen = install(doc, root);
+	phx_info("picked up an outside edit of %s", doc->path);
+	return 1;
+}
+
+static void notify(struct phx_doc *doc, uint64_t gen)
+{
+	if (doc->on_change && gen)
+		doc->on_change(doc->on_change_arg, gen);
+}
+
+int phx_doc_check_outside(struct phx_doc *doc)
+{
+	uint64_t gen = 0;
+	int rc;
+
+	pthread_mutex_lock(&doc->edit_lock);
+	rc = reload_locked(doc, &gen);
+	pthread_mutex_unlock(&doc->edit_lock);
+	if (rc > 0)
+		notify(doc, gen);
+	return rc;
+}
+
+int phx_doc_edit(struct phx_doc *doc, phx_doc_edit_fn fn, void *arg,
+		 char *err, size_t errlen)
+{
+	json_object *copy = NULL;
+	uint64_t gen = 0, outside_gen = 0;
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	pthread_mutex_lock(&doc->edit_lock);
+	/* An outside edit that landed since we last looked must not be lost:
+	 * apply ours on top of it. A broken file is never overwritten. */
+	rc = reload_locked(doc, &outside_gen);
+	if (rc < 0 || doc->problem[0]) {
+		snprintf(err, errlen, "%s", doc->problem);
+		rc = -EIO;
+		goto out;
+	}
+	if (json_object_deep_copy(doc->root, &copy, NULL) != 0) {
+		snprintf(err, errlen, "out of memory copying the document");
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = fn(copy, arg, err, errlen);
+	if (rc < 0)
+		goto out;
+	text = phx_doc_serialize(copy, &len);
+	if (!text) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = atomic_write_file(doc->path, text, len, 0644, err, errlen);
+	if (rc < 0) {
+		phx_err("saving %s: %s", doc->path, err);
+		goto out;
+	}
+	doc->seen = file_id_of(doc->path);
+	gen = install(doc, copy);
+	copy = NULL;
+out:
+	pthread_mutex_unlock(&doc->edit_lock);
+	json_object_put(copy);
+	free(text);
+	notify(doc, gen ? gen : outside_gen);
+	return rc;
+}
+
+static void *watch_main(void *arg)
+{
+	struct phx_doc *doc = arg;
+
+	pthread_mutex_lock(&doc->watch_lock);
+	while (!doc->watch_stop) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += doc->watch_ms / 1000;
+		ts.tv_nsec += (long)(doc->watch_ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&doc->watch_cond, &doc->watch_lock, &ts);
+		if (doc->watch_stop)
+			break;
+		pthread_mutex_unlock(&doc->watch_lock);
+		phx_doc_check_outside(doc);
+		pthread_mutex_lock(&doc->watch_lock);
+	}
+	pthread_mutex_unlock(&doc->watch_lock);
+	return NULL;
+}
+
+int phx_doc_watch_start(struct phx_doc *doc, unsigned interval_ms)
+{
+	doc->watch_ms = interval_ms ? interval_ms : 1000;
+	doc->watch_stop = false;
+	if (pthread_create(&doc->watcher, NULL, watch_main, doc) != 0)
+		return -errno;
+	doc->watching = true;
+	return 0;
+}
+
+void phx_doc_watch_stop(struct phx_doc *doc)
+{
+	if (!doc->watching)
+		return;
+	pthread_mutex_lock(&doc->watch_lock);
+	doc->watch_stop = true;
+	pthread_cond_signal(&doc->watch_cond);
+	pthread_mutex_unlock(&doc->watch_lock);
+	pthread_join(doc->watcher, NULL);
+	doc->watching = false;
+}

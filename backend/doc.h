@@ -1,0 +1,70 @@
+/* The desired-state document: phoenix_lxc_configs.json held in memory.
+ *
+ * Readers take the read lock and look at the json-c tree. Writers describe
+ * an edit as a function; the edit runs on a private copy, the copy is saved
+ * atomically, and only then does it replace the live tree: a failed edit or
+ * a failed save leaves both the file and the tree exactly as they were.
+ * Keys and types phoenixfs does not know survive every edit, and key order
+ * is kept, so the file stays shareable with the shell scripts that use it. */
+#ifndef PHX_DOC_H
+#define PHX_DOC_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct phx_doc;
+
+/* Load PATH. A missing file is an empty document, created on first write.
+ * Returns 0, or a negative errno with the reason in err (bad JSON names the
+ * line; a wrong shape names the key). */
+int phx_doc_open(struct phx_doc **out, const char *path, char *err, size_t errlen);
+void phx_doc_close(struct phx_doc *doc);
+const char *phx_doc_path(const struct phx_doc *doc);
+
+void phx_doc_rdlock(struct phx_doc *doc);
+void phx_doc_unlock(struct phx_doc *doc);
+/* Valid while the read lock is held. */
+json_object *phx_doc_root(struct phx_doc *doc);
+json_object *phx_doc_entry(struct phx_doc *doc, uint32_t ctid);
+/* Bumped by every change, ours or an outside edit picked up. */
+uint64_t phx_doc_generation(struct phx_doc *doc);
+/* Why the file on disk cannot be used right now (outside edit left bad
+ * JSON); NULL when it is fine. Copies into buf. */
+bool phx_doc_problem(struct phx_doc *doc, char *buf, size_t len);
+
+/* An edit works on a private copy of the root and returns 0 or a negative
+ * errno with the reason in err. */
+typedef int (*phx_doc_edit_fn)(json_object *root, void *arg, char *err, size_t errlen);
+int phx_doc_edit(struct phx_doc *doc, phx_doc_edit_fn fn, void *arg,
+		 char *err, size_t errlen);
+
+/* The lxc_configs object of a root, created when asked to. */
+json_object *phx_doc_configs(json_object *root, bool create);
+
+/* Exactly the bytes phoenixfs writes to the file for this tree. */
+char *phx_doc_serialize(json_object *root, size_t *len);
+
+/* Check a whole document: root object, lxc_configs an object of CTID keys
+ * whose entries pass phx_entry_check. Returns 0 or -EINVAL. */
+int phx_doc_validate(json_object *root, char *err, size_t errlen);
+
+/* Parse text as a document (used for writes of the root config.json and
+ * for reloads). Returns the tree or NULL with the reason in err. */
+json_object *phx_doc_parse(const char *text, size_t len, char *err, size_t errlen);
+
+/* Re-read the file if someone else changed it. Returns 1 when the tree
+ * changed, 0 when not, negative when the file is unusable (the last good
+ * tree stays live and phx_doc_problem says why). */
+int phx_doc_check_outside(struct phx_doc *doc);
+
+/* Called after every change with the generation; runs without the doc lock. */
+typedef void (*phx_doc_change_fn)(void *arg, uint64_t gen);
+void phx_doc_on_change(struct phx_doc *doc, phx_doc_change_fn fn, void *arg);
+
+/* A thread that checks the file for outside edits every interval_ms. */
+int phx_doc_watch_start(struct phx_doc *doc, unsigned interval_ms);
+void phx_doc_watch_stop(struct phx_doc *doc);
+
+#endif

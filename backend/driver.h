@@ -1,0 +1,132 @@
+/* The backend driver interface: what the engine may ask of Proxmox VE.
+ *
+ * One implementation talks to the real REST API (backend/pve/); unit tests
+ * of the engine use a fake. The driver carries out calls and reports what
+ * the server said; it never decides policy (what to build, when to retry a
+ * refusal). Every call returns 0 or -1 with *err filled in; no call prints
+ * or exits. Calls may block on the network: only engine workers call them,
+ * never a FUSE operation. All ops must be safe to call from several threads
+ * at once. */
+#ifndef PHX_DRIVER_H
+#define PHX_DRIVER_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PHX_UPID_MAX 256
+#define PHX_NODE_MAX 64
+
+enum phx_err_kind {
+	PHX_E_OK = 0,
+	PHX_E_TRANSIENT, /* connection failure, timeout, 5xx that is not a refusal,
+			    lock contention ("can't lock file ... got timeout"):
+			    the same call may succeed later */
+	PHX_E_REFUSED,   /* the server refused for a reason that would hold again */
+	PHX_E_LOCKED,    /* "CT is locked (<lock>)": refused until the lock goes */
+	PHX_E_EXISTS,    /* "CT <id> already exists on node '<node>'" */
+	PHX_E_NOTFOUND,  /* "Configuration file '...' does not exist", 404 */
+	PHX_E_AUTH,      /* 401/403: token wrong or lacking a privilege */
+	PHX_E_TLS,       /* certificate verification or fingerprint mismatch */
+	PHX_E_PROTOCOL,  /* an answer we could not understand */
+};
+
+struct phx_err {
+	enum phx_err_kind kind;
+	int http;        /* HTTP status, 0 when none was received */
+	char msg[1024];  /* the server's own text (message field or reason
+			    phrase), without its trailing newline; or curl's */
+};
+
+const char *phx_err_kind_name(enum phx_err_kind kind);
+
+struct phx_guest {
+	uint32_t vmid;
+	char node[PHX_NODE_MAX];
+	char type[8];     /* "lxc" or "qemu" */
+	char status[16];  /* "running", "stopped", "unknown" (lags: PVE-API §2.3) */
+	char name[128];   /* may be empty while status is unknown */
+	int template_;    /* 1, 0, or -1 when not reported (lags) */
+	char lock[32];    /* live; "" when none */
+};
+
+struct phx_guest_list {
+	struct phx_guest *v;
+	size_t n;
+};
+void phx_guest_list_free(struct phx_guest_list *l);
+
+struct phx_task_status {
+	bool running;
+	char exitstatus[512]; /* "OK", "WARNINGS: n", or the error text */
+};
+
+/* A request parameter; values are sent form-encoded exactly as given
+ * (booleans must be "0"/"1", PVE-API §1). */
+struct phx_kv {
+	const char *key;
+	const char *value;
+};
+
+struct phx_driver_ops {
+	void (*destroy)(void *ctx);
+
+	/* GET /cluster/resources?type=vm: every guest of the cluster, one call. */
+	int (*list_guests)(void *ctx, struct phx_guest_list *out, struct phx_err *err);
+	/* GET /nodes: node names, malloc'd array of malloc'd strings. */
+	int (*list_nodes)(void *ctx, char ***nodes, size_t *n, struct phx_err *err);
+	/* GET /nodes/{node}/lxc/{vmid}/config: the live config (lock, template). */
+	int (*get_config)(void *ctx, const char *node, uint32_t vmid,
+			  json_object **cfg, struct phx_err *err);
+	/* POST /nodes/{node}/lxc (vmid is added to params): task UPID out. */
+	int (*create)(void *ctx, const char *node, uint32_t vmid,
+		      const struct phx_kv *params, size_t n, char upid[PHX_UPID_MAX],
+		      struct phx_err *err);
+	/* POST /nodes/{node}/lxc/{src}/clone with newid (added): task UPID out. */
+	int (*clone)(void *ctx, const char *node, uint32_t src, uint32_t newid,
+		     const struct phx_kv *params, size_t n, char upid[PHX_UPID_MAX],
+		     struct phx_err *err);
+	/* PUT /nodes/{node}/lxc/{vmid}/config (synchronous, no task). */
+	int (*set_config)(void *ctx, const char *node, uint32_t vmid,
+			  const struct phx_kv *params, size_t n, struct phx_err *err);
+	/* POST /nodes/{node}/lxc/{vmid}/status/{op}, op = start|stop|shutdown|reboot. */
+	int (*status_op)(void *ctx, const char *node, uint32_t vmid, const char *op,
+			 char upid[PHX_UPID_MAX], struct phx_err *err);
+	/* POST /nodes/{node}/lxc/{vmid}/template: answers null; the conversion
+	 * goes on in a hidden task, its end is seen in the config. */
+	int (*template_)(void *ctx, const char *node, uint32_t vmid, struct phx_err *err);
+	/* DELETE /nodes/{node}/lxc/{vmid}[?params]: task UPID out. */
+	int (*destroy_ct)(void *ctx, const char *node, uint32_t vmid,
+			  const struct phx_kv *params, size_t n, char upid[PHX_UPID_MAX],
+			  struct phx_err *err);
+	/* GET /nodes/{node}/tasks/{upid}/status */
+	int (*task_status)(void *ctx, const char *upid, struct phx_task_status *st,
+			   struct phx_err *err);
+	/* GET /nodes/{node}/tasks/{upid}/log?start=N: lines from N on, malloc'd. */
+	int (*task_log)(void *ctx, const char *upid, unsigned start,
+			char ***lines, size_t *n, struct phx_err *err);
+	/* GET /nodes/{node}/tasks?vmid=V&typefilter=T&source=all: the newest task
+	 * of that type for that guest, "" in upid when there is none. Used to
+	 * find the task of a request whose answer was lost (crash, dropped
+	 * connection). */
+	int (*last_task)(void *ctx, const char *node, uint32_t vmid, const char *type,
+			 char upid[PHX_UPID_MAX], struct phx_task_status *st,
+			 struct phx_err *err);
+};
+
+struct phx_driver {
+	const struct phx_driver_ops *ops;
+	void *ctx;
+};
+
+/* The node named in a UPID (UPID:node:...); 0 or -1 when malformed. */
+int phx_upid_node(const char *upid, char node[PHX_NODE_MAX]);
+
+static inline void phx_driver_destroy(struct phx_driver *d)
+{
+	if (d && d->ops && d->ops->destroy)
+		d->ops->destroy(d->ctx);
+}
+
+#endif

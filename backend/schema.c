@@ -1,0 +1,404 @@
+#include "backend/schema.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GiB_IN_MiB 1024LL
+#define INT_ROW(f, lo, hi, what) { f, f, PHX_T_INT, lo, hi, 0, what }
+
+/* The SPEC's per-container file table. Ranges follow Proxmox's own schema
+ * (pve-container LXC/Config.pm) so that a value accepted here is one the
+ * backend accepts too. */
+const struct phx_attr phx_attrs[] = {
+	{ "name", "name", PHX_T_HOSTNAME, 0, 0, 0, "a hostname (letters, digits, '-', dots between labels)" },
+	INT_ROW("memory_mb", 16, 268435456, "an integer number of MiB, at least 16"),
+	INT_ROW("swap_mb", 0, 268435456, "an integer number of MiB, 0 or more"),
+	INT_ROW("cores", 1, 8192, "an integer number of cores, 1 to 8192"),
+	{ "storage_pool", "storage_pool", PHX_T_STORAGE, 0, 0, 0, "a Proxmox storage id such as local-lvm" },
+	INT_ROW("storage_size_gb", 1, 128 * GiB_IN_MiB, "an integer number of GiB, at least 1"),
+	{ "template", "template", PHX_T_OSTEMPLATE, 0, 0, 0,
+	  "an OS template volid such as local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst, or an absolute path" },
+	{ "clone_from", "clone_from_ctid", PHX_T_CTID, PHX_CTID_MIN, PHX_CTID_MAX, PHX_A_STRING_NEW,
+	  "a container id, 100 to 999999999" },
+	{ "template_snapshot_name", "template_snapshot_name", PHX_T_SNAPNAME, 0, 0, 0,
+	  "a snapshot name: a letter, then letters, digits, '-' or '_'" },
+	{ "is_template", "is_template", PHX_T_BOOL, 0, 0, PHX_A_ONLY_TRUE | PHX_A_TOUCH_SETS, "true or false" },
+	{ "start_at_boot", "start_at_boot", PHX_T_BOOL, 0, 0, 0, "true or false" },
+	INT_ROW("boot_order", 0, 1000000, "an integer, 0 or more"),
+	INT_ROW("boot_delay", 0, 1000000, "an integer number of seconds, 0 or more"),
+	{ "unprivileged", "unprivileged", PHX_T_BOOL, 0, 0, 0, "true or false" },
+	{ "mac_address", "mac_address", PHX_T_MAC, 0, 0, 0, "a unicast MAC address such as BC:24:11:00:00:01" },
+	{ "node", "node", PHX_T_NODE, 0, 0, 0, "a Proxmox node name" },
+};
+const size_t phx_nattrs = sizeof(phx_attrs) / sizeof(phx_attrs[0]);
+
+const struct phx_attr *phx_attr_by_file(const char *file)
+{
+	for (size_t i = 0; i < phx_nattrs; i++)
+		if (strcmp(phx_attrs[i].file, file) == 0)
+			return &phx_attrs[i];
+	return NULL;
+}
+
+const struct phx_attr *phx_attr_by_key(const char *key)
+{
+	for (size_t i = 0; i < phx_nattrs; i++)
+		if (strcmp(phx_attrs[i].key, key) == 0)
+			return &phx_attrs[i];
+	return NULL;
+}
+
+static int einval(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int einval(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+size_t phx_trim(const char **text, size_t len)
+{
+	const char *s = *text;
+
+	while (len > 0 && isspace((unsigned char)s[0])) {
+		s++;
+		len--;
+	}
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		len--;
+	*text = s;
+	return len;
+}
+
+static bool parse_decimal(const char *s, size_t len, long long *out)
+{
+	long long v = 0;
+
+	if (len == 0 || len > 18)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+int phx_parse_ctid(const char *s, size_t len, uint32_t *out)
+{
+	long long v;
+
+	if (!parse_decimal(s, len, &v) || v < PHX_CTID_MIN || v > PHX_CTID_MAX)
+		return -EINVAL;
+	if (len > 1 && s[0] == '0')
+		return -EINVAL; /* one spelling per CTID: "0900" is not 900 */
+	*out = (uint32_t)v;
+	return 0;
+}
+
+bool phx_json_int(json_object *v, long long *out)
+{
+	if (json_object_is_type(v, json_type_int)) {
+		*out = json_object_get_int64(v);
+		return true;
+	}
+	if (json_object_is_type(v, json_type_string)) {
+		const char *s = json_object_get_string(v);
+		size_t len = phx_trim(&s, strlen(s));
+
+		return parse_decimal(s, len, out);
+	}
+	return false;
+}
+
+int phx_json_ctid(json_object *v, uint32_t *out)
+{
+	long long n;
+
+	if (!phx_json_int(v, &n) || n < PHX_CTID_MIN || n > PHX_CTID_MAX)
+		return -EINVAL;
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static bool is_label(const char *s, size_t len)
+{
+	if (len == 0 || len > 63 || s[0] == '-' || s[len - 1] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+static bool is_hostname(const char *s, size_t len)
+{
+	size_t start = 0;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || s[i] == '.') {
+			if (!is_label(s + start, i - start))
+				return false;
+			start = i + 1;
+		}
+	}
+	return true;
+}
+
+/* pve-storage-id: ^[a-z][a-z0-9\-_.]*[a-z0-9]$ */
+static bool is_storage_id(const char *s, size_t len)
+{
+	if (len < 2 || len > 64 || !islower((unsigned char)s[0]))
+		return false;
+	if (!islower((unsigned char)s[len - 1]) && !isdigit((unsigned char)s[len - 1]))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!islower(c) && !isdigit(c) && c != '-' && c != '_' && c != '.')
+			return false;
+	}
+	return true;
+}
+
+static bool has_space_or_ctrl(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (isspace((unsigned char)s[i]) || iscntrl((unsigned char)s[i]))
+			return true;
+	return false;
+}
+
+static bool is_ostemplate(const char *s, size_t len)
+{
+	const char *colon;
+
+	if (len == 0 || len > 4096 || has_space_or_ctrl(s, len))
+		return false;
+	if (s[0] == '/')
+		return len > 1;
+	colon = memchr(s, ':', len);
+	if (!colon || !is_storage_id(s, (size_t)(colon - s)))
+		return false;
+	return (size_t)(colon - s) + 1 < len; /* something after the colon */
+}
+
+static bool is_mac(const char *s, size_t len)
+{
+	if (len != 17)
+		return false;
+	for (size_t i = 0; i < 17; i++) {
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	/* Proxmox refuses multicast addresses (low bit of the first octet). */
+	return (strtol((char[]){ s[0], s[1], 0 }, NULL, 16) & 1) == 0;
+}
+
+static bool is_snapname(const char *s, size_t len)
+{
+	if (len < 2 || len > 40 || !isalpha((unsigned char)s[0]))
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+			return false;
+	return true;
+}
+
+static bool parse_bool(const char *s, size_t len, bool *out)
+{
+	if ((len == 4 && memcmp(s, "true", 4) == 0) || (len == 1 && s[0] == '1')) {
+		*out = true;
+		return true;
+	}
+	if ((len == 5 && memcmp(s, "false", 5) == 0) || (len == 1 && s[0] == '0')) {
+		*out = false;
+		return true;
+	}
+	return false;
+}
+
+/* Check text against a string-valued type. */
+static bool text_ok(enum phx_vtype t, const char *s, size_t len)
+{
+	switch (t) {
+	case PHX_T_HOSTNAME:   return is_hostname(s, len);
+	case PHX_T_NODE:       return is_label(s, len);
+	case PHX_T_STORAGE:    return is_storage_id(s, len);
+	case PHX_T_OSTEMPLATE: return is_ostemplate(s, len);
+	case PHX_T_MAC:        return is_mac(s, len);
+	case PHX_T_SNAPNAME:   return is_snapname(s, len);
+	case PHX_T_STRING:     return memchr(s, '\n', len) == NULL && memchr(s, '\0', len) == NULL;
+	default:               return false;
+	}
+}
+
+static void shown(char *dst, size_t dstlen, const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n + 5 < dstlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (n + 5 >= dstlen || i >= 60) {
+			n += (size_t)snprintf(dst + n, dstlen - n, "...");
+			break;
+		}
+		if (isprint(c) && c != '\'')
+			dst[n++] = (char)c;
+		else
+			n += (size_t)snprintf(dst + n, dstlen - n, "\\x%02x", c);
+	}
+	dst[n < dstlen ? n : dstlen - 1] = '\0';
+}
+
+int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
+		   json_object *old, json_object **out, char *err, size_t errlen)
+{
+	char show[96];
+	long long n;
+	bool b;
+
+	*out = NULL;
+	len = phx_trim(&text, len);
+	shown(show, sizeof(show), text, len);
+
+	switch (a->type) {
+	case PHX_T_CTID:
+	case PHX_T_INT:
+		if (!parse_decimal(text, len, &n) || (len > 1 && text[0] == '0'))
+			return einval(err, errlen, "%s: '%s' is not %s", a->file, show, a->what);
+		if (n < a->min || n > a->max)
+			return einval(err, errlen, "%s: %lld is out of range: expected %s",
+				      a->file, n, a->what);
+		if ((old && json_object_is_type(old, json_type_string)) ||
+		    (!old && (a->flags & PHX_A_STRING_NEW))) {
+			char buf[24];
+
+			snprintf(buf, sizeof(buf), "%lld", n);
+			*out = json_object_new_string(buf);
+		} else {
+			*out = json_object_new_int64(n);
+		}
+		return 0;
+	case PHX_T_BOOL:
+		if (!parse_bool(text, len, &b))
+			return einval(err, errlen, "%s: '%s' is not %s", a->file, show, a->what);
+		if ((a->flags & PHX_A_ONLY_TRUE) && !b)
+			return 0; /* remove the key */
+		*out = json_object_new_boolean(b);
+		return 0;
+	case PHX_T_JSON: {
+		json_tokener *tok = json_tokener_new();
+		json_object *v = json_tokener_parse_ex(tok, text, (int)len);
+		enum json_tokener_error e = json_tokener_get_error(tok);
+		size_t used = json_tokener_get_parse_end(tok);
+
+		json_tokener_free(tok);
+		if (e != json_tokener_success || used != len || len == 0) {
+			json_object_put(v);
+			return einval(err, errlen, "%s: not valid JSON: %s", a->file,
+				      len == 0 ? "empty value" :
+				      e != json_tokener_success ? json_tokener_error_desc(e) :
+				      "trailing text after the value");
+		}
+		*out = v;
+		return 0;
+	}
+	case PHX_T_OBJECT:
+		return einval(err, errlen, "%s: internal: objects are written as config.json", a->file);
+	default:
+		if (!text_ok(a->type, text, len))
+			return einval(err, errlen, "%s: '%s' is not %s", a->file, show, a->what);
+		*out = json_object_new_string_len(text, (int)len);
+		return 0;
+	}
+}
+
+int phx_attr_check(const struct phx_attr *a, json_object *v, char *err, size_t errlen)
+{
+	long long n;
+
+	switch (a->type) {
+	case PHX_T_CTID:
+	case PHX_T_INT:
+		if (!phx_json_int(v, &n))
+			return einval(err, errlen, "\"%s\" must be %s", a->key, a->what);
+		if (n < a->min || n > a->max)
+			return einval(err, errlen, "\"%s\": %lld is out of range: expected %s",
+				      a->key, n, a->what);
+		return 0;
+	case PHX_T_BOOL:
+		if (!json_object_is_type(v, json_type_boolean))
+			return einval(err, errlen, "\"%s\" must be true or false", a->key);
+		return 0;
+	case PHX_T_JSON:
+		return 0;
+	case PHX_T_OBJECT:
+		if (!json_object_is_type(v, json_type_object))
+			return einval(err, errlen, "\"%s\" must be a JSON object", a->key);
+		return 0;
+	default:
+		if (!json_object_is_type(v, json_type_string) ||
+		    !text_ok(a->type, json_object_get_string(v),
+			     (size_t)json_object_get_string_len(v)))
+			return einval(err, errlen, "\"%s\" must be %s", a->key, a->what);
+		return 0;
+	}
+}
+
+static char *with_newline(const char *s)
+{
+	size_t n = strlen(s);
+	char *r = malloc(n + 2);
+
+	if (r) {
+		memcpy(r, s, n);
+		r[n] = '\n';
+		r[n + 1] = '\0';
+	}
+	return r;
+}
+
+char *phx_json_format(json_object *v)
+{
+	return with_newline(json_object_to_json_string_ext(v,
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+char *phx_attr_format(const struct phx_attr *a, json_object *v)
+{
+	if (a->type == PHX_T_JSON || a->type == PHX_T_OBJECT)
+		return phx_json_format(v);
+	if (json_object_is_type(v, json_type_string))
+		return with_newline(json_object_get_string(v));
+	if (json_object_is_type(v, json_type_null))
+		return with_newline("");
+	/* numbers and booleans as JSON prints them: 4096, true */
+	return with_newline(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+}
+
+int phx_entry_check(json_object *entry, char *err, size_t errlen)
+{
+	if (!json_object_is_type(entry, json_type_object))
+		return einval(err, errlen, "a container entry must be a JSON object");
+	json_object_object_foreach(entry, key, val) {
+		const struct phx_attr *a = phx_attr_by_key(key);
+		int rc;
+
+		if (a && (rc = phx_attr_check(a, val, err, errlen)) < 0)
+			return rc;
+	}
+	return 0;
+}
