@@ -31,7 +31,7 @@ const struct phx_attr phx_attrs[] = {
 	INT_ROW("boot_order", 0, 1000000, "an integer, 0 or more"),
 	INT_ROW("boot_delay", 0, 1000000, "an integer number of seconds, 0 or more"),
 	{ "unprivileged", "unprivileged", PHX_T_BOOL, 0, 0, 0, "true or false" },
-	{ "mac_address", "mac_address", PHX_T_MAC, 0, 0, 0, "a unicast MAC address such as BC:24:11:00:00:01" },
+	{ "mac_address", "mac_address", PHX_T_MAC, 0, 0, 0, "a unicast MAC address such as BC:24:11:00:00:01 (empty: let Proxmox pick)" },
 	{ "node", "node", PHX_T_NODE, 0, 0, 0, "a Proxmox node name" },
 };
 const size_t phx_nattrs = sizeof(phx_attrs) / sizeof(phx_attrs[0]);
@@ -196,6 +196,8 @@ static bool is_ostemplate(const char *s, size_t len)
 
 static bool is_mac(const char *s, size_t len)
 {
+	if (len == 0)
+		return true; /* "" means "let Proxmox pick", as the existing file uses it */
 	if (len != 17)
 		return false;
 	for (size_t i = 0; i < 17; i++) {
