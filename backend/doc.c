@@ -1,6 +1,7 @@
 #include "backend/doc.h"
 
 #include "backend/atomic_file.h"
+#include "backend/json_write.h"
 #include "backend/log.h"
 #include "backend/schema.h"
 
@@ -41,9 +42,6 @@ struct phx_doc {
 	bool watch_stop;
 	unsigned watch_ms;
 };
-
-static const int SERIALIZE_FLAGS =
-	JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE;
 
 static struct file_id file_id_of(const char *path)
 {
@@ -152,19 +150,13 @@ json_object *phx_doc_parse(const char *text, size_t len, char *err, size_t errle
 	return root;
 }
 
+/* Spaces per level in the file as we found it; the scripts that share the
+ * file write 4. Set at load, so every save keeps the file's own layout. */
+static int doc_indent = 4;
+
 char *phx_doc_serialize(json_object *root, size_t *len)
 {
-	const char *s = json_object_to_json_string_ext(root, SERIALIZE_FLAGS);
-	size_t n = strlen(s);
-	char *out = malloc(n + 2);
-
-	if (!out)
-		return NULL;
-	memcpy(out, s, n);
-	out[n] = '\n';
-	out[n + 1] = '\0';
-	*len = n + 1;
-	return out;
+	return phx_json_pretty(root, doc_indent, len);
 }
 
 static char *read_file(const char *path, size_t *len, int *errnum)
@@ -230,6 +222,8 @@ static json_object *load(const char *path, struct file_id *id, char *err, size_t
 		return NULL;
 	}
 	root = phx_doc_parse(text, len, why, sizeof(why));
+	if (root)
+		doc_indent = phx_json_detect_indent(text, len, doc_indent);
 	free(text);
 	if (!root) {
 		snprintf(err, errlen, "%s: %s", path, why);

@@ -1,5 +1,7 @@
 #include "backend/schema.h"
 
+#include "backend/json_write.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -375,8 +377,7 @@ static char *with_newline(const char *s)
 
 char *phx_json_format(json_object *v)
 {
-	return with_newline(json_object_to_json_string_ext(v,
-		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+	return phx_json_pretty(v, 4, NULL);
 }
 
 char *phx_attr_format(const struct phx_attr *a, json_object *v)

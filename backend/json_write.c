@@ -1,0 +1,165 @@
+#include "backend/json_write.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct out {
+	char *s;
+	size_t len, cap;
+	int indent;
+	int failed;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->failed)
+		return;
+	if (o->len + n + 2 > o->cap) {
+		size_t cap = o->cap ? o->cap : 4096;
+		char *ns;
+
+		while (cap < o->len + n + 2)
+			cap *= 2;
+		ns = realloc(o->s, cap);
+		if (!ns) {
+			o->failed = 1;
+			return;
+		}
+		o->s = ns;
+		o->cap = cap;
+	}
+	memcpy(o->s + o->len, s, n);
+	o->len += n;
+}
+
+static void puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void newline(struct out *o, int depth)
+{
+	put(o, "\n", 1);
+	for (int i = 0; i < depth; i++) {
+		if (o->indent == 0)
+			put(o, "\t", 1);
+		else
+			put(o, "                ", (size_t)(o->indent < 16 ? o->indent : 16));
+	}
+}
+
+static void put_string(struct out *o, const char *s, size_t n)
+{
+	put(o, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[8];
+
+		switch (c) {
+		case '"':  puts_(o, "\\\""); break;
+		case '\\': puts_(o, "\\\\"); break;
+		case '\n': puts_(o, "\\n"); break;
+		case '\r': puts_(o, "\\r"); break;
+		case '\t': puts_(o, "\\t"); break;
+		case '\b': puts_(o, "\\b"); break;
+		case '\f': puts_(o, "\\f"); break;
+		default:
+			if (c < 0x20) {
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+				puts_(o, esc);
+			} else {
+				put(o, (const char *)&s[i], 1);
+			}
+		}
+	}
+	put(o, "\"", 1);
+}
+
+static void put_value(struct out *o, json_object *v, int depth)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_object: {
+		int first = 1;
+
+		if (json_object_object_length(v) == 0) {
+			puts_(o, "{}");
+			return;
+		}
+		put(o, "{", 1);
+		json_object_object_foreach(v, key, val) {
+			if (!first)
+				put(o, ",", 1);
+			first = 0;
+			newline(o, depth + 1);
+			put_string(o, key, strlen(key));
+			put(o, ": ", 2);
+			put_value(o, val, depth + 1);
+		}
+		newline(o, depth);
+		put(o, "}", 1);
+		return;
+	}
+	case json_type_array: {
+		size_t n = json_object_array_length(v);
+
+		if (n == 0) {
+			puts_(o, "[]");
+			return;
+		}
+		put(o, "[", 1);
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				put(o, ",", 1);
+			newline(o, depth + 1);
+			put_value(o, json_object_array_get_idx(v, i), depth + 1);
+		}
+		newline(o, depth);
+		put(o, "]", 1);
+		return;
+	}
+	case json_type_string:
+		put_string(o, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+		return;
+	case json_type_null:
+		puts_(o, "null");
+		return;
+	default:
+		/* numbers (doubles keep the text they were read with) and booleans */
+		puts_(o, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+		return;
+	}
+}
+
+char *phx_json_pretty(json_object *v, int indent, size_t *len)
+{
+	struct out o = { .indent = indent };
+
+	put_value(&o, v, 0);
+	put(&o, "\n", 1);
+	if (o.failed) {
+		free(o.s);
+		return NULL;
+	}
+	o.s[o.len] = '\0';
+	if (len)
+		*len = o.len;
+	return o.s;
+}
+
+int phx_json_detect_indent(const char *text, size_t len, int fallback)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (text[i] != '\n')
+			continue;
+		if (text[i + 1] == '\t')
+			return 0;
+		size_t n = 0;
+
+		while (i + 1 + n < len && text[i + 1 + n] == ' ')
+			n++;
+		if (n > 0 && n <= 16)
+			return (int)n;
+	}
+	return fallback;
+}

@@ -1,0 +1,19 @@
+/* JSON text the way people keep phoenix_lxc_configs.json: indented (width
+ * taken from the file as found, 4 spaces by default), keys in their order,
+ * empty containers as {} and [], numbers as they were read. Keeping the
+ * layout keeps diffs of the file small for whoever tracks it in git. */
+#ifndef PHX_JSON_WRITE_H
+#define PHX_JSON_WRITE_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+/* indent: spaces per level, or 0 for one tab per level. Returns a malloc'd
+ * NUL-terminated text with a final newline; *len excludes the NUL. */
+char *phx_json_pretty(json_object *v, int indent, size_t *len);
+
+/* The indentation used by a JSON text: spaces of the first indented line,
+ * 0 for a tab, fallback when nothing is indented. */
+int phx_json_detect_indent(const char *text, size_t len, int fallback);
+
+#endif

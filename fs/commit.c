@@ -1,0 +1,481 @@
+#include "fs/commit.h"
+
+#include "backend/chain.h"
+#include "backend/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum change_op { CH_SET, CH_REMOVE, CH_ADD, CH_DROP };
+
+struct change {
+	struct phx_fs *fs;
+	const struct phx_node *n;
+	enum change_op op;
+	const char *data;
+	size_t len;
+	bool dry_run;
+	/* results */
+	bool unchanged;
+	uint32_t *touched; /* entries a whole-document write changed */
+	size_t ntouched;
+};
+
+static const struct phx_attr json_row = { "", "", PHX_T_JSON, 0, 0, 0, "JSON" };
+
+static json_object *entry_of(json_object *configs, uint32_t ctid)
+{
+	json_object *e = NULL;
+	char key[16];
+
+	snprintf(key, sizeof(key), "%u", ctid);
+	return configs && json_object_object_get_ex(configs, key, &e) ? e : NULL;
+}
+
+static bool wants_template(json_object *entry)
+{
+	json_object *v;
+
+	return entry && json_object_object_get_ex(entry, "is_template", &v) &&
+	       json_object_get_boolean(v);
+}
+
+/* A template on the backend cannot be turned back: refuse a new entry that
+ * drops is_template when the old one had it. */
+static int check_untemplate(struct change *c, uint32_t ctid, json_object *old_entry,
+			    json_object *new_entry, char *err, size_t errlen)
+{
+	if (wants_template(old_entry) && !wants_template(new_entry) &&
+	    phx_engine_is_template(c->fs->engine, ctid)) {
+		snprintf(err, errlen, "%u is a template on the backend; a template cannot be turned back into a container", ctid);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int parse_json(const char *data, size_t len, const char *what, json_object **out,
+		      char *err, size_t errlen)
+{
+	int rc = phx_attr_parse(&json_row, data, len, NULL, out, err, errlen);
+
+	if (rc < 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", err + 2); /* drop the empty file name */
+		snprintf(err, errlen, "%s: %s", what, why);
+	}
+	return rc;
+}
+
+static int set_attr(struct change *c, json_object *configs, char *err, size_t errlen)
+{
+	const struct phx_node *n = c->n;
+	const struct phx_attr *a = n->attr;
+	json_object *entry = entry_of(configs, n->ctid), *old = NULL, *v = NULL;
+	int rc;
+
+	if (entry)
+		json_object_object_get_ex(entry, a->key, &old);
+	rc = phx_attr_parse(a, c->data, c->len, old, &v, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (a->type == PHX_T_CTID) {
+		uint32_t src;
+
+		phx_json_ctid(v, &src);
+		rc = phx_chain_check(configs, n->ctid, src, phx_fs_backend_has, c->fs, err, errlen);
+	}
+	if (rc == 0 && !v && (a->flags & PHX_A_ONLY_TRUE) &&
+	    phx_engine_is_template(c->fs->engine, n->ctid)) {
+		snprintf(err, errlen, "%u is a template on the backend; a template cannot be turned back into a container",
+			 n->ctid);
+		rc = -EPERM;
+	}
+	if (rc < 0 || c->dry_run) {
+		json_object_put(v);
+		return rc;
+	}
+	c->unchanged = v ? (old && json_object_equal(old, v)) : !old;
+	if (!entry) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "%u", n->ctid);
+		entry = json_object_new_object();
+		json_object_object_add(configs, key, entry);
+	}
+	if (v)
+		json_object_object_add(entry, a->key, v); /* replaces in place: order kept */
+	else
+		json_object_object_del(entry, a->key);
+	return 0;
+}
+
+/* The object holding the node's last key, inside configs. */
+static json_object *parent_of(const struct phx_node *n, json_object *configs)
+{
+	json_object *v = entry_of(configs, n->ctid);
+
+	for (int i = 0; v && i < n->nkeys - 1; i++) {
+		json_object *next = NULL;
+
+		if (!json_object_object_get_ex(v, n->keys[i], &next) ||
+		    !json_object_is_type(next, json_type_object))
+			return NULL;
+		v = next;
+	}
+	return v && json_object_is_type(v, json_type_object) ? v : NULL;
+}
+
+static int set_key(struct change *c, json_object *configs, char *err, size_t errlen)
+{
+	const struct phx_node *n = c->n;
+	json_object *parent = parent_of(n, configs), *old = NULL, *v = NULL;
+	int rc;
+
+	if (!parent) {
+		snprintf(err, errlen, "%s: the key is gone", n->name);
+		return -ENOENT;
+	}
+	rc = parse_json(c->data, c->len, n->name, &v, err, errlen);
+	if (rc < 0 || c->dry_run) {
+		json_object_put(v);
+		return rc;
+	}
+	json_object_object_get_ex(parent, n->name, &old);
+	c->unchanged = old && json_object_equal(old, v);
+	json_object_object_add(parent, n->name, v);
+	return 0;
+}
+
+static int set_entry(struct change *c, json_object *root, char *err, size_t errlen)
+{
+	const struct phx_node *n = c->n;
+	json_object *configs = phx_doc_configs(root, false);
+	json_object *old = entry_of(configs, n->ctid), *v = NULL;
+	char why[384];
+	uint32_t src;
+	int rc;
+
+	rc = parse_json(c->data, c->len, "config.json", &v, err, errlen);
+	if (rc < 0)
+		return rc;
+	if ((rc = phx_entry_check(v, why, sizeof(why))) < 0) {
+		snprintf(err, errlen, "config.json: %s", why);
+		goto out;
+	}
+	if ((rc = phx_chain_source(v, &src)) == 0 && src)
+		rc = phx_chain_check(configs, n->ctid, src, phx_fs_backend_has, c->fs, err, errlen);
+	if (rc == 0)
+		rc = check_untemplate(c, n->ctid, old, v, err, errlen);
+	if (rc < 0 || c->dry_run)
+		goto out;
+	c->unchanged = old && json_object_equal(old, v);
+	{
+		char key[16];
+
+		snprintf(key, sizeof(key), "%u", n->ctid);
+		json_object_object_add(phx_doc_configs(root, true), key, v);
+	}
+	return 0;
+out:
+	json_object_put(v);
+	return rc;
+}
+
+static int set_document(struct change *c, json_object *root, char *err, size_t errlen)
+{
+	json_object *v, *old_configs = phx_doc_configs(root, false), *new_configs;
+	char why[512];
+	int rc;
+
+	v = phx_doc_parse(c->data, c->len, why, sizeof(why));
+	if (!v) {
+		snprintf(err, errlen, "config.json: %s", why);
+		return -EINVAL;
+	}
+	if ((rc = phx_doc_validate(v, why, sizeof(why))) < 0) {
+		snprintf(err, errlen, "config.json: %s", why);
+		goto out;
+	}
+	new_configs = phx_doc_configs(v, false);
+	if ((rc = phx_chain_check_all(new_configs, phx_fs_backend_has, c->fs, err, errlen)) < 0)
+		goto out;
+	if (new_configs) {
+		size_t cap = (size_t)json_object_object_length(new_configs);
+
+		c->touched = calloc(cap ? cap : 1, sizeof(uint32_t));
+		if (!c->touched) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		json_object_object_foreach(new_configs, key, entry) {
+			uint32_t ctid = (uint32_t)strtoul(key, NULL, 10);
+			json_object *old = entry_of(old_configs, ctid);
+
+			if ((rc = check_untemplate(c, ctid, old, entry, err, errlen)) < 0)
+				goto out;
+			if (!old || !json_object_equal(old, entry))
+				c->touched[c->ntouched++] = ctid;
+		}
+	}
+	if (c->dry_run)
+		goto out;
+	c->unchanged = json_object_equal(root, v);
+	/* The edit owns root; make it the new document key by key. */
+	{
+		json_object_object_foreach(root, k, val) {
+			(void)val;
+			json_object_object_del(root, k);
+		}
+	}
+	{
+		json_object_object_foreach(v, k, val)
+			json_object_object_add(root, k, json_object_get(val));
+	}
+	rc = 0;
+out:
+	json_object_put(v);
+	return rc;
+}
+
+static int add_node(struct change *c, json_object *root, char *err, size_t errlen)
+{
+	const struct phx_node *n = c->n;
+	json_object *configs = phx_doc_configs(root, !c->dry_run), *parent;
+	char key[16];
+
+	if (n->kind == NK_CT) {
+		if (entry_of(configs, n->ctid))
+			return -EEXIST;
+		if (!c->dry_run) {
+			snprintf(key, sizeof(key), "%u", n->ctid);
+			json_object_object_add(configs, key, json_object_new_object());
+		}
+		return 0;
+	}
+	/* mkdir inside an entry: a new object key (network_config/, ...) */
+	if (n->nkeys == 1 && phx_attr_by_key(n->keys[0])) {
+		snprintf(err, errlen, "%s: this key holds a value, not an object", n->name);
+		return -EINVAL;
+	}
+	parent = parent_of(n, configs);
+	if (!parent) {
+		if (n->nkeys == 1 && !c->dry_run) {
+			/* the container exists only on the backend: give it an entry */
+			snprintf(key, sizeof(key), "%u", n->ctid);
+			parent = json_object_new_object();
+			json_object_object_add(configs, key, parent);
+		} else if (n->nkeys != 1) {
+			return -ENOENT;
+		}
+	}
+	if (parent && json_object_object_get_ex(parent, n->name, NULL))
+		return -EEXIST;
+	if (!c->dry_run)
+		json_object_object_add(parent, n->name, json_object_new_object());
+	return 0;
+}
+
+static int drop_node(struct change *c, json_object *root, char *err, size_t errlen)
+{
+	const struct phx_node *n = c->n;
+	json_object *configs = phx_doc_configs(root, false), *parent, *v;
+	char key[16];
+
+	if (n->kind == NK_CT) {
+		if (phx_engine_exists(c->fs->engine, n->ctid)) {
+			snprintf(err, errlen, "%u exists on the backend; destroy it first (echo destroy > ctl)", n->ctid);
+			return -EBUSY;
+		}
+		if (!entry_of(configs, n->ctid))
+			return -ENOENT;
+		json_object_object_foreach(configs, k, e) {
+			uint32_t src;
+
+			if (phx_chain_source(e, &src) == 0 && src == n->ctid) {
+				snprintf(err, errlen, "%u is the clone source of %s; change %s/clone_from first",
+					 n->ctid, k, k);
+				return -EBUSY;
+			}
+		}
+		if (!c->dry_run) {
+			snprintf(key, sizeof(key), "%u", n->ctid);
+			json_object_object_del(configs, key);
+		}
+		return 0;
+	}
+	parent = parent_of(n, configs);
+	if (!parent || !json_object_object_get_ex(parent, n->name, &v))
+		return -ENOENT;
+	if (n->kind == NK_KEYDIR && json_object_object_length(v) > 0)
+		return -ENOTEMPTY;
+	if (!c->dry_run)
+		json_object_object_del(parent, n->name);
+	return 0;
+}
+
+static int remove_value(struct change *c, json_object *root, char *err, size_t errlen)
+{
+	const struct phx_node *n = c->n;
+	json_object *configs = phx_doc_configs(root, false), *entry = entry_of(configs, n->ctid);
+
+	if (n->kind == NK_KEY)
+		return drop_node(c, root, err, errlen);
+	if (!entry || !json_object_object_get_ex(entry, n->attr->key, NULL))
+		return -ENOENT;
+	if ((n->attr->flags & PHX_A_ONLY_TRUE) && phx_engine_is_template(c->fs->engine, n->ctid)) {
+		snprintf(err, errlen, "%u is a template on the backend; a template cannot be turned back into a container",
+			 n->ctid);
+		return -EPERM;
+	}
+	if (!c->dry_run)
+		json_object_object_del(entry, n->attr->key);
+	return 0;
+}
+
+static int apply(json_object *root, void *arg, char *err, size_t errlen)
+{
+	struct change *c = arg;
+	const struct phx_node *n = c->n;
+
+	switch (c->op) {
+	case CH_SET:
+		switch (n->kind) {
+		case NK_ATTR:        return set_attr(c, phx_doc_configs(root, !c->dry_run), err, errlen);
+		case NK_KEY:         return set_key(c, phx_doc_configs(root, false), err, errlen);
+		case NK_CT_CONFIG:   return set_entry(c, root, err, errlen);
+		case NK_ROOT_CONFIG: return set_document(c, root, err, errlen);
+		default:             return -EPERM;
+		}
+	case CH_REMOVE: return remove_value(c, root, err, errlen);
+	case CH_ADD:    return add_node(c, root, err, errlen);
+	case CH_DROP:   return drop_node(c, root, err, errlen);
+	}
+	return -EINVAL;
+}
+
+static int check_size(size_t len, char *err, size_t errlen)
+{
+	if (len > PHX_VALUE_MAX) {
+		snprintf(err, errlen, "value of %zu bytes is larger than the 1 MiB limit", len);
+		return -EFBIG;
+	}
+	return 0;
+}
+
+int phx_value_check(struct phx_fs *fs, const struct phx_node *n,
+		    const char *data, size_t len, char *err, size_t errlen)
+{
+	struct change c = { .fs = fs, .n = n, .op = CH_SET, .data = data, .len = len, .dry_run = true };
+	int rc = check_size(len, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	phx_doc_rdlock(fs->doc);
+	rc = apply(phx_doc_root(fs->doc), &c, err, errlen);
+	phx_doc_unlock(fs->doc);
+	free(c.touched);
+	return rc;
+}
+
+static int run(struct phx_fs *fs, struct change *c, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	return phx_doc_edit(fs->doc, apply, c, err, errlen);
+}
+
+int phx_value_commit(struct phx_fs *fs, const struct phx_node *n,
+		     const char *data, size_t len, char *err, size_t errlen)
+{
+	struct change c = { .fs = fs, .n = n, .op = CH_SET, .data = data, .len = len };
+	int rc = check_size(len, err, errlen);
+
+	if (rc == 0)
+		rc = run(fs, &c, err, errlen);
+	if (rc < 0) {
+		phx_refused(fs, n, rc, err);
+		free(c.touched);
+		return rc;
+	}
+	switch (n->kind) {
+	case NK_ATTR: {
+		/* log the value as the file shows it, minus the newline */
+		const char *v = data;
+		size_t vl = phx_trim(&v, len);
+
+		phx_engine_note(fs->engine, n->ctid, "%s %s '%.*s'", n->attr->file,
+				c.unchanged ? "unchanged:" : "set to", (int)(vl > 200 ? 200 : vl), v);
+		phx_engine_changed(fs->engine, n->ctid, n->attr->key);
+		break;
+	}
+	case NK_KEY:
+		phx_engine_note(fs->engine, n->ctid, "%s %s", n->path + 1, c.unchanged ? "unchanged" : "changed");
+		phx_engine_changed(fs->engine, n->ctid, n->keys[0]);
+		break;
+	case NK_CT_CONFIG:
+		phx_engine_note(fs->engine, n->ctid, "config.json %s", c.unchanged ? "unchanged" : "replaced");
+		phx_engine_changed(fs->engine, n->ctid, NULL);
+		break;
+	case NK_ROOT_CONFIG:
+		for (size_t i = 0; i < c.ntouched; i++) {
+			phx_engine_note(fs->engine, c.touched[i], "entry changed by a write of the whole config.json");
+			phx_engine_changed(fs->engine, c.touched[i], NULL);
+		}
+		break;
+	default:
+		break;
+	}
+	free(c.touched);
+	return 0;
+}
+
+int phx_value_remove(struct phx_fs *fs, const struct phx_node *n, char *err, size_t errlen)
+{
+	struct change c = { .fs = fs, .n = n, .op = CH_REMOVE };
+	int rc = run(fs, &c, err, errlen);
+
+	if (rc < 0) {
+		phx_refused(fs, n, rc, err);
+		return rc;
+	}
+	phx_engine_note(fs->engine, n->ctid, "%s removed (no opinion on it any more)", n->name);
+	return 0;
+}
+
+int phx_entry_add(struct phx_fs *fs, const struct phx_node *n, char *err, size_t errlen)
+{
+	struct change c = { .fs = fs, .n = n, .op = CH_ADD };
+	int rc = run(fs, &c, err, errlen);
+
+	if (rc < 0 && rc != -EEXIST)
+		phx_refused(fs, n, rc, err);
+	else if (rc == 0)
+		phx_engine_note(fs->engine, n->ctid, n->kind == NK_CT ? "entry added" : "%s added",
+				n->path + 1);
+	return rc;
+}
+
+int phx_entry_remove(struct phx_fs *fs, const struct phx_node *n, char *err, size_t errlen)
+{
+	struct change c = { .fs = fs, .n = n, .op = CH_DROP };
+	int rc = run(fs, &c, err, errlen);
+
+	if (rc < 0 && rc != -ENOENT && rc != -ENOTEMPTY)
+		phx_refused(fs, n, rc, err);
+	else if (rc == 0)
+		phx_engine_note(fs->engine, n->ctid, n->kind == NK_CT ? "entry removed" : "%s removed",
+				n->path + 1);
+	return rc;
+}
+
+void phx_refused(struct phx_fs *fs, const struct phx_node *n, int rc, const char *err)
+{
+	char msg[1200];
+
+	snprintf(msg, sizeof(msg), "refused (%s): %s", strerror(-rc), err[0] ? err : strerror(-rc));
+	if (n->ctid)
+		phx_engine_refused(fs->engine, n->ctid, msg);
+	phx_warn("%s: %s", n->path, msg);
+}

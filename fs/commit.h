@@ -1,0 +1,29 @@
+/* Turning bytes written through the mount into changes of the desired
+ * state. Every change is checked first (value, clone chain, un-templating)
+ * and then saved atomically; a refused change leaves the file untouched and
+ * is recorded in the container's error and log files. */
+#ifndef PHX_COMMIT_H
+#define PHX_COMMIT_H
+
+#include "fs/node.h"
+
+#include <stddef.h>
+
+/* Check a complete value for node n without changing anything. */
+int phx_value_check(struct phx_fs *fs, const struct phx_node *n,
+		    const char *data, size_t len, char *err, size_t errlen);
+/* Commit a complete value for node n (NK_ATTR, NK_KEY, NK_CT_CONFIG,
+ * NK_ROOT_CONFIG, or NK_NONE inside an entry: a new key). */
+int phx_value_commit(struct phx_fs *fs, const struct phx_node *n,
+		     const char *data, size_t len, char *err, size_t errlen);
+/* rm of an attribute or key file: remove the key ("no opinion"). */
+int phx_value_remove(struct phx_fs *fs, const struct phx_node *n, char *err, size_t errlen);
+/* mkdir /<ctid>: add an empty entry. mkdir inside: add an empty object. */
+int phx_entry_add(struct phx_fs *fs, const struct phx_node *n, char *err, size_t errlen);
+/* rmdir /<ctid>, or of an empty object directory. */
+int phx_entry_remove(struct phx_fs *fs, const struct phx_node *n, char *err, size_t errlen);
+
+/* Report a refusal: container error/log, daemon log. */
+void phx_refused(struct phx_fs *fs, const struct phx_node *n, int rc, const char *err);
+
+#endif

@@ -1,0 +1,49 @@
+/* Per-open state. A value file is written into the handle's own buffer and
+ * committed whole: at FLUSH/FSYNC (whose errors reach most programs), at
+ * RELEASE as a last chance, or refused already in WRITE when the buffer
+ * began empty and holds a complete value, which is the only error bash
+ * builtins report (CLIENTS.md §1). Truncation alone never commits. */
+#ifndef PHX_HANDLE_H
+#define PHX_HANDLE_H
+
+#include "fs/node.h"
+#include "fs/scratch.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct phx_handle {
+	struct phx_node node;
+	struct phx_sfile *sfile;  /* scratch files */
+	pthread_mutex_t lock;
+	bool writable;
+	bool pending;             /* created an attribute not yet in the doc */
+	/* write side */
+	char *buf;
+	size_t len, cap;
+	bool dirty;               /* written since open or the last commit */
+	bool fresh;               /* the buffer began empty (O_TRUNC, size 0) */
+	/* read side: the rendered content, regenerated on reads at offset 0 */
+	char *snap;
+	size_t snaplen;
+	bool have_snap;
+};
+
+struct phx_handle *phx_handle_new(const struct phx_node *n, bool writable);
+void phx_handle_free(struct phx_fs *fs, struct phx_handle *h);
+
+/* Start the buffer from the current value (an open without O_TRUNC). */
+int phx_handle_load(struct phx_fs *fs, struct phx_handle *h);
+ssize_t phx_handle_write(struct phx_fs *fs, struct phx_handle *h, const char *data,
+			 size_t size, off_t off);
+int phx_handle_truncate(struct phx_handle *h, off_t size);
+/* Commit if dirty; returns the commit's result (0 when clean). */
+int phx_handle_commit(struct phx_fs *fs, struct phx_handle *h);
+ssize_t phx_handle_read(struct phx_fs *fs, struct phx_handle *h, char *buf,
+			size_t size, off_t off);
+/* Most bytes a value file may hold. */
+size_t phx_value_limit(const struct phx_node *n);
+
+#endif

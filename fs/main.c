@@ -1,0 +1,183 @@
+/* phoenixfs: mount phoenix_lxc_configs.json as a tree of container files.
+ *
+ * Start-up order matters: everything that can refuse (the config file, the
+ * token file, the options) is checked while errors still reach the
+ * terminal; threads start only after fuse_daemonize has forked. */
+#include "backend/doc.h"
+#include "backend/engine.h"
+#include "backend/log.h"
+#include "backend/pve/pve_driver.h"
+#include "fs/ops.h"
+#include "fs/options.h"
+#include "fs/pending.h"
+#include "fs/phoenixfs.h"
+#include "fs/scratch.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* An absolute path for the config even if it does not exist yet: the
+ * daemon changes directory to / when it goes to the background. */
+static char *absolute(const char *path)
+{
+	char *dcopy = strdup(path), *bcopy = strdup(path), *out = NULL;
+	char dir[PATH_MAX];
+
+	if (dcopy && bcopy && realpath(dirname(dcopy), dir)) {
+		const char *base = basename(bcopy);
+
+		if (asprintf(&out, "%s/%s", strcmp(dir, "/") ? dir : "", base) < 0)
+			out = NULL;
+	}
+	free(dcopy);
+	free(bcopy);
+	return out;
+}
+
+static char *journal_path(const char *config)
+{
+	char *dcopy = strdup(config), *bcopy = strdup(config), *out = NULL;
+
+	if (dcopy && bcopy &&
+	    asprintf(&out, "%s/.%s.phoenixfs-journal", dirname(dcopy), basename(bcopy)) < 0)
+		out = NULL;
+	free(dcopy);
+	free(bcopy);
+	return out;
+}
+
+static int make_driver(const struct phx_options *o, struct phx_driver *drv)
+{
+	struct phx_pve_opts po = {
+		.url = o->pve_url,
+		.token_file = o->pve_token_file,
+		.fingerprint = o->pve_fingerprint,
+		.cafile = o->pve_cafile,
+		.insecure = o->pve_insecure,
+		.connections = o->jobs + 2,
+		.retries = 4,
+		.timeout_ms = 30000,
+	};
+	struct phx_err err = { 0 };
+
+	if (phx_pve_driver_new(drv, &po, &err) < 0) {
+		fprintf(stderr, "phoenixfs: %s\n", err.msg);
+		return -1;
+	}
+	if (o->pve_insecure)
+		phx_warn("pve_insecure: the server certificate of %s is not verified", o->pve_url);
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct phx_options o;
+	struct phx_fs fs = { 0 };
+	struct phx_driver drv = { 0 };
+	struct fuse *fuse = NULL;
+	struct fuse_loop_config *loop = NULL;
+	char err[1024], *config = NULL, *journal = NULL;
+	int rc = 1;
+
+	if (phx_options_parse(&args, &o) < 0)
+		goto out;
+	if (o.help) {
+		phx_options_usage(argv[0]);
+		printf("\nFUSE options:\n");
+		fuse_lib_help(&args);
+		rc = 0;
+		goto out;
+	}
+	if (o.version) {
+		printf("phoenixfs %s (libfuse %s)\n", PHX_VERSION, fuse_pkgversion());
+		rc = 0;
+		goto out;
+	}
+	phx_log_init("phoenixfs", false, o.debug);
+
+	config = absolute(o.config);
+	if (!config) {
+		fprintf(stderr, "phoenixfs: %s: the directory of the config file: %s\n",
+			o.config, strerror(errno));
+		goto out;
+	}
+	if (phx_doc_open(&fs.doc, config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "phoenixfs: cannot mount: %s\n", err);
+		goto out;
+	}
+	if (o.pve_url && make_driver(&o, &drv) < 0)
+		goto out;
+	fs.scratch = phx_scratch_new();
+	fs.pending = phx_pending_new();
+	fs.uid = getuid();
+	fs.gid = getgid();
+	journal = journal_path(config);
+	if (!fs.scratch || !fs.pending || !journal)
+		goto out;
+
+	fuse = fuse_new(&args, &phx_ops, sizeof(phx_ops), &fs);
+	if (!fuse)
+		goto out;
+	if (fuse_mount(fuse, o.mountpoint) != 0)
+		goto out_destroy;
+	if (fuse_daemonize(o.foreground) != 0)
+		goto out_unmount;
+	if (!o.foreground)
+		phx_log_init("phoenixfs", true, o.debug);
+
+	struct phx_engine_cfg ecfg = {
+		.doc = fs.doc,
+		.driver = o.pve_url ? &drv : NULL,
+		.default_node = o.pve_node,
+		.jobs = o.jobs,
+		.refresh_ms = o.refresh * 1000,
+		.journal_path = journal,
+	};
+	if (phx_engine_start(&fs.engine, &ecfg, err, sizeof(err)) < 0) {
+		phx_err("cannot start: %s", err);
+		goto out_unmount;
+	}
+	/* Outside edits of the config file show up within a second. */
+	phx_doc_watch_start(fs.doc, 1000);
+	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
+		goto out_engine;
+	phx_info("mounted %s on %s (%s)", config, o.mountpoint,
+		 o.pve_url ? o.pve_url : "offline: no pve_url");
+
+	loop = fuse_loop_cfg_create();
+	fuse_loop_cfg_set_clone_fd(loop, 0);
+	fuse_loop_cfg_set_max_threads(loop, o.max_threads);
+	rc = fuse_loop_mt(fuse, loop) == 0 ? 0 : 1;
+	fuse_loop_cfg_destroy(loop);
+	fuse_remove_signal_handlers(fuse_get_session(fuse));
+	phx_info("unmounting %s", o.mountpoint);
+out_engine:
+	phx_doc_watch_stop(fs.doc);
+	/* Unmount first so that no new request arrives while the engine stops. */
+	fuse_unmount(fuse);
+	phx_engine_stop(fs.engine);
+	fs.engine = NULL;
+	goto out_destroy;
+out_unmount:
+	fuse_unmount(fuse);
+out_destroy:
+	fuse_destroy(fuse);
+out:
+	if (fs.engine)
+		phx_engine_stop(fs.engine);
+	phx_driver_destroy(&drv);
+	phx_doc_close(fs.doc);
+	phx_scratch_free(fs.scratch);
+	phx_pending_free(fs.pending);
+	free(config);
+	free(journal);
+	phx_options_free(&o);
+	fuse_opt_free_args(&args);
+	return rc;
+}

@@ -1,0 +1,146 @@
+#include "fs/options.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_DEBUG };
+
+#define OPT(t, f, v) { t, offsetof(struct phx_options, f), v }
+
+static const struct fuse_opt spec[] = {
+	OPT("config=%s", config, 0),
+	OPT("pve_url=%s", pve_url, 0),
+	OPT("pve_node=%s", pve_node, 0),
+	OPT("pve_token_file=%s", pve_token_file, 0),
+	OPT("pve_fingerprint=%s", pve_fingerprint, 0),
+	OPT("pve_cafile=%s", pve_cafile, 0),
+	OPT("pve_insecure", pve_insecure, 1),
+	OPT("refresh=%u", refresh, 0),
+	OPT("jobs=%u", jobs, 0),
+	OPT("max_threads=%u", max_threads, 0),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_KEY("-f", KEY_FOREGROUND),
+	FUSE_OPT_KEY("-d", KEY_DEBUG),
+	FUSE_OPT_KEY("debug", KEY_DEBUG),
+	FUSE_OPT_END
+};
+
+void phx_options_usage(const char *prog)
+{
+	printf("usage: %s [-f] [-d] [-o OPTION[,OPTION...]] [CONFIG] MOUNTPOINT\n"
+	       "\n"
+	       "phoenixfs presents phoenix_lxc_configs.json as a tree of files and turns\n"
+	       "writes into Proxmox VE container builds (see phoenixfs(8)).\n"
+	       "\n"
+	       "options:\n"
+	       "    -h, --help             print this help and exit\n"
+	       "    -V, --version          print the version and exit\n"
+	       "    -f                     stay in the foreground, log to stderr\n"
+	       "    -d                     debug: foreground, log every FUSE request\n"
+	       "    -o config=PATH         the desired-state file (default %s)\n"
+	       "    -o pve_url=URL         Proxmox VE API, e.g. https://pve1:8006 (none: offline)\n"
+	       "    -o pve_node=NAME       node for new containers (default: the only node)\n"
+	       "    -o pve_token_file=PATH USER@REALM!TOKENID=SECRET, mode 0600 or 0400\n"
+	       "    -o pve_fingerprint=HEX SHA-256 fingerprint of the server certificate to pin\n"
+	       "    -o pve_cafile=PATH     CA bundle to verify the server with\n"
+	       "    -o pve_insecure        do not verify the server certificate\n"
+	       "    -o refresh=SECONDS     how often backend state is re-read (default 5)\n"
+	       "    -o jobs=N              backend operations in flight at most (default 4)\n"
+	       "    -o max_threads=N       FUSE worker threads at most (default 4096;\n"
+	       "                           each blocked reader of a wait file holds one)\n"
+	       "    -o allow_other, -o default_permissions, ... standard FUSE options\n",
+	       prog, PHX_DEFAULT_CONFIG);
+}
+
+static int proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct phx_options *o = data;
+
+	(void)outargs;
+	switch (key) {
+	case KEY_HELP:
+		o->help = true;
+		return 0;
+	case KEY_VERSION:
+		o->version = true;
+		return 0;
+	case KEY_FOREGROUND:
+		o->foreground = true;
+		return 0;
+	case KEY_DEBUG:
+		o->debug = o->foreground = true;
+		return 1; /* libfuse prints requests too */
+	case FUSE_OPT_KEY_NONOPT:
+		if (o->nonopts >= 2) {
+			fprintf(stderr, "phoenixfs: too many arguments: '%s'\n", arg);
+			return -1;
+		}
+		o->positional[o->nonopts++] = strdup(arg);
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+int phx_options_parse(struct fuse_args *args, struct phx_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->refresh = 5;
+	o->jobs = 4;
+	o->max_threads = 4096;
+	if (fuse_opt_parse(args, o, spec, proc) != 0)
+		return -1;
+	if (o->help || o->version)
+		return 0;
+	if (o->nonopts == 0) {
+		fprintf(stderr, "phoenixfs: no mount point given (try --help)\n");
+		return -1;
+	}
+	o->mountpoint = o->positional[o->nonopts - 1];
+	if (o->nonopts == 2) {
+		if (o->config && strcmp(o->config, o->positional[0]) != 0) {
+			fprintf(stderr, "phoenixfs: CONFIG given twice ('%s' and config=%s)\n",
+				o->positional[0], o->config);
+			return -1;
+		}
+		free(o->config);
+		o->config = strdup(o->positional[0]);
+	}
+	if (!o->config)
+		o->config = strdup(PHX_DEFAULT_CONFIG);
+	if (o->jobs == 0 || o->jobs > 256) {
+		fprintf(stderr, "phoenixfs: jobs=%u: expected 1 to 256\n", o->jobs);
+		return -1;
+	}
+	if (o->refresh == 0 || o->refresh > 86400) {
+		fprintf(stderr, "phoenixfs: refresh=%u: expected 1 to 86400 seconds\n", o->refresh);
+		return -1;
+	}
+	if (o->pve_url && !o->pve_token_file) {
+		fprintf(stderr, "phoenixfs: pve_url needs pve_token_file\n");
+		return -1;
+	}
+	if (o->pve_url && strncmp(o->pve_url, "https://", 8) != 0) {
+		fprintf(stderr, "phoenixfs: pve_url=%s: the Proxmox VE API is served over https://\n",
+			o->pve_url);
+		return -1;
+	}
+	return 0;
+}
+
+void phx_options_free(struct phx_options *o)
+{
+	free(o->config);
+	free(o->pve_url);
+	free(o->pve_node);
+	free(o->pve_token_file);
+	free(o->pve_fingerprint);
+	free(o->pve_cafile);
+	free(o->positional[0]);
+	free(o->positional[1]);
+}

@@ -1,0 +1,34 @@
+/* Command line and -o options (SPEC.md "Mounting"). */
+#ifndef PHX_OPTIONS_H
+#define PHX_OPTIONS_H
+
+#include <fuse.h>
+#include <stdbool.h>
+
+#define PHX_DEFAULT_CONFIG "/usr/local/phoenix_hypervisor/etc/phoenix_lxc_configs.json"
+
+struct phx_options {
+	char *config;
+	char *pve_url;
+	char *pve_node;
+	char *pve_token_file;
+	char *pve_fingerprint;
+	char *pve_cafile;
+	int pve_insecure;
+	unsigned refresh;
+	unsigned jobs;
+	unsigned max_threads;
+	/* command line */
+	char *mountpoint;
+	int nonopts;
+	char *positional[2];
+	bool help, version, foreground, debug;
+};
+
+/* Parse argv into opts; what is left in args goes to libfuse (allow_other,
+ * default_permissions, ...). Returns 0, or -1 after printing why. */
+int phx_options_parse(struct fuse_args *args, struct phx_options *opts);
+void phx_options_usage(const char *prog);
+void phx_options_free(struct phx_options *opts);
+
+#endif

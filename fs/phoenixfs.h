@@ -1,0 +1,28 @@
+/* What every part of the FUSE side shares: the mounted filesystem's context.
+ * The FUSE side reads the desired state from the doc, backend state from the
+ * engine, and never speaks HTTP. */
+#ifndef PHX_FS_H
+#define PHX_FS_H
+
+#include "backend/doc.h"
+#include "backend/engine.h"
+#include "fs/scratch.h"
+
+#include <sys/types.h>
+
+struct phx_fs {
+	struct phx_doc *doc;
+	struct phx_engine *engine;
+	struct phx_scratch *scratch;
+	struct phx_pending *pending; /* attribute files created, not yet written */
+	uid_t uid;
+	gid_t gid;
+};
+
+/* The context of the running mount (fuse_get_context()->private_data). */
+struct phx_fs *phx_fs_get(void);
+
+/* Exists-on-backend callback for chain checks. */
+bool phx_fs_backend_has(void *fs, uint32_t ctid);
+
+#endif
