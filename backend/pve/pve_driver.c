@@ -1,0 +1,377 @@
+/* The Proxmox VE REST driver: driver.h's operations as API calls.
+ * Transport, retries and error texts live in pve_http.c, the reading of
+ * answers in pve_parse.c; this file only maps each operation to its
+ * method, path and parameters (PVE-API §2, §3). */
+#include "backend/pve/pve_driver.h"
+
+#include "backend/pve/pve_http.h"
+#include "backend/pve/pve_parse.h"
+#include "backend/pve/pve_token.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pve_driver {
+	struct pve_http *http;
+};
+
+static int refuse(struct phx_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int refuse(struct phx_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->kind = PHX_E_REFUSED;
+	err->http = 0;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Node names go into URL paths unescaped, so only what a PVE node name can
+ * hold is let through (no '/', '?', '%' that would change the path). */
+static int check_node(const char *node, struct phx_err *err)
+{
+	if (!node || !*node || strlen(node) >= PHX_NODE_MAX)
+		return refuse(err, "invalid node name '%.80s'", node ? node : "");
+	for (const char *p = node; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			return refuse(err, "invalid node name '%.80s'", node);
+	return 0;
+}
+
+/* params with one leading (key, number) pair, for vmid/newid. */
+static struct phx_kv *with_id(const char *key, char *buf, size_t buflen, uint32_t id,
+			      const struct phx_kv *params, size_t n)
+{
+	struct phx_kv *v = calloc(n + 1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	snprintf(buf, buflen, "%u", id);
+	v[0].key = key;
+	v[0].value = buf;
+	if (n)
+		memcpy(v + 1, params, n * sizeof(*v));
+	return v;
+}
+
+static int call_upid(struct pve_driver *d, enum pve_method m, const char *path,
+		     const struct phx_kv *params, size_t n, char upid[PHX_UPID_MAX],
+		     struct phx_err *err)
+{
+	json_object *data = NULL;
+	int rc;
+
+	upid[0] = '\0';
+	if (pve_http_call(d->http, m, path, params, n, &data, err) < 0)
+		return -1;
+	rc = pve_parse_upid(data, upid, err);
+	json_object_put(data);
+	return rc;
+}
+
+static void op_destroy(void *ctx)
+{
+	struct pve_driver *d = ctx;
+
+	if (!d)
+		return;
+	pve_http_free(d->http);
+	free(d);
+}
+
+static int op_list_guests(void *ctx, struct phx_guest_list *out, struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	const struct phx_kv q[] = { { "type", "vm" } };
+	json_object *data = NULL;
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	if (pve_http_call(d->http, PVE_GET, "/cluster/resources", q, 1, &data, err) < 0)
+		return -1;
+	rc = pve_parse_guests(data, out, err);
+	json_object_put(data);
+	return rc;
+}
+
+static int op_list_nodes(void *ctx, char ***nodes, size_t *n, struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	json_object *data = NULL;
+	int rc;
+
+	*nodes = NULL;
+	*n = 0;
+	if (pve_http_call(d->http, PVE_GET, "/nodes", NULL, 0, &data, err) < 0)
+		return -1;
+	rc = pve_parse_nodes(data, nodes, n, err);
+	json_object_put(data);
+	return rc;
+}
+
+static int op_get_config(void *ctx, const char *node, uint32_t vmid,
+			 json_object **cfg, struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	json_object *data = NULL;
+	char path[128];
+	int rc;
+
+	*cfg = NULL;
+	if (check_node(node, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/nodes/%s/lxc/%u/config", node, vmid);
+	if (pve_http_call(d->http, PVE_GET, path, NULL, 0, &data, err) < 0)
+		return -1;
+	rc = pve_parse_config(data, cfg, err);
+	json_object_put(data);
+	return rc;
+}
+
+/* Not idempotent: when the answer is lost and the call is retried, the
+ * retry meets the guest the first attempt created and fails with
+ * PHX_E_EXISTS ("CT <vmid> already exists on node '<node>'"). That is
+ * returned as is; the engine tells its own guest from a stranger's. */
+static int op_create(void *ctx, const char *node, uint32_t vmid,
+		     const struct phx_kv *params, size_t n, char upid[PHX_UPID_MAX],
+		     struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	struct phx_kv *all;
+	char path[128], id[16];
+	int rc;
+
+	upid[0] = '\0';
+	if (check_node(node, err) < 0)
+		return -1;
+	if (!(all = with_id("vmid", id, sizeof(id), vmid, params, n)))
+		return refuse(err, "out of memory");
+	snprintf(path, sizeof(path), "/nodes/%s/lxc", node);
+	rc = call_upid(d, PVE_POST, path, all, n + 1, upid, err);
+	free(all);
+	return rc;
+}
+
+/* Not idempotent either: a retry after a lost answer gets PHX_E_EXISTS for
+ * newid, or PHX_E_LOCKED ("CT is locked (disk)") while the first clone
+ * still holds the source. */
+static int op_clone(void *ctx, const char *node, uint32_t src, uint32_t newid,
+		    const struct phx_kv *params, size_t n, char upid[PHX_UPID_MAX],
+		    struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	struct phx_kv *all;
+	char path[128], id[16];
+	int rc;
+
+	upid[0] = '\0';
+	if (check_node(node, err) < 0)
+		return -1;
+	if (!(all = with_id("newid", id, sizeof(id), newid, params, n)))
+		return refuse(err, "out of memory");
+	snprintf(path, sizeof(path), "/nodes/%s/lxc/%u/clone", node, src);
+	rc = call_upid(d, PVE_POST, path, all, n + 1, upid, err);
+	free(all);
+	return rc;
+}
+
+static int op_set_config(void *ctx, const char *node, uint32_t vmid,
+			 const struct phx_kv *params, size_t n, struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	char path[128];
+
+	if (check_node(node, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/nodes/%s/lxc/%u/config", node, vmid);
+	return pve_http_call(d->http, PVE_PUT, path, params, n, NULL, err);
+}
+
+static int op_status_op(void *ctx, const char *node, uint32_t vmid, const char *op,
+			char upid[PHX_UPID_MAX], struct phx_err *err)
+{
+	static const char *const ops[] = { "start", "stop", "shutdown", "reboot" };
+	struct pve_driver *d = ctx;
+	char path[128];
+	bool known = false;
+
+	upid[0] = '\0';
+	if (check_node(node, err) < 0)
+		return -1;
+	for (size_t i = 0; op && i < sizeof(ops) / sizeof(ops[0]); i++)
+		known |= strcmp(op, ops[i]) == 0;
+	if (!known)
+		return refuse(err, "unknown status operation '%.40s'", op ? op : "");
+	snprintf(path, sizeof(path), "/nodes/%s/lxc/%u/status/%s", node, vmid, op);
+	return call_upid(d, PVE_POST, path, NULL, 0, upid, err);
+}
+
+/* The answer is null while a hidden vztemplate task converts (PVE-API
+ * §2.12): success here means only that the conversion was started. */
+static int op_template(void *ctx, const char *node, uint32_t vmid, struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	char path[128];
+
+	if (check_node(node, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/nodes/%s/lxc/%u/template", node, vmid);
+	return pve_http_call(d->http, PVE_POST, path, NULL, 0, NULL, err);
+}
+
+static int op_destroy_ct(void *ctx, const char *node, uint32_t vmid,
+			 const struct phx_kv *params, size_t n, char upid[PHX_UPID_MAX],
+			 struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	char path[128];
+
+	upid[0] = '\0';
+	if (check_node(node, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/nodes/%s/lxc/%u", node, vmid);
+	return call_upid(d, PVE_DELETE, path, params, n, upid, err);
+}
+
+/* "/nodes/<node of the UPID>/tasks/<escaped upid>/<what>": a task is only
+ * known to the node that ran it (PVE-API §3.2). */
+static int task_path(const char *upid, const char *what, char *path, size_t len,
+		     struct phx_err *err)
+{
+	char node[PHX_NODE_MAX], *esc;
+
+	if (!upid || strlen(upid) >= PHX_UPID_MAX || phx_upid_node(upid, node) < 0)
+		return refuse(err, "malformed task id '%.200s'", upid ? upid : "");
+	esc = curl_easy_escape(NULL, upid, 0);
+	if (!esc)
+		return refuse(err, "out of memory");
+	snprintf(path, len, "/nodes/%s/tasks/%s/%s", node, esc, what);
+	curl_free(esc);
+	return 0;
+}
+
+static int op_task_status(void *ctx, const char *upid, struct phx_task_status *st,
+			  struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	json_object *data = NULL;
+	char path[3 * PHX_UPID_MAX + 128];
+	int rc;
+
+	st->running = false;
+	st->exitstatus[0] = '\0';
+	if (task_path(upid, "status", path, sizeof(path), err) < 0)
+		return -1;
+	if (pve_http_call(d->http, PVE_GET, path, NULL, 0, &data, err) < 0)
+		return -1;
+	rc = pve_parse_task_status(data, st, err);
+	json_object_put(data);
+	return rc;
+}
+
+static int op_task_log(void *ctx, const char *upid, unsigned start,
+		       char ***lines, size_t *n, struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	json_object *data = NULL;
+	char path[3 * PHX_UPID_MAX + 128], sbuf[16];
+	/* limit=0: all lines (the server's default is 50) */
+	const struct phx_kv q[] = { { "start", sbuf }, { "limit", "0" } };
+	int rc;
+
+	*lines = NULL;
+	*n = 0;
+	if (task_path(upid, "log", path, sizeof(path), err) < 0)
+		return -1;
+	snprintf(sbuf, sizeof(sbuf), "%u", start);
+	if (pve_http_call(d->http, PVE_GET, path, q, 2, &data, err) < 0)
+		return -1;
+	rc = pve_parse_task_log(data, start, lines, n, err);
+	json_object_put(data);
+	return rc;
+}
+
+static int op_last_task(void *ctx, const char *node, uint32_t vmid, const char *type,
+			char upid[PHX_UPID_MAX], struct phx_task_status *st,
+			struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	json_object *data = NULL;
+	char path[128], id[16];
+	const struct phx_kv q[] = {
+		{ "vmid", id }, { "source", "all" }, { "typefilter", type ? type : "" },
+	};
+	int rc;
+
+	upid[0] = '\0';
+	st->running = false;
+	st->exitstatus[0] = '\0';
+	if (check_node(node, err) < 0)
+		return -1;
+	snprintf(id, sizeof(id), "%u", vmid);
+	snprintf(path, sizeof(path), "/nodes/%s/tasks", node);
+	if (pve_http_call(d->http, PVE_GET, path, q, type && *type ? 3 : 2, &data, err) < 0)
+		return -1;
+	rc = pve_parse_newest_task(data, type, upid, err);
+	json_object_put(data);
+	if (rc < 0 || !upid[0])
+		return rc;
+	/* The list's own status column differs between PVE versions
+	 * ("RUNNING", the exit text, or nothing); ask the task itself. */
+	return op_task_status(ctx, upid, st, err);
+}
+
+static const struct phx_driver_ops pve_ops = {
+	.destroy = op_destroy,
+	.list_guests = op_list_guests,
+	.list_nodes = op_list_nodes,
+	.get_config = op_get_config,
+	.create = op_create,
+	.clone = op_clone,
+	.set_config = op_set_config,
+	.status_op = op_status_op,
+	.template_ = op_template,
+	.destroy_ct = op_destroy_ct,
+	.task_status = op_task_status,
+	.task_log = op_task_log,
+	.last_task = op_last_task,
+};
+
+int phx_pve_driver_new(struct phx_driver *out, const struct phx_pve_opts *opts,
+		       struct phx_err *err)
+{
+	char hdr[PVE_TOKEN_HDR_MAX];
+	struct pve_driver *d;
+	int rc;
+
+	memset(err, 0, sizeof(*err));
+	out->ops = NULL;
+	out->ctx = NULL;
+	if (!opts)
+		return refuse(err, "no driver options");
+	if (pve_token_load(opts->token_file, hdr, err) < 0)
+		return -1;
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		explicit_bzero(hdr, sizeof(hdr));
+		return refuse(err, "out of memory");
+	}
+	rc = pve_http_new(&d->http, opts, hdr, err);
+	explicit_bzero(hdr, sizeof(hdr));
+	if (rc < 0) {
+		free(d);
+		return -1;
+	}
+	out->ops = &pve_ops;
+	out->ctx = d;
+	return 0;
+}
