@@ -1,0 +1,269 @@
+/* The desired-state document: load, edit, keep what we do not know, save
+ * atomically, refuse without touching the file, pick up outside edits. */
+#include "backend/doc.h"
+#include "backend/json_write.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[256], path[300];
+
+static const char *SAMPLE =
+	"{\n"
+	"    \"$schema\": \"./x.json\",\n"
+	"    \"lxc_configs\": {\n"
+	"        \"900\": {\n"
+	"            \"name\": \"Copy-Base\",\n"
+	"            \"memory_mb\": 2048,\n"
+	"            \"ratio\": 0.85,\n"
+	"            \"clone_from_ctid\": \"800\",\n"
+	"            \"features\": [],\n"
+	"            \"firewall\": {}\n"
+	"        }\n"
+	"    },\n"
+	"    \"zz_unknown\": [\n"
+	"        1,\n"
+	"        \"two\"\n"
+	"    ]\n"
+	"}\n";
+
+static void write_text(const char *p, const char *text)
+{
+	FILE *f = fopen(p, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static char *read_text(const char *p)
+{
+	FILE *f = fopen(p, "r");
+	static char buf[65536];
+	size_t n;
+
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/var/tmp/phx-doc-test.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/phoenix_lxc_configs.json", dir);
+}
+
+static void teardown(void)
+{
+	char cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static int set_memory(json_object *root, void *arg, char *err, size_t errlen)
+{
+	json_object *e = json_object_object_get(phx_doc_configs(root, false), "900");
+
+	(void)err;
+	(void)errlen;
+	json_object_object_add(e, "memory_mb", json_object_new_int(*(int *)arg));
+	return 0;
+}
+
+static int refuse(json_object *root, void *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	json_object_object_del(root, "lxc_configs"); /* must not leak out */
+	snprintf(err, errlen, "no");
+	return -EINVAL;
+}
+
+START_TEST(roundtrip_is_byte_identical)
+{
+	struct phx_doc *doc;
+	char err[256];
+	int mem = 2048;
+
+	write_text(path, SAMPLE);
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_doc_edit(doc, set_memory, &mem, err, sizeof(err)), 0);
+	ck_assert_str_eq(read_text(path), SAMPLE);
+	phx_doc_close(doc);
+}
+END_TEST
+
+START_TEST(edit_keeps_unknown_keys_order_and_types)
+{
+	struct phx_doc *doc;
+	char err[256], *text;
+	int mem = 4096;
+
+	write_text(path, SAMPLE);
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_doc_edit(doc, set_memory, &mem, err, sizeof(err)), 0);
+	text = read_text(path);
+	ck_assert_ptr_nonnull(strstr(text, "\"memory_mb\": 4096,\n            \"ratio\": 0.85,"));
+	ck_assert_ptr_nonnull(strstr(text, "\"clone_from_ctid\": \"800\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"zz_unknown\": [\n        1,\n        \"two\"\n    ]"));
+	ck_assert_ptr_nonnull(strstr(text, "\"$schema\": \"./x.json\""));
+	ck_assert(strstr(text, "$schema") < strstr(text, "lxc_configs"));
+	phx_doc_rdlock(doc);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(phx_doc_entry(doc, 900), "memory_mb")), 4096);
+	phx_doc_unlock(doc);
+	phx_doc_close(doc);
+}
+END_TEST
+
+START_TEST(refused_edit_changes_nothing)
+{
+	struct phx_doc *doc;
+	char err[256];
+	uint64_t gen;
+
+	write_text(path, SAMPLE);
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	gen = phx_doc_generation(doc);
+	ck_assert_int_eq(phx_doc_edit(doc, refuse, NULL, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "no");
+	ck_assert_str_eq(read_text(path), SAMPLE);
+	ck_assert_uint_eq(phx_doc_generation(doc), gen);
+	phx_doc_rdlock(doc);
+	ck_assert_ptr_nonnull(phx_doc_entry(doc, 900));
+	phx_doc_unlock(doc);
+	phx_doc_close(doc);
+}
+END_TEST
+
+START_TEST(save_keeps_mode_and_leaves_no_temp)
+{
+	struct phx_doc *doc;
+	char err[256], cmd[400];
+	struct stat st;
+	int mem = 1024;
+
+	write_text(path, SAMPLE);
+	chmod(path, 0600);
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_doc_edit(doc, set_memory, &mem, err, sizeof(err)), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) -eq 1", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	phx_doc_close(doc);
+}
+END_TEST
+
+START_TEST(missing_file_is_created_on_first_write)
+{
+	struct phx_doc *doc;
+	char err[256];
+
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(phx_doc_edit(doc, refuse, NULL, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	phx_doc_close(doc);
+}
+END_TEST
+
+START_TEST(bad_files_are_refused_with_reasons)
+{
+	struct phx_doc *doc = NULL;
+	char err[256];
+
+	write_text(path, "{\n  \"lxc_configs\": {\n    \"900\": {,}\n  }\n}\n");
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "line 3"));
+	write_text(path, "[]");
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "JSON object"));
+	write_text(path, "{\"lxc_configs\": {\"abc\": {}}}");
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "\"abc\" is not a container id"));
+	write_text(path, "{\"lxc_configs\": {\"900\": {\"memory_mb\": \"lots\"}}}");
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "lxc_configs.900"));
+	write_text(path, "{\"lxc_configs\": {}} trailing");
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), -EINVAL);
+	write_text(path, "");
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "empty"));
+}
+END_TEST
+
+START_TEST(outside_edits_are_seen_and_kept)
+{
+	struct phx_doc *doc;
+	char err[256], problem[600];
+	int mem = 3072;
+
+	write_text(path, SAMPLE);
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	/* another program writes the file */
+	write_text(path, "{\"lxc_configs\": {\"900\": {\"name\": \"Edited\"}, \"901\": {}}}");
+	ck_assert_int_eq(phx_doc_check_outside(doc), 1);
+	phx_doc_rdlock(doc);
+	ck_assert_ptr_nonnull(phx_doc_entry(doc, 901));
+	phx_doc_unlock(doc);
+	/* our next edit applies on top of theirs */
+	ck_assert_int_eq(phx_doc_edit(doc, set_memory, &mem, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(read_text(path), "\"901\": {}"));
+	ck_assert_ptr_nonnull(strstr(read_text(path), "Edited"));
+	/* a broken outside edit is reported, never overwritten */
+	write_text(path, "{ broken");
+	ck_assert_int_lt(phx_doc_check_outside(doc), 0);
+	ck_assert(phx_doc_problem(doc, problem, sizeof(problem)));
+	ck_assert_ptr_nonnull(strstr(problem, "not valid JSON"));
+	ck_assert_int_eq(phx_doc_edit(doc, set_memory, &mem, err, sizeof(err)), -EIO);
+	ck_assert_str_eq(read_text(path), "{ broken");
+	phx_doc_rdlock(doc);
+	ck_assert_ptr_nonnull(phx_doc_entry(doc, 901)); /* last good state still served */
+	phx_doc_unlock(doc);
+	/* fixed again: picked up, problem gone */
+	write_text(path, "{\"lxc_configs\": {}}");
+	ck_assert_int_eq(phx_doc_check_outside(doc), 1);
+	ck_assert(!phx_doc_problem(doc, problem, sizeof(problem)));
+	phx_doc_close(doc);
+}
+END_TEST
+
+START_TEST(indent_detection)
+{
+	ck_assert_int_eq(phx_json_detect_indent("{\n  \"a\": 1\n}", 12, 4), 2);
+	ck_assert_int_eq(phx_json_detect_indent("{\n\t\"a\": 1\n}", 11, 4), 0);
+	ck_assert_int_eq(phx_json_detect_indent("{}", 2, 4), 4);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("doc");
+	TCase *tc = tcase_create("doc");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, roundtrip_is_byte_identical);
+	tcase_add_test(tc, edit_keeps_unknown_keys_order_and_types);
+	tcase_add_test(tc, refused_edit_changes_nothing);
+	tcase_add_test(tc, save_keeps_mode_and_leaves_no_temp);
+	tcase_add_test(tc, missing_file_is_created_on_first_write);
+	tcase_add_test(tc, bad_files_are_refused_with_reasons);
+	tcase_add_test(tc, outside_edits_are_seen_and_kept);
+	tcase_add_test(tc, indent_detection);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,190 @@
+/* The attribute table and its parsers: every type, its edges, and that a
+ * stored value keeps its JSON type. */
+#include "backend/schema.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse(const char *file, const char *text, json_object *old, json_object **out)
+{
+	char err[256];
+
+	return phx_attr_parse(phx_attr_by_file(file), text, strlen(text), old, out, err, sizeof(err));
+}
+
+static void expect_ok(const char *file, const char *text, const char *json)
+{
+	json_object *v = NULL;
+
+	ck_assert_msg(parse(file, text, NULL, &v) == 0, "%s <- '%s' refused", file, text);
+	ck_assert_str_eq(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), json);
+	json_object_put(v);
+}
+
+static void expect_bad(const char *file, const char *text)
+{
+	json_object *v = NULL;
+
+	ck_assert_msg(parse(file, text, NULL, &v) == -EINVAL, "%s <- '%s' accepted", file, text);
+	ck_assert_ptr_null(v);
+}
+
+START_TEST(table_is_consistent)
+{
+	for (size_t i = 0; i < phx_nattrs; i++) {
+		ck_assert_ptr_eq(phx_attr_by_file(phx_attrs[i].file), &phx_attrs[i]);
+		ck_assert_ptr_eq(phx_attr_by_key(phx_attrs[i].key), &phx_attrs[i]);
+		ck_assert_ptr_nonnull(phx_attrs[i].what);
+	}
+	ck_assert_ptr_null(phx_attr_by_file("clone_from_ctid"));
+	ck_assert_ptr_eq(phx_attr_by_key("clone_from_ctid"), phx_attr_by_file("clone_from"));
+}
+END_TEST
+
+START_TEST(integers)
+{
+	expect_ok("memory_mb", "4096\n", "4096");
+	expect_ok("memory_mb", "  2048  \n", "2048");
+	expect_ok("memory_mb", "16", "16");
+	expect_ok("swap_mb", "0\n", "0");
+	expect_bad("memory_mb", "15\n");
+	expect_bad("memory_mb", "abc\n");
+	expect_bad("memory_mb", "-1\n");
+	expect_bad("memory_mb", "1e3\n");
+	expect_bad("memory_mb", "0x10\n");
+	expect_bad("memory_mb", "04096\n");
+	expect_bad("memory_mb", "40 96\n");
+	expect_bad("memory_mb", "4096\n1\n");
+	expect_bad("memory_mb", "\n");
+	expect_bad("memory_mb", "");
+	expect_bad("memory_mb", "99999999999999999999999\n");
+	expect_bad("cores", "0\n");
+	expect_bad("cores", "8193\n");
+	expect_ok("cores", "8192\n", "8192");
+}
+END_TEST
+
+START_TEST(integers_keep_string_type)
+{
+	json_object *old = json_object_new_string("2048"), *v = NULL;
+
+	ck_assert_int_eq(parse("memory_mb", "4096\n", old, &v), 0);
+	ck_assert(json_object_is_type(v, json_type_string));
+	ck_assert_str_eq(json_object_get_string(v), "4096");
+	json_object_put(v);
+	json_object_put(old);
+	/* a new clone_from is stored as a string, as the existing scripts do */
+	expect_ok("clone_from", "900\n", "\"900\"");
+	old = json_object_new_int(900);
+	ck_assert_int_eq(parse("clone_from", "901\n", old, &v), 0);
+	ck_assert(json_object_is_type(v, json_type_int));
+	json_object_put(v);
+	json_object_put(old);
+}
+END_TEST
+
+START_TEST(ctids)
+{
+	expect_ok("clone_from", "100", "\"100\"");
+	expect_ok("clone_from", "999999999", "\"999999999\"");
+	expect_bad("clone_from", "99");
+	expect_bad("clone_from", "1000000000");
+	expect_bad("clone_from", "0900");
+	expect_bad("clone_from", "ct900");
+}
+END_TEST
+
+START_TEST(booleans)
+{
+	json_object *v = (json_object *)1;
+
+	expect_ok("start_at_boot", "true\n", "true");
+	expect_ok("start_at_boot", "false\n", "false");
+	expect_ok("unprivileged", "1", "true");
+	expect_ok("unprivileged", "0", "false");
+	expect_bad("unprivileged", "yes please");
+	expect_bad("unprivileged", "TRUE");
+	/* is_template exists only while true: false means "remove the key" */
+	ck_assert_int_eq(parse("is_template", "false\n", NULL, &v), 0);
+	ck_assert_ptr_null(v);
+	expect_ok("is_template", "true\n", "true");
+}
+END_TEST
+
+START_TEST(strings)
+{
+	expect_ok("name", "Copy-Base\n", "\"Copy-Base\"");
+	expect_ok("name", "web.example.org", "\"web.example.org\"");
+	expect_bad("name", "-lead");
+	expect_bad("name", "trail-");
+	expect_bad("name", "has space");
+	expect_bad("name", "under_score");
+	expect_bad("name", "a..b");
+	expect_ok("storage_pool", "local-lvm", "\"local-lvm\"");
+	expect_bad("storage_pool", "Local");
+	expect_bad("storage_pool", "x");
+	expect_ok("template", "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
+		  "\"local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\"");
+	expect_ok("template", "/var/lib/vz/template/cache/x.tar.zst",
+		  "\"/var/lib/vz/template/cache/x.tar.zst\"");
+	expect_bad("template", "debian.tar.zst");
+	expect_bad("template", "local:");
+	expect_bad("template", "local:vztmpl/a b");
+	expect_ok("mac_address", "BC:24:11:00:00:01", "\"BC:24:11:00:00:01\"");
+	expect_ok("mac_address", "\n", "\"\"");
+	expect_bad("mac_address", "01:24:11:00:00:01"); /* multicast */
+	expect_bad("mac_address", "BC:24:11:00:00");
+	expect_bad("mac_address", "BC-24-11-00-00-01");
+	expect_ok("template_snapshot_name", "base_v1", "\"base_v1\"");
+	expect_bad("template_snapshot_name", "1base");
+	expect_ok("node", "pve1", "\"pve1\"");
+	expect_bad("node", "pve1.example.org");
+}
+END_TEST
+
+START_TEST(format_and_check)
+{
+	const struct phx_attr *mem = phx_attr_by_file("memory_mb");
+	json_object *v = json_object_new_int(2048);
+	char *s = phx_attr_format(mem, v), err[256];
+
+	ck_assert_str_eq(s, "2048\n");
+	free(s);
+	ck_assert_int_eq(phx_attr_check(mem, v, err, sizeof(err)), 0);
+	json_object_put(v);
+	v = json_object_new_string("lots");
+	ck_assert_int_eq(phx_attr_check(mem, v, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "memory_mb"));
+	json_object_put(v);
+	v = json_tokener_parse("{\"memory_mb\": 8, \"extra\": [1, 2]}");
+	ck_assert_int_eq(phx_entry_check(v, err, sizeof(err)), -EINVAL);
+	json_object_put(v);
+	v = json_tokener_parse("{\"memory_mb\": 512, \"extra\": [1, 2], \"mac_address\": \"\"}");
+	ck_assert_int_eq(phx_entry_check(v, err, sizeof(err)), 0);
+	json_object_put(v);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("schema");
+	TCase *tc = tcase_create("parse");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, table_is_consistent);
+	tcase_add_test(tc, integers);
+	tcase_add_test(tc, integers_keep_string_type);
+	tcase_add_test(tc, ctids);
+	tcase_add_test(tc, booleans);
+	tcase_add_test(tc, strings);
+	tcase_add_test(tc, format_and_check);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
