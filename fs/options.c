@@ -87,6 +87,34 @@ static int proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 	}
 }
 
+/* Name the mount after its config file and type it fuse.phoenixfs, as an
+ * fstab line says: mount(8) recognises an entry as already mounted only when
+ * source and type match, so without this `mount -a` stacks a second mount.
+ * Inserted first so that fsname= or subtype= given by the user still win. */
+static int add_mount_identity(struct fuse_args *args, const char *config)
+{
+	char *fsname = NULL, *opts = NULL, *arg = NULL;
+	int rc = -1;
+
+	if (asprintf(&fsname, "fsname=%s", config) < 0) {
+		fsname = NULL;
+		goto out;
+	}
+	if (fuse_opt_add_opt(&opts, "subtype=phoenixfs") != 0 ||
+	    fuse_opt_add_opt_escaped(&opts, fsname) != 0)
+		goto out;
+	if (asprintf(&arg, "-o%s", opts) < 0) {
+		arg = NULL;
+		goto out;
+	}
+	rc = fuse_opt_insert_arg(args, 1, arg);
+out:
+	free(fsname);
+	free(opts);
+	free(arg);
+	return rc;
+}
+
 int phx_options_parse(struct fuse_args *args, struct phx_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -128,6 +156,10 @@ int phx_options_parse(struct fuse_args *args, struct phx_options *o)
 	if (o->pve_url && strncmp(o->pve_url, "https://", 8) != 0) {
 		fprintf(stderr, "phoenixfs: pve_url=%s: the Proxmox VE API is served over https://\n",
 			o->pve_url);
+		return -1;
+	}
+	if (add_mount_identity(args, o->config) != 0) {
+		fprintf(stderr, "phoenixfs: out of memory\n");
 		return -1;
 	}
 	return 0;
