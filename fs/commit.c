@@ -373,6 +373,8 @@ int phx_value_check(struct phx_fs *fs, const struct phx_node *n,
 
 	if (rc < 0)
 		return rc;
+	if (phx_doc_problem(fs->doc, err, errlen))
+		return -EIO; /* the file on disk is broken: nothing can be saved */
 	phx_doc_rdlock(fs->doc);
 	rc = apply(phx_doc_root(fs->doc), &c, err, errlen);
 	phx_doc_unlock(fs->doc);
@@ -474,8 +476,11 @@ void phx_refused(struct phx_fs *fs, const struct phx_node *n, int rc, const char
 {
 	char msg[1200];
 
-	snprintf(msg, sizeof(msg), "refused (%s): %s", strerror(-rc), err[0] ? err : strerror(-rc));
+	if (err[0])
+		snprintf(msg, sizeof(msg), "%s (%s)", err, strerror(-rc));
+	else
+		snprintf(msg, sizeof(msg), "%s: %s", n->path, strerror(-rc));
 	if (n->ctid)
 		phx_engine_refused(fs->engine, n->ctid, msg);
-	phx_warn("%s: %s", n->path, msg);
+	phx_warn("%s: refused: %s", n->path, msg);
 }

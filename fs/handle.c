@@ -99,7 +99,8 @@ static bool complete(const struct phx_handle *h)
 	{
 		json_tokener *tok = json_tokener_new();
 		json_object *v = json_tokener_parse_ex(tok, h->buf, (int)h->len);
-		bool done = json_tokener_get_error(tok) == json_tokener_success;
+		/* parsed, or failed for good: either way there is a verdict */
+		bool done = json_tokener_get_error(tok) != json_tokener_continue;
 
 		json_object_put(v);
 		json_tokener_free(tok);
