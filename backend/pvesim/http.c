@@ -1,0 +1,683 @@
+/* HTTP layer: everything about the wire, nothing about the rules. */
+#include "http.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_BODY (1 << 20)
+
+struct http_server {
+	struct sim *sim;
+	struct http_opts o;
+	struct MHD_Daemon *d;
+	pthread_mutex_t mu;      /* guards sim and faults */
+	pthread_cond_t cv;       /* wakes the clock thread */
+	pthread_t clock;
+	bool stop;
+};
+
+struct req {
+	char *body;
+	size_t len;
+	bool too_big;
+	json_object *form;       /* form fields collected by the post processor */
+};
+
+/* ---- reason phrases ----
+ * PVE puts the first line of the error in the status line. libmicrohttpd
+ * has no API for a custom reason phrase, but it looks the phrase up through
+ * its exported MHD_get_reason_phrase_for(), called via the PLT. Defining
+ * that function here (the executable is linked with --export-dynamic)
+ * interposes it: with one thread per connection, the thread that queued
+ * the response also builds its header, so a thread-local phrase is the
+ * right one. Any other code gets the library's own phrase. */
+static __thread char reason_buf[512];
+static __thread unsigned reason_code;
+
+typedef const char *(*reason_fn)(unsigned int);
+
+const char *MHD_get_reason_phrase_for(unsigned int code);
+size_t MHD_get_reason_phrase_len_for(unsigned int code);
+
+const char *MHD_get_reason_phrase_for(unsigned int code)
+{
+	static reason_fn orig;
+	if (reason_code == code && reason_buf[0])
+		return reason_buf;
+	if (!orig)
+		orig = (reason_fn)dlsym(RTLD_NEXT, "MHD_get_reason_phrase_for");
+	return orig ? orig(code) : "Unknown";
+}
+
+size_t MHD_get_reason_phrase_len_for(unsigned int code)
+{
+	return strlen(MHD_get_reason_phrase_for(code));
+}
+
+static void set_reason(unsigned code, const char *msg)
+{
+	size_t n;
+	reason_code = code;
+	if (!msg) {
+		reason_buf[0] = 0;
+		return;
+	}
+	n = strcspn(msg, "\n");
+	if (n >= sizeof(reason_buf))
+		n = sizeof(reason_buf) - 1;
+	memcpy(reason_buf, msg, n);
+	reason_buf[n] = 0;
+}
+
+/* ---- helpers ---- */
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void log_request(const char *method, const char *url, int status,
+			const char *why)
+{
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%F %T", &tm);
+	fprintf(stderr, "%s pvesim: %s %s -> %d%s%s\n", ts, method, url, status,
+		why ? " " : "", why ? why : "");
+}
+
+static enum MHD_Result send_raw(struct MHD_Connection *c, unsigned status,
+				const char *reason, const char *ctype,
+				const char *body)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(strlen(body), (void *)body,
+					       MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	if (ctype)
+		MHD_add_response_header(resp, "Content-Type", ctype);
+	MHD_add_response_header(resp, "Cache-Control", "max-age=0");
+	MHD_add_response_header(resp, "Pragma", "no-cache");
+	MHD_add_response_header(resp, "Server", "pve-api-daemon/3.0");
+	set_reason(status, reason);
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result send_result(struct http_server *h,
+				   struct MHD_Connection *c,
+				   const struct sim_res *r)
+{
+	json_object *env = json_object_new_object();
+	enum MHD_Result ret;
+
+	if (r->status == 200) {
+		json_object_object_add(env, "data", json_object_get(r->data));
+		if (r->total >= 0)
+			json_object_object_add(env, "total",
+					       json_object_new_int(r->total));
+	} else {
+		json_object_object_add(env, "data", NULL);
+		if (r->errors)
+			json_object_object_add(env, "errors",
+					       json_object_get(r->errors));
+		if (!h->o.no_message)
+			json_object_object_add(env, "message",
+					       json_object_new_string(r->msg));
+	}
+	ret = send_raw(c, r->status, r->status == 200 ? NULL : r->msg,
+		       "application/json;charset=UTF-8",
+		       json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(env);
+	return ret;
+}
+
+/* ---- parameters ---- */
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind,
+				   const char *key, const char *value)
+{
+	json_object *p = cls;
+	(void)kind;
+	if (key && !json_object_object_get_ex(p, key, NULL))
+		json_object_object_add(p, key, json_object_new_string(value ? value : ""));
+	return MHD_YES;
+}
+
+static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind,
+				 const char *key, const char *filename,
+				 const char *ctype, const char *enc,
+				 const char *data, uint64_t off, size_t size)
+{
+	json_object *p = cls, *old;
+	(void)kind; (void)filename; (void)ctype; (void)enc;
+	if (!key)
+		return MHD_YES;
+	if (off > 0 && json_object_object_get_ex(p, key, &old)) {
+		/* a long value arrives in pieces */
+		const char *prev = json_object_get_string(old);
+		size_t pl = strlen(prev);
+		char *joined = malloc(pl + size + 1);
+		if (!joined)
+			return MHD_NO;
+		memcpy(joined, prev, pl);
+		memcpy(joined + pl, data, size);
+		joined[pl + size] = 0;
+		json_object_object_add(p, key, json_object_new_string(joined));
+		free(joined);
+		return MHD_YES;
+	}
+	json_object_object_add(p, key, json_object_new_string_len(data, (int)size));
+	return MHD_YES;
+}
+
+/* Query string, then the body (form or JSON) merged over it. */
+static int gather_params(struct MHD_Connection *c, struct req *rq,
+			 json_object **out, struct sim_res *r)
+{
+	json_object *p = json_object_new_object();
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, p);
+	if (rq->len > 0 && ct && !strncasecmp(ct, "application/json", 16)) {
+		json_tokener *tok = json_tokener_new();
+		json_object *b = json_tokener_parse_ex(tok, rq->body, (int)rq->len);
+		bool ok = b && json_tokener_get_error(tok) == json_tokener_success &&
+			  json_object_is_type(b, json_type_object);
+		json_tokener_free(tok);
+		if (!ok) {
+			json_object_put(b);
+			json_object_put(p);
+			r->status = 400;
+			snprintf(r->msg, sizeof(r->msg), "malformed JSON string\n");
+			return -1;
+		}
+		json_object_object_foreach(b, k, v)
+			json_object_object_add(p, k, json_object_get(v));
+		json_object_put(b);
+	} else if (rq->form) {
+		json_object_object_foreach(rq->form, k, v)
+			json_object_object_add(p, k, json_object_get(v));
+	}
+	*out = p;
+	return 0;
+}
+
+/* ---- routing ---- */
+
+enum { M_GET, M_POST, M_PUT, M_DELETE, M_OTHER };
+
+struct route_ctx {
+	struct http_server *h;
+	int method;
+	char *seg[12];
+	int nseg;
+	json_object *p;
+	struct sim_call call;
+	int vmid_for_lock;       /* CT whose flock a lock fault would hit */
+};
+
+static bool is(const struct route_ctx *x, int i, const char *s)
+{
+	return i < x->nseg && !strcmp(x->seg[i], s);
+}
+
+/* Path parameters may be repeated in the body only with the same value. */
+static int path_param(struct route_ctx *x, const char *name, const char *val,
+		      struct sim_res *r)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(x->p, name, &v))
+		return 0;
+	if (strcmp(json_object_get_string(v), val)) {
+		r->status = 400;
+		snprintf(r->msg, sizeof(r->msg),
+			 "duplicate parameter (already defined in URI) with conflicting values!\n");
+		return -1;
+	}
+	json_object_object_del(x->p, name);
+	return 0;
+}
+
+static void not_implemented(struct route_ctx *x, const char *method,
+			    const char *path, struct sim_res *r)
+{
+	(void)x;
+	r->status = 501;
+	snprintf(r->msg, sizeof(r->msg), "Method '%s %s' not implemented", method, path);
+}
+
+/* Returns with r filled. Called with h->mu held. */
+static void dispatch(struct route_ctx *x, const char *method, const char *path,
+		     struct sim_res *r)
+{
+	struct sim *s = x->h->sim;
+	const char *node, *vmid;
+	int m = x->method;
+
+	if (x->nseg == 1 && is(x, 0, "version") && m == M_GET)
+		return sim_version(s, r);
+	if (x->nseg == 1 && is(x, 0, "nodes") && m == M_GET)
+		return sim_nodes(s, x->h->o.fingerprint, r);
+	if (x->nseg == 2 && is(x, 0, "cluster") && is(x, 1, "resources") && m == M_GET)
+		return sim_cluster_resources(s, x->p, r);
+	if (x->nseg == 2 && is(x, 0, "cluster") && is(x, 1, "nextid") && m == M_GET)
+		return sim_nextid(s, x->p, r);
+	if (x->nseg < 3 || !is(x, 0, "nodes"))
+		return not_implemented(x, method, path, r);
+	node = x->seg[1];
+	if (path_param(x, "node", node, r))
+		return;
+	if (is(x, 2, "storage")) {
+		if (x->nseg == 3 && m == M_GET)
+			return sim_storage_list(s, node, x->p, r);
+		if (x->nseg == 5 && is(x, 4, "content") && m == M_GET)
+			return sim_storage_content(s, node, x->seg[3], x->p, r);
+		return not_implemented(x, method, path, r);
+	}
+	if (is(x, 2, "tasks")) {
+		if (x->nseg == 3 && m == M_GET)
+			return sim_task_list(s, node, x->p, r);
+		if (x->nseg == 5 && is(x, 4, "status") && m == M_GET)
+			return sim_task_status(s, node, x->seg[3], r);
+		if (x->nseg == 5 && is(x, 4, "log") && m == M_GET)
+			return sim_task_log(s, node, x->seg[3], x->p, r);
+		return not_implemented(x, method, path, r);
+	}
+	if (!is(x, 2, "lxc"))
+		return not_implemented(x, method, path, r);
+	if (x->nseg == 3) {
+		if (m == M_GET)
+			return sim_lxc_list(s, node, r);
+		if (m == M_POST)
+			return sim_lxc_create(s, node, x->p, &x->call, r);
+		return not_implemented(x, method, path, r);
+	}
+	vmid = x->seg[3];
+	if (path_param(x, "vmid", vmid, r))
+		return;
+	if (x->nseg == 4) {
+		if (m == M_DELETE)
+			return sim_lxc_destroy(s, node, vmid, x->p, &x->call, r);
+		if (m == M_GET) {
+			static const char *const dirs[] = { "config", "status", "snapshot",
+				"clone", "template", "feature", NULL };
+			json_object *arr = json_object_new_array();
+			int id;
+			if (!sim_check_node(s, node, r)) {
+				for (const char *const *d = dirs; *d; d++) {
+					json_object *o = json_object_new_object();
+					json_object_object_add(o, "subdir", json_object_new_string(*d));
+					json_object_array_add(arr, o);
+				}
+				(void)id;
+			}
+			r->data = arr;
+			return;
+		}
+		return not_implemented(x, method, path, r);
+	}
+	if (x->nseg == 5 && is(x, 4, "config")) {
+		if (m == M_GET)
+			return sim_lxc_config_get(s, node, vmid, x->p, r);
+		if (m == M_PUT)
+			return sim_lxc_config_put(s, node, vmid, x->p, &x->call, r);
+		return not_implemented(x, method, path, r);
+	}
+	if (x->nseg == 6 && is(x, 4, "status")) {
+		if (is(x, 5, "current") && m == M_GET)
+			return sim_lxc_status_current(s, node, vmid, r);
+		if (m == M_POST && (is(x, 5, "start") || is(x, 5, "stop") ||
+				    is(x, 5, "shutdown") || is(x, 5, "reboot")))
+			return sim_lxc_status_op(s, node, vmid, x->seg[5], x->p,
+						 &x->call, r);
+		return not_implemented(x, method, path, r);
+	}
+	if (x->nseg == 5 && is(x, 4, "clone") && m == M_POST)
+		return sim_lxc_clone(s, node, vmid, x->p, &x->call, r);
+	if (x->nseg == 5 && is(x, 4, "template") && m == M_POST)
+		return sim_lxc_template(s, node, vmid, x->p, &x->call, r);
+	if (x->nseg == 5 && is(x, 4, "feature") && m == M_GET)
+		return sim_lxc_feature(s, node, vmid, x->p, r);
+	if (is(x, 4, "snapshot")) {
+		if (x->nseg == 5 && m == M_GET)
+			return sim_snapshot_list(s, node, vmid, r);
+		if (x->nseg == 5 && m == M_POST)
+			return sim_snapshot_create(s, node, vmid, x->p, &x->call, r);
+		if (x->nseg == 6 && m == M_DELETE)
+			return sim_snapshot_delete(s, node, vmid, x->seg[5], x->p,
+						   &x->call, r);
+		if (x->nseg == 7 && is(x, 6, "rollback") && m == M_POST)
+			return sim_snapshot_rollback(s, node, vmid, x->seg[5], x->p,
+						     &x->call, r);
+	}
+	return not_implemented(x, method, path, r);
+}
+
+/* ---- the request handler ---- */
+
+static int auth_check(struct http_server *h, struct MHD_Connection *c,
+		      const char **why)
+{
+	const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
+							 "PVEAuthCookie");
+	if (cookie) {
+		/* tickets are not simulated; an invalid ticket wins over a token */
+		*why = "Authentication failed!";
+		return -1;
+	}
+	if (!a || strncmp(a, "PVEAPIToken", 11) || (a[11] != '=' && a[11] != ' ')) {
+		*why = "No ticket";
+		return -1;
+	}
+	if (strcmp(a + 12, h->o.token)) {
+		*why = "Authentication failed!";
+		return -1;
+	}
+	return 0;
+}
+
+static const char *token_user(const char *token, char *buf, size_t len)
+{
+	/* the user is everything before the last '=' */
+	const char *eq = strrchr(token, '=');
+	snprintf(buf, len, "%.*s", eq ? (int)(eq - token) : (int)strlen(token), token);
+	return buf;
+}
+
+static int method_of(const char *m)
+{
+	if (!strcmp(m, "GET") || !strcmp(m, "HEAD"))
+		return M_GET;
+	if (!strcmp(m, "POST"))
+		return M_POST;
+	if (!strcmp(m, "PUT"))
+		return M_PUT;
+	if (!strcmp(m, "DELETE"))
+		return M_DELETE;
+	return M_OTHER;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
+			      const char *url, const char *method,
+			      const char *version, const char *upload,
+			      size_t *upload_size, void **con_cls)
+{
+	struct http_server *h = cls;
+	struct req *rq = *con_cls;
+	struct route_ctx x;
+	struct sim_res r;
+	struct fault_draw fd;
+	const char *why;
+	char path[2048], user[256];
+	enum MHD_Result ret;
+	int m = method_of(method);
+	(void)version;
+
+	if (!rq) {
+		rq = calloc(1, sizeof(*rq));
+		if (!rq)
+			return MHD_NO;
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (rq->len + *upload_size > MAX_BODY) {
+			rq->too_big = true;
+		} else {
+			char *nb = realloc(rq->body, rq->len + *upload_size + 1);
+			if (!nb)
+				return MHD_NO;
+			rq->body = nb;
+			memcpy(rq->body + rq->len, upload, *upload_size);
+			rq->len += *upload_size;
+			rq->body[rq->len] = 0;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+
+	if (strncmp(url, "/api2/json/", 11)) {
+		log_request(method, url, 501, "no such uri");
+		return send_raw(c, 501, "no such uri", "text/plain", "");
+	}
+	if (auth_check(h, c, &why)) {
+		/* on purpose, like pveproxy: slow down credential guessing */
+		sleep_ms(h->o.auth_delay_ms);
+		log_request(method, url, 401, why);
+		return send_raw(c, 401, why, NULL, "");
+	}
+	if ((m == M_GET || m == M_DELETE) && rq->len > 0) {
+		char reason[64];
+		snprintf(reason, sizeof(reason), "Unexpected content for method '%s'", method);
+		log_request(method, url, 501, reason);
+		return send_raw(c, 501, reason, "text/plain", reason);
+	}
+	if (rq->too_big) {
+		log_request(method, url, 413, "body too large");
+		return send_raw(c, 413, "Request Entity Too Large", "text/plain", "");
+	}
+	if (m == M_OTHER) {
+		log_request(method, url, 501, "method");
+		return send_raw(c, 501, "Not Implemented", "text/plain", "");
+	}
+	/* form bodies go through libmicrohttpd's own decoder */
+	if (rq->len > 0 && (m == M_POST || m == M_PUT)) {
+		const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_TYPE);
+		if (ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {
+			struct MHD_PostProcessor *pp;
+			rq->form = json_object_new_object();
+			pp = MHD_create_post_processor(c, 64 * 1024, post_iter, rq->form);
+			if (pp) {
+				MHD_post_process(pp, rq->body, rq->len);
+				MHD_destroy_post_processor(pp);
+			}
+		}
+	}
+
+	pthread_mutex_lock(&h->mu);
+	fd = faults_draw(&h->o.faults);
+	pthread_mutex_unlock(&h->mu);
+	if (fd.drop) {
+		log_request(method, url, 0, "dropped (fault)");
+		return MHD_NO;
+	}
+	if (fd.slow)
+		sleep_ms(h->o.faults.slow_ms);
+
+	sim_res_init(&r);
+	memset(&x, 0, sizeof(x));
+	x.h = h;
+	x.method = m;
+	x.call.user = token_user(h->o.token, user, sizeof(user));
+	x.call.taskfail = fd.taskfail;
+	snprintf(path, sizeof(path), "%s", url + 10);
+	{
+		char tmp[2048], *save, *tok;
+		snprintf(tmp, sizeof(tmp), "%s", url + 11);
+		for (tok = strtok_r(tmp, "/", &save); tok && x.nseg < 12;
+		     tok = strtok_r(NULL, "/", &save))
+			x.seg[x.nseg++] = strdup(tok);
+	}
+	if (gather_params(c, rq, &x.p, &r))
+		goto answer;
+	if (fd.http500) {
+		r.status = 500;
+		snprintf(r.msg, sizeof(r.msg), "Internal Server Error (pvesim fault injection)\n");
+		goto answer;
+	}
+	if (fd.lock && m != M_GET) {
+		int id = 0;
+		json_object *v;
+		if (x.nseg >= 4 && is(&x, 2, "lxc"))
+			id = atoi(x.seg[3]);
+		else if (x.nseg == 3 && json_object_object_get_ex(x.p, "vmid", &v))
+			id = json_object_get_int(v);
+		if (id > 0) {
+			r.status = 500;
+			sim_flock_timeout_msg(id, r.msg, sizeof(r.msg));
+			goto answer;
+		}
+	}
+	{
+		uint64_t deadline = mono_ms() + h->o.lock_timeout_ms;
+		for (;;) {
+			pthread_mutex_lock(&h->mu);
+			dispatch(&x, method, path, &r);
+			if (r.status != SIM_BUSY && sim_dirty(h->sim)) {
+				char err[256];
+				if (sim_save(h->sim, err, sizeof(err)))
+					fprintf(stderr, "pvesim: saving state: %s\n", err);
+			}
+			pthread_cond_signal(&h->cv);
+			pthread_mutex_unlock(&h->mu);
+			if (r.status != SIM_BUSY)
+				break;
+			/* the config flock is held by a running worker */
+			if (mono_ms() >= deadline) {
+				r.status = 500;
+				break;
+			}
+			sim_res_clear(&r);
+			sleep_ms(50);
+			json_object_put(x.p);
+			x.p = NULL;
+			if (gather_params(c, rq, &x.p, &r))
+				break;
+		}
+	}
+answer:
+	log_request(method, url, r.status, r.status == 200 ? NULL : r.msg);
+	ret = send_result(h, c, &r);
+	sim_res_clear(&r);
+	json_object_put(x.p);
+	for (int i = 0; i < x.nseg; i++)
+		free(x.seg[i]);
+	return ret;
+}
+
+static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct req *rq = *con_cls;
+	(void)cls; (void)c; (void)toe;
+	if (!rq)
+		return;
+	free(rq->body);
+	json_object_put(rq->form);
+	free(rq);
+	*con_cls = NULL;
+}
+
+/* The clock: runs due task phases and pvestatd publications. */
+static void *clock_main(void *arg)
+{
+	struct http_server *h = arg;
+	pthread_mutex_lock(&h->mu);
+	while (!h->stop) {
+		unsigned next = sim_tick(h->sim);
+		struct timespec ts;
+		if (sim_dirty(h->sim)) {
+			char err[256];
+			if (sim_save(h->sim, err, sizeof(err)))
+				fprintf(stderr, "pvesim: saving state: %s\n", err);
+		}
+		if (next < 5)
+			next = 5;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += next / 1000;
+		ts.tv_nsec += (long)(next % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+struct http_server *http_start(struct sim *sim, const struct http_opts *o,
+			       char *err, size_t errlen)
+{
+	struct http_server *h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	h->sim = sim;
+	h->o = *o;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
+	if (pthread_create(&h->clock, NULL, clock_main, h)) {
+		snprintf(err, errlen, "cannot start the clock thread");
+		free(h);
+		return NULL;
+	}
+	h->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
+				MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS |
+				MHD_USE_ERROR_LOG,
+				ntohs(o->addr.sin_port), NULL, NULL, handle, h,
+				MHD_OPTION_SOCK_ADDR, &h->o.addr,
+				MHD_OPTION_HTTPS_MEM_KEY, o->key_pem,
+				MHD_OPTION_HTTPS_MEM_CERT, o->cert_pem,
+				MHD_OPTION_NOTIFY_COMPLETED, request_done, h,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+				MHD_OPTION_END);
+	if (!h->d) {
+		snprintf(err, errlen, "cannot listen on port %u (in use?)",
+			 ntohs(o->addr.sin_port));
+		pthread_mutex_lock(&h->mu);
+		h->stop = true;
+		pthread_cond_signal(&h->cv);
+		pthread_mutex_unlock(&h->mu);
+		pthread_join(h->clock, NULL);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void http_stop(struct http_server *h)
+{
+	char err[256];
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	pthread_mutex_lock(&h->mu);
+	h->stop = true;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->clock, NULL);
+	if (sim_save(h->sim, err, sizeof(err)))
+		fprintf(stderr, "pvesim: saving state: %s\n", err);
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
+	free(h);
+}
