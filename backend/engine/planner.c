@@ -1,0 +1,327 @@
+/* The planner: decides, for what has been asked of a container, whether it
+ * can run now, must wait for its clone source, or cannot be done.
+ *
+ * A build whose source is missing (or must first become a template) waits
+ * for that source; the source is asked for its own build or conversion,
+ * and so on up the chain. A source that is already being built or
+ * converted is not asked again: every container waiting for it is added to
+ * its waiters, so any number of requests share one build. When the
+ * source's job ends, its waiters are planned again (success) or fail with
+ * "dependency N failed: ..." (failure), and theirs after them. */
+#include "backend/engine/engine_int.h"
+
+#include "backend/chain.h"
+#include "backend/schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHAIN_MAX 256
+
+struct link {
+	uint32_t ctid;
+	bool present;       /* has an entry */
+	bool bad_src;       /* clone_from_ctid is not a CTID */
+	uint32_t src;
+	bool is_template;   /* the entry asks for a template */
+	bool has_ostemplate;
+};
+
+struct chain {
+	struct link v[CHAIN_MAX];
+	size_t n;
+	bool cycle;         /* the last link's source is already in the chain */
+	bool too_long;
+};
+
+static void read_link(json_object *entry, uint32_t ctid, struct link *l)
+{
+	json_object *v;
+
+	memset(l, 0, sizeof(*l));
+	l->ctid = ctid;
+	if (!entry)
+		return;
+	l->present = true;
+	if (phx_chain_source(entry, &l->src) < 0) {
+		l->bad_src = true;
+		l->src = 0;
+	}
+	if (json_object_object_get_ex(entry, "is_template", &v))
+		l->is_template = json_object_is_type(v, json_type_boolean) ?
+			json_object_get_boolean(v) :
+			strcmp(json_object_get_string(v), "true") == 0;
+	l->has_ostemplate = json_object_object_get_ex(entry, "template", &v) &&
+		json_object_is_type(v, json_type_string) &&
+		json_object_get_string_len(v) > 0;
+}
+
+/* Read the clone chain from ctid, under the doc's read lock only. */
+static void gather(struct phx_engine *e, uint32_t ctid, struct chain *c)
+{
+	uint32_t cur = ctid;
+
+	c->n = 0;
+	c->cycle = c->too_long = false;
+	phx_doc_rdlock(e->doc);
+	while (cur) {
+		for (size_t i = 0; i < c->n; i++)
+			if (c->v[i].ctid == cur) {
+				c->cycle = true;
+				goto done;
+			}
+		if (c->n == CHAIN_MAX) {
+			c->too_long = true;
+			break;
+		}
+		read_link(phx_doc_entry(e->doc, cur), cur, &c->v[c->n]);
+		cur = c->v[c->n].present ? c->v[c->n].src : 0;
+		c->n++;
+	}
+done:
+	phx_doc_unlock(e->doc);
+}
+
+void enqueue(struct phx_engine *e, struct ct_rec *r)
+{
+	if (r->queued || r->running)
+		return;
+	r->queued = true;
+	r->qnext = NULL;
+	if (e->qtail)
+		e->qtail->qnext = r;
+	else
+		e->qhead = r;
+	e->qtail = r;
+	rec_touch(e, r);
+	pthread_cond_broadcast(&e->work);
+}
+
+/* Fail r and, recursively, everything waiting for it. */
+static void fail_tree(struct phx_engine *e, struct ct_rec *r, const char *reason,
+		      const char *full)
+{
+	uint32_t *waiters = r->waiters;
+	size_t n = r->nwaiters;
+	char dreason[600], dfull[2048];
+
+	rec_fail(e, r, reason, full);
+	r->waiters = NULL;
+	r->nwaiters = r->capwaiters = 0;
+	snprintf(dreason, sizeof(dreason), "dependency %u failed: %s", r->ctid, reason);
+	snprintf(dfull, sizeof(dfull), "dependency %u failed: %s", r->ctid, full ? full : reason);
+	for (size_t i = 0; i < n; i++) {
+		struct ct_rec *w = rec_find(e, waiters[i]);
+
+		if (!w || w->waiting_for != r->ctid)
+			continue;
+		w->waiting_for = 0;
+		fail_tree(e, w, dreason, dfull);
+	}
+	free(waiters);
+}
+
+size_t release_waiters(struct phx_engine *e, struct ct_rec *src, bool ok,
+		       uint32_t **replan)
+{
+	size_t n = 0;
+
+	*replan = NULL;
+	if (!src->nwaiters)
+		return 0;
+	if (!ok) {
+		uint32_t *waiters = src->waiters;
+		size_t nw = src->nwaiters;
+		char dreason[600];
+
+		src->waiters = NULL;
+		src->nwaiters = src->capwaiters = 0;
+		snprintf(dreason, sizeof(dreason), "dependency %u failed: %s", src->ctid,
+			 src->reason);
+		for (size_t i = 0; i < nw; i++) {
+			struct ct_rec *w = rec_find(e, waiters[i]);
+			char dfull[2048];
+
+			if (!w || w->waiting_for != src->ctid)
+				continue;
+			w->waiting_for = 0;
+			snprintf(dfull, sizeof(dfull), "dependency %u failed: %s", src->ctid,
+				 src->error ? src->error : src->reason);
+			fail_tree(e, w, dreason, dfull);
+		}
+		free(waiters);
+		return 0;
+	}
+	*replan = src->waiters;
+	n = src->nwaiters;
+	for (size_t i = 0; i < n; i++) {
+		struct ct_rec *w = rec_find(e, (*replan)[i]);
+
+		if (w && w->waiting_for == src->ctid) {
+			w->waiting_for = 0;
+			rec_touch(e, w);
+		}
+	}
+	src->waiters = NULL;
+	src->nwaiters = src->capwaiters = 0;
+	return n;
+}
+
+/* Whether the source can be cloned from now. */
+static bool source_ready(const struct ct_rec *sr, const struct link *sl)
+{
+	if (!sr->exists || (sr->wants & W_PROVIDES) ||
+	    (sr->running && (sr->doing & W_PROVIDES)) || sr->waiting_for)
+		return false;
+	if (strcmp(sr->lock, "create") == 0)
+		return false;
+	return !sl->is_template || sr->template_ == 1;
+}
+
+static bool providing(const struct ct_rec *sr)
+{
+	return (sr->wants & W_PROVIDES) || (sr->running && (sr->doing & W_PROVIDES)) ||
+	       sr->waiting_for;
+}
+
+static void fail_now(struct phx_engine *e, struct ct_rec *r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fail_now(struct phx_engine *e, struct ct_rec *r, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fail_tree(e, r, msg, msg);
+}
+
+/* Plan link i of the chain; returns true to go on with link i + 1 (its
+ * source was just asked for). e->lock held. */
+static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
+{
+	struct link *l = &c->v[i];
+	struct ct_rec *r = rec_get(e, l->ctid), *sr;
+	struct link *sl;
+
+	if (!r || r->running || r->queued || !r->wants)
+		return false;
+	if (r->waiting_for) {
+		sr = rec_find(e, r->waiting_for);
+		if (sr)
+			rec_del_waiter(sr, r->ctid);
+		r->waiting_for = 0;
+	}
+	if (!(r->wants & W_BUILD) || r->wants & W_DESTROY) {
+		enqueue(e, r);
+		return false;
+	}
+	if (r->exists) {
+		/* Built already: adopt it, converting if the entry asks for a
+		 * template. A create lock left by a crash is the job's to
+		 * settle. */
+		if (strcmp(r->lock, "create") != 0) {
+			r->wants &= ~W_BUILD;
+			if (l->is_template && r->template_ != 1)
+				r->wants |= W_CONVERT;
+			journal_dirty(e);
+		}
+		if (r->wants)
+			enqueue(e, r);
+		else
+			rec_touch(e, r); /* settled: its waiters are released by
+					    the caller */
+		return false;
+	}
+	if (!l->present) {
+		fail_now(e, r, "nothing to build %u from: it has no entry in the config file",
+			 l->ctid);
+		return false;
+	}
+	if (l->bad_src) {
+		fail_now(e, r, "clone_from of %u is not a container id", l->ctid);
+		return false;
+	}
+	if (!l->src) {
+		if (!l->has_ostemplate)
+			fail_now(e, r, "nothing to build %u from: it has neither template "
+				 "nor clone_from", l->ctid);
+		else
+			enqueue(e, r);
+		return false;
+	}
+	if (i + 1 >= c->n) {
+		if (c->cycle)
+			fail_now(e, r, "clone cycle: the chain from %u leads back to %u",
+				 c->v[0].ctid, c->v[c->n - 1].src);
+		else
+			fail_now(e, r, "clone chain from %u is longer than %d links",
+				 c->v[0].ctid, CHAIN_MAX);
+		return false;
+	}
+	sl = &c->v[i + 1];
+	sr = rec_get(e, sl->ctid);
+	if (!sr)
+		return false;
+	if (source_ready(sr, sl)) {
+		r->clone_src = sl->ctid;
+		enqueue(e, r);
+		return false;
+	}
+	if (!sr->exists && !sl->present) {
+		fail_now(e, r, "clone source %u of %u has no entry and no container",
+			 sl->ctid, l->ctid);
+		return false;
+	}
+	r->waiting_for = sl->ctid;
+	rec_add_waiter(sr, r->ctid);
+	rec_touch(e, r);
+	if (providing(sr))
+		return false; /* shared: its build is already on the way */
+	rec_clear_failure(e, sr);
+	if (!sr->exists || strcmp(sr->lock, "create") == 0) {
+		sr->wants |= W_BUILD;
+		rec_note(e, sr, "build asked for: %u clones from it", l->ctid);
+	} else {
+		sr->wants |= W_CONVERT;
+		rec_note(e, sr, "conversion to a template asked for: %u clones from it",
+			 l->ctid);
+	}
+	journal_dirty(e);
+	return true;
+}
+
+void plan_ctid(struct phx_engine *e, uint32_t ctid)
+{
+	struct chain *c = malloc(sizeof(*c));
+	uint32_t *replan = NULL;
+	size_t nreplan = 0;
+	struct ct_rec *r;
+
+	if (!c)
+		return;
+	gather(e, ctid, c);
+	pthread_mutex_lock(&e->lock);
+	if (e->refreshed_once && !e->stopping) {
+		for (size_t i = 0; i < c->n; i++)
+			if (!plan_link(e, c, i))
+				break;
+		/* A request that turned out to need nothing (it existed
+		 * already) releases whoever waits for it. */
+		r = rec_find(e, ctid);
+		if (r && !r->wants && !r->running && !r->queued && !r->waiting_for &&
+		    r->nwaiters)
+			nreplan = release_waiters(e, r, !r->failed, &replan);
+		if (c->n == 0 && (r = rec_find(e, ctid)) && r->wants && !r->queued &&
+		    !r->running)
+			enqueue(e, r);
+	}
+	pthread_mutex_unlock(&e->lock);
+	free(c);
+	journal_sync(e);
+	for (size_t i = 0; i < nreplan; i++)
+		plan_ctid(e, replan[i]);
+	free(replan);
+}

@@ -1,0 +1,164 @@
+/* The worker pool: `jobs` threads, each carrying out one container's job at
+ * a time, so at most `jobs` backend operations are ever in flight. A job is
+ * taken from the run queue only when nothing else holds its container: no
+ * other job on it, and no clone from it (Proxmox puts a `disk` lock on a
+ * clone's source for the whole clone, so clones from one source run one at
+ * a time). */
+#include "backend/engine/engine_int.h"
+
+#include "backend/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool takeable(struct phx_engine *e, struct ct_rec *r)
+{
+	struct ct_rec *sr;
+
+	if (r->clone_busy)
+		return false;
+	if (!r->clone_src)
+		return true;
+	sr = rec_find(e, r->clone_src);
+	return sr && !sr->running && !sr->clone_busy;
+}
+
+static struct ct_rec *take(struct phx_engine *e)
+{
+	struct ct_rec *prev = NULL;
+
+	if (!e->refreshed_once)
+		return NULL; /* nothing is decided before the backend is known */
+	for (struct ct_rec *r = e->qhead; r; prev = r, r = r->qnext) {
+		if (!takeable(e, r))
+			continue;
+		if (prev)
+			prev->qnext = r->qnext;
+		else
+			e->qhead = r->qnext;
+		if (e->qtail == r)
+			e->qtail = prev;
+		r->qnext = NULL;
+		r->queued = false;
+		return r;
+	}
+	return NULL;
+}
+
+static void finish(struct phx_engine *e, struct ct_rec *r, struct job *j, int rc)
+{
+	uint32_t *replan = NULL;
+	size_t nreplan = 0;
+	bool again;
+
+	pthread_mutex_lock(&e->lock);
+	if (j->clone_src) {
+		struct ct_rec *sr = rec_find(e, j->clone_src);
+
+		if (sr)
+			sr->clone_busy = false;
+	}
+	r->running = false;
+	if (rc == 1) {
+		/* stopping, or the world changed under the job: what it was
+		 * doing is still wanted */
+		r->wants |= r->doing;
+		r->cfg_keys |= r->doing_keys;
+		if (r->op != ST_ABSENT)
+			rec_set_op(e, r, ST_ABSENT, NULL);
+	} else if (rc == 0) {
+		r->op = ST_ABSENT;
+		r->detail[0] = '\0';
+		r->failed_wants = 0;
+		rec_note(e, r, "done: %s", r->template_ == 1 ? "template" :
+			 !r->exists ? "absent" :
+			 strcmp(r->status, "running") == 0 ? "running" : "stopped");
+	}
+	r->doing = r->doing_keys = 0;
+	journal_dirty(e);
+	/* Waiters wait for a build or conversion; once nothing of that kind
+	 * is left on this container, they can go on (or fail with it). */
+	if (rc != 1 && !(r->wants & W_PROVIDES))
+		nreplan = release_waiters(e, r, rc == 0, &replan);
+	again = r->wants && !e->stopping;
+	pthread_cond_broadcast(&e->work);
+	rec_touch(e, r);
+	pthread_mutex_unlock(&e->lock);
+
+	journal_sync(e);
+	if (again)
+		plan_ctid(e, j->ctid);
+	for (size_t i = 0; i < nreplan; i++)
+		plan_ctid(e, replan[i]);
+	free(replan);
+}
+
+static void *worker_main(void *arg)
+{
+	struct phx_engine *e = arg;
+
+	pthread_mutex_lock(&e->lock);
+	for (;;) {
+		struct ct_rec *r;
+		struct job j;
+		int rc;
+
+		while (!e->stopping && !(r = take(e)))
+			pthread_cond_wait(&e->work, &e->lock);
+		if (e->stopping)
+			break;
+		r->running = true;
+		r->doing = r->wants;
+		r->doing_keys = r->cfg_keys;
+		r->wants = r->cfg_keys = 0;
+		j.ctid = r->ctid;
+		j.wants = r->doing;
+		j.cfg_keys = r->doing_keys;
+		j.clone_src = r->clone_src;
+		r->clone_src = 0;
+		if (j.clone_src) {
+			struct ct_rec *sr = rec_find(e, j.clone_src);
+
+			if (sr)
+				sr->clone_busy = true;
+		}
+		pthread_mutex_unlock(&e->lock);
+
+		rc = job_run(e, &j);
+		finish(e, r, &j, rc);
+
+		pthread_mutex_lock(&e->lock);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+int workers_start(struct phx_engine *e, char *err, size_t errlen)
+{
+	e->workers = calloc(e->jobs, sizeof(*e->workers));
+	if (!e->workers) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < e->jobs; i++) {
+		int rc = pthread_create(&e->workers[i], NULL, worker_main, e);
+
+		if (rc) {
+			snprintf(err, errlen, "cannot start a worker thread: %s", strerror(rc));
+			return -rc;
+		}
+		e->nworkers++;
+	}
+	return 0;
+}
+
+void workers_stop(struct phx_engine *e)
+{
+	for (unsigned i = 0; i < e->nworkers; i++)
+		pthread_join(e->workers[i], NULL);
+	free(e->workers);
+	e->workers = NULL;
+	e->nworkers = 0;
+}
