@@ -23,6 +23,16 @@ struct file_id {
 	struct timespec mtime, ctime;
 };
 
+struct queued_edit {
+	struct queued_edit *next;
+	phx_doc_edit_fn fn;
+	void *arg;
+	char *err;
+	size_t errlen;
+	int rc;
+	bool done;
+};
+
 struct phx_doc {
 	char *path;
 	pthread_rwlock_t tree_lock; /* guards root, generation, problem */
@@ -34,6 +44,14 @@ struct phx_doc {
 
 	phx_doc_change_fn on_change;
 	void *on_change_arg;
+
+	/* Group commit: writers queue their edits; one of them (the leader)
+	 * applies every queued edit to one copy and saves once, so N writers
+	 * at once cost one fsync, not N. */
+	pthread_mutex_t queue_lock;
+	pthread_cond_t queue_cond;
+	struct queued_edit *queue, **queue_tail;
+	bool leader;
 
 	pthread_t watcher;
 	bool watching;
@@ -255,6 +273,9 @@ int phx_doc_open(struct phx_doc **out, const char *path, char *err, size_t errle
 	pthread_mutex_init(&doc->edit_lock, NULL);
 	pthread_mutex_init(&doc->watch_lock, NULL);
 	pthread_cond_init(&doc->watch_cond, NULL);
+	pthread_mutex_init(&doc->queue_lock, NULL);
+	pthread_cond_init(&doc->queue_cond, NULL);
+	doc->queue_tail = &doc->queue;
 	doc->gen = 1;
 	*out = doc;
 	return 0;
@@ -270,6 +291,8 @@ void phx_doc_close(struct phx_doc *doc)
 	pthread_mutex_destroy(&doc->edit_lock);
 	pthread_mutex_destroy(&doc->watch_lock);
 	pthread_cond_destroy(&doc->watch_cond);
+	pthread_mutex_destroy(&doc->queue_lock);
+	pthread_cond_destroy(&doc->queue_cond);
 	free(doc->path);
 	free(doc);
 }
@@ -393,52 +416,108 @@ int phx_doc_check_outside(struct phx_doc *doc)
 	return rc;
 }
 
-int phx_doc_edit(struct phx_doc *doc, phx_doc_edit_fn fn, void *arg,
-		 char *err, size_t errlen)
+/* Apply a batch of edits to one copy and save it once. Each edit gets its
+ * own result; an edit that fails leaves the copy as it found it (the
+ * contract of phx_doc_edit_fn), so it cannot spoil the others. */
+static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uint64_t *outside_gen)
 {
 	json_object *copy = NULL;
-	uint64_t gen = 0, outside_gen = 0;
-	char *text = NULL;
+	uint64_t gen = 0;
+	char *text = NULL, err[512] = "";
 	size_t len;
-	int rc;
+	int rc, applied = 0;
 
 	pthread_mutex_lock(&doc->edit_lock);
 	/* An outside edit that landed since we last looked must not be lost:
 	 * apply ours on top of it. A broken file is never overwritten. */
-	rc = reload_locked(doc, &outside_gen);
+	rc = reload_locked(doc, outside_gen);
 	if (rc < 0 || doc->problem[0]) {
-		snprintf(err, errlen, "%s", doc->problem);
+		snprintf(err, sizeof(err), "%s", doc->problem);
 		rc = -EIO;
-		goto out;
+		goto fail_all;
 	}
 	if (json_object_deep_copy(doc->root, &copy, NULL) != 0) {
-		snprintf(err, errlen, "out of memory copying the document");
+		snprintf(err, sizeof(err), "out of memory copying the document");
 		rc = -ENOMEM;
-		goto out;
+		goto fail_all;
 	}
-	rc = fn(copy, arg, err, errlen);
-	if (rc < 0)
+	for (struct queued_edit *e = batch; e; e = e->next) {
+		e->rc = e->fn(copy, e->arg, e->err, e->errlen);
+		applied += e->rc == 0;
+	}
+	if (applied == 0)
 		goto out;
 	text = phx_doc_serialize(copy, &len);
 	if (!text) {
+		snprintf(err, sizeof(err), "out of memory");
 		rc = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
-		goto out;
+		goto fail_applied;
 	}
-	rc = atomic_write_file(doc->path, text, len, 0644, err, errlen);
+	rc = atomic_write_file(doc->path, text, len, 0644, err, sizeof(err));
 	if (rc < 0) {
 		phx_err("saving %s: %s", doc->path, err);
-		goto out;
+		goto fail_applied;
 	}
 	doc->seen = file_id_of(doc->path);
 	gen = install(doc, copy);
 	copy = NULL;
+	goto out;
+
+fail_applied:
+	for (struct queued_edit *e = batch; e; e = e->next) {
+		if (e->rc == 0) {
+			e->rc = rc;
+			snprintf(e->err, e->errlen, "%s", err);
+		}
+	}
+	goto out;
+fail_all:
+	for (struct queued_edit *e = batch; e; e = e->next) {
+		e->rc = rc;
+		snprintf(e->err, e->errlen, "%s", err);
+	}
 out:
 	pthread_mutex_unlock(&doc->edit_lock);
 	json_object_put(copy);
 	free(text);
+	return gen;
+}
+
+int phx_doc_edit(struct phx_doc *doc, phx_doc_edit_fn fn, void *arg,
+		 char *err, size_t errlen)
+{
+	struct queued_edit me = { .fn = fn, .arg = arg, .err = err, .errlen = errlen };
+	struct queued_edit *batch;
+	uint64_t gen, outside_gen = 0;
+
+	pthread_mutex_lock(&doc->queue_lock);
+	*doc->queue_tail = &me;
+	doc->queue_tail = &me.next;
+	while (!me.done && doc->leader)
+		pthread_cond_wait(&doc->queue_cond, &doc->queue_lock);
+	if (me.done) {
+		pthread_mutex_unlock(&doc->queue_lock);
+		return me.rc;
+	}
+	/* Lead: take everything queued so far, ourselves included. */
+	doc->leader = true;
+	batch = doc->queue;
+	doc->queue = NULL;
+	doc->queue_tail = &doc->queue;
+	pthread_mutex_unlock(&doc->queue_lock);
+
+	gen = commit_batch(doc, batch, &outside_gen);
+
+	pthread_mutex_lock(&doc->queue_lock);
+	for (struct queued_edit *e = batch, *next; e; e = next) {
+		next = e->next; /* e may be gone once done is seen */
+		e->done = true;
+	}
+	doc->leader = false;
+	pthread_cond_broadcast(&doc->queue_cond);
+	pthread_mutex_unlock(&doc->queue_lock);
 	notify(doc, gen ? gen : outside_gen);
-	return rc;
+	return me.rc;
 }
 
 static void *watch_main(void *arg)

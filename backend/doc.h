@@ -35,7 +35,10 @@ uint64_t phx_doc_generation(struct phx_doc *doc);
 bool phx_doc_problem(struct phx_doc *doc, char *buf, size_t len);
 
 /* An edit works on a private copy of the root and returns 0 or a negative
- * errno with the reason in err. */
+ * errno with the reason in err. An edit that fails must leave the copy as
+ * it found it: edits from concurrent writers share one copy and one save
+ * (group commit), and a refused edit must not spoil the others. Each
+ * caller still gets its own result, and a 0 means its change is on disk. */
 typedef int (*phx_doc_edit_fn)(json_object *root, void *arg, char *err, size_t errlen);
 int phx_doc_edit(struct phx_doc *doc, phx_doc_edit_fn fn, void *arg,
 		 char *err, size_t errlen);

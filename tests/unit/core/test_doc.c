@@ -4,6 +4,7 @@
 #include "backend/json_write.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +237,72 @@ START_TEST(outside_edits_are_seen_and_kept)
 }
 END_TEST
 
+struct writer {
+	struct phx_doc *doc;
+	int id;
+	int rc;
+};
+
+static int set_own_key(json_object *root, void *arg, char *err, size_t errlen)
+{
+	struct writer *w = arg;
+	char key[32];
+
+	if (w->id % 7 == 3) { /* some writers are refused */
+		snprintf(err, errlen, "refused %d", w->id);
+		return -EINVAL;
+	}
+	snprintf(key, sizeof(key), "k%d", w->id);
+	json_object_object_add(json_object_object_get(phx_doc_configs(root, false), "900"),
+			       key, json_object_new_int(w->id));
+	return 0;
+}
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	char err[128];
+
+	for (int i = 0; i < 5; i++)
+		w->rc |= phx_doc_edit(w->doc, set_own_key, w, err, sizeof(err));
+	return NULL;
+}
+
+START_TEST(concurrent_writers_lose_nothing)
+{
+	enum { N = 24 };
+	struct phx_doc *doc, *again;
+	struct writer w[N];
+	pthread_t t[N];
+	char err[256];
+
+	write_text(path, SAMPLE);
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	for (int i = 0; i < N; i++) {
+		w[i] = (struct writer){ doc, i, 0 };
+		pthread_create(&t[i], NULL, writer_main, &w[i]);
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(t[i], NULL);
+	phx_doc_close(doc);
+	/* what is on disk has every accepted key and none of the refused */
+	ck_assert_int_eq(phx_doc_open(&again, path, err, sizeof(err)), 0);
+	phx_doc_rdlock(again);
+	for (int i = 0; i < N; i++) {
+		char key[32];
+		json_object *v = NULL;
+		bool has;
+
+		snprintf(key, sizeof(key), "k%d", i);
+		has = json_object_object_get_ex(phx_doc_entry(again, 900), key, &v);
+		ck_assert_int_eq(has, i % 7 != 3);
+		ck_assert_int_eq(w[i].rc != 0, i % 7 == 3);
+	}
+	phx_doc_unlock(again);
+	phx_doc_close(again);
+}
+END_TEST
+
 START_TEST(indent_detection)
 {
 	ck_assert_int_eq(phx_json_detect_indent("{\n  \"a\": 1\n}", 12, 4), 2);
@@ -260,6 +327,7 @@ int main(void)
 	tcase_add_test(tc, bad_files_are_refused_with_reasons);
 	tcase_add_test(tc, outside_edits_are_seen_and_kept);
 	tcase_add_test(tc, indent_detection);
+	tcase_add_test(tc, concurrent_writers_lose_nothing);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
