@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum change_op { CH_SET, CH_REMOVE, CH_ADD, CH_DROP };
+enum change_op { CH_SET, CH_REMOVE, CH_ADD, CH_DROP, CH_REINSERT };
 
 struct change {
 	struct phx_fs *fs;
@@ -17,6 +17,8 @@ struct change {
 	const char *data;
 	size_t len;
 	bool dry_run;
+	json_object *value; /* CH_REINSERT: the value and its place */
+	int index;
 	/* results */
 	bool unchanged;
 	uint32_t *touched; /* entries a whole-document write changed */
@@ -316,6 +318,55 @@ static int drop_node(struct change *c, json_object *root, char *err, size_t errl
 	return 0;
 }
 
+/* The object a value lives in, and its key there. */
+static json_object *holder_of(const struct phx_node *n, json_object *configs, const char **key)
+{
+	if (n->kind == NK_ATTR) {
+		*key = n->attr->key;
+		return entry_of(configs, n->ctid);
+	}
+	*key = n->name;
+	return n->nkeys > 0 ? parent_of(n, configs) : NULL;
+}
+
+static int reinsert(struct change *c, json_object *root)
+{
+	const char *key;
+	json_object *parent = holder_of(c->n, phx_doc_configs(root, false), &key);
+	char **later;
+	int nlater = 0, i = 0, rc = 0;
+
+	if (!parent)
+		return -ENOENT;
+	if (json_object_object_get_ex(parent, key, NULL))
+		return -EEXIST; /* set again meanwhile: nothing to put back */
+	later = calloc((size_t)json_object_object_length(parent) + 1, sizeof(*later));
+	if (!later)
+		return -ENOMEM;
+	json_object_object_foreach(parent, k, val) {
+		(void)val;
+		if (i++ >= c->index && !(later[nlater++] = strdup(k))) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	json_object_object_add(parent, key, json_object_get(c->value));
+	/* json-c appends a new key: move the keys that followed it behind it */
+	for (i = 0; i < nlater; i++) {
+		json_object *v = NULL;
+
+		json_object_object_get_ex(parent, later[i], &v);
+		json_object_get(v);
+		json_object_object_del(parent, later[i]);
+		json_object_object_add(parent, later[i], v);
+	}
+out:
+	for (i = 0; i < nlater; i++)
+		free(later[i]);
+	free(later);
+	return rc;
+}
+
 static int remove_value(struct change *c, json_object *root, char *err, size_t errlen)
 {
 	const struct phx_node *n = c->n;
@@ -352,6 +403,7 @@ static int apply(json_object *root, void *arg, char *err, size_t errlen)
 	case CH_REMOVE: return remove_value(c, root, err, errlen);
 	case CH_ADD:    return add_node(c, root, err, errlen);
 	case CH_DROP:   return drop_node(c, root, err, errlen);
+	case CH_REINSERT: return reinsert(c, root);
 	}
 	return -EINVAL;
 }
@@ -444,6 +496,42 @@ int phx_value_remove(struct phx_fs *fs, const struct phx_node *n, char *err, siz
 	}
 	phx_engine_note(fs->engine, n->ctid, "%s removed (no opinion on it any more)", n->name);
 	return 0;
+}
+
+json_object *phx_value_snapshot(struct phx_fs *fs, const struct phx_node *n, int *index)
+{
+	const char *key;
+	json_object *parent, *copy = NULL;
+	int i = 0;
+
+	phx_doc_rdlock(fs->doc);
+	parent = holder_of(n, phx_doc_configs(phx_doc_root(fs->doc), false), &key);
+	if (parent) {
+		json_object_object_foreach(parent, k, v) {
+			if (strcmp(k, key) == 0) {
+				if (!v || json_object_deep_copy(v, &copy, NULL) < 0)
+					copy = NULL;
+				*index = i;
+				break;
+			}
+			i++;
+		}
+	}
+	phx_doc_unlock(fs->doc);
+	return copy;
+}
+
+int phx_value_reinsert(struct phx_fs *fs, const struct phx_node *n, json_object *value,
+		       int index, char *err, size_t errlen)
+{
+	struct change c = { .fs = fs, .n = n, .op = CH_REINSERT, .value = value, .index = index };
+	int rc = run(fs, &c, err, errlen);
+
+	if (rc == 0)
+		phx_engine_note(fs->engine, n->ctid,
+				"%s created again by the program that removed it: the old value stays until the new one is accepted",
+				n->name);
+	return rc;
 }
 
 int phx_entry_add(struct phx_fs *fs, const struct phx_node *n, char *err, size_t errlen)

@@ -18,6 +18,16 @@ int phx_value_commit(struct phx_fs *fs, const struct phx_node *n,
 		     const char *data, size_t len, char *err, size_t errlen);
 /* rm of an attribute or key file: remove the key ("no opinion"). */
 int phx_value_remove(struct phx_fs *fs, const struct phx_node *n, char *err, size_t errlen);
+/* A copy of a value (NK_ATTR or NK_KEY) and its position among its
+ * siblings, taken before rm so that a re-create can put it back; NULL when
+ * there is none. */
+json_object *phx_value_snapshot(struct phx_fs *fs, const struct phx_node *n, int *index);
+/* Put a removed value back at its position (the index-th key), for a node
+ * that names it (NK_ATTR, or NK_NONE where the key was). Not a change of
+ * the desired state: the document returns to what it was before the rm.
+ * -EEXIST when the key is there again. */
+int phx_value_reinsert(struct phx_fs *fs, const struct phx_node *n, json_object *value,
+		       int index, char *err, size_t errlen);
 /* mkdir /<ctid>: add an empty entry. mkdir inside: add an empty object. */
 int phx_entry_add(struct phx_fs *fs, const struct phx_node *n, char *err, size_t errlen);
 /* rmdir /<ctid>, or of an empty object directory. */

@@ -377,6 +377,28 @@ static int op_open(const char *path, struct fuse_file_info *fi)
 	return open_node(fs, &n, fi, false);
 }
 
+/* A create by the process that removed this value a moment ago is the second
+ * half of a replacement (install, mv from another filesystem, git checkout,
+ * vim): put the old value back in its place, then the create opens it like
+ * an O_TRUNC open. The new value replaces it in place when accepted; a
+ * refused one leaves the document as it was before the rm. */
+static bool put_back_removed(struct phx_fs *fs, const char *path, struct phx_node *n)
+{
+	char err[1024] = "";
+	json_object *old;
+	int index = 0, rc;
+
+	old = phx_pending_take_removed(fs->pending, path, fuse_get_context()->pid, &index);
+	if (!old)
+		return false;
+	rc = phx_value_reinsert(fs, n, old, index, err, sizeof(err));
+	json_object_put(old);
+	if (rc < 0)
+		return false;
+	return phx_node_resolve(fs, path, n) == 0 && phx_node_is_value(n) &&
+	       (n->kind != NK_ATTR || n->present);
+}
+
 static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	struct phx_fs *fs = phx_fs_get();
@@ -388,6 +410,9 @@ static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 
 	if ((rc = phx_node_resolve(fs, path, &n)) < 0)
 		return rc;
+	if (((n.kind == NK_ATTR && !n.present) || (n.kind == NK_NONE && n.ctid)) &&
+	    put_back_removed(fs, path, &n))
+		return open_node(fs, &n, fi, true);
 	switch (n.kind) {
 	case NK_ATTR:
 		if (n.present) {
@@ -620,6 +645,20 @@ static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	}
 }
 
+/* rm of a value; what was removed is kept a moment for put_back_removed. */
+static int remove_value(struct phx_fs *fs, const struct phx_node *n, char *err, size_t errlen)
+{
+	int index = 0;
+	json_object *old = phx_value_snapshot(fs, n, &index);
+	int rc = phx_value_remove(fs, n, err, errlen);
+
+	if (rc == 0 && old)
+		phx_pending_removed(fs->pending, n->path, fuse_get_context()->pid, old, index);
+	else
+		json_object_put(old);
+	return rc;
+}
+
 static int op_unlink(const char *path)
 {
 	struct phx_fs *fs = phx_fs_get();
@@ -633,9 +672,9 @@ static int op_unlink(const char *path)
 	case NK_ATTR:
 		if (!n.present)
 			return phx_pending_has(fs->pending, n.ctid, n.attr) ? 0 : -ENOENT;
-		return phx_value_remove(fs, &n, err, sizeof(err));
+		return remove_value(fs, &n, err, sizeof(err));
 	case NK_KEY:
-		return phx_value_remove(fs, &n, err, sizeof(err));
+		return remove_value(fs, &n, err, sizeof(err));
 	case NK_NONE:
 		return phx_scratch_unlink(fs->scratch, path);
 	case NK_ROOT:
