@@ -153,6 +153,11 @@ int phx_handle_truncate(struct phx_handle *h, off_t size)
 		return -EFBIG;
 	if ((rc = reserve(h, (size_t)size)) < 0)
 		return rc;
+	/* truncate -s N through an open handle (ftruncate) changes the value
+	 * like a write does; emptying it is "nothing written yet" (vim's
+	 * ftruncate(0) before its write, truncate -s0). */
+	if (size != 0 && (size_t)size != h->len)
+		h->dirty = true;
 	if ((size_t)size > h->len)
 		memset(h->buf + h->len, 0, (size_t)size - h->len);
 	h->len = (size_t)size;
