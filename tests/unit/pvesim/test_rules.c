@@ -1,0 +1,1006 @@
+/* The simulation rules of pvesim, driven without HTTP and with a fake
+ * clock, so that every task phase happens exactly when the test says. */
+#include "sim.h"
+#include "fault.h"
+
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEB "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"
+
+struct clk {
+	uint64_t ms;
+	time_t epoch;
+};
+
+static struct clk clk;
+static struct sim *s;
+static struct sim_res r;
+static const struct sim_call call = { .user = "root@pam!phoenixfs", .taskfail = false };
+static const struct sim_call failcall = { .user = "root@pam!phoenixfs", .taskfail = true };
+
+static uint64_t fake_mono(void *ctx) { return ((struct clk *)ctx)->ms; }
+static time_t fake_epoch(void *ctx) { return ((struct clk *)ctx)->epoch + (time_t)(((struct clk *)ctx)->ms / 1000); }
+
+static struct sim *mk_sim(const char *const *nodes, const char *const *storages,
+			  unsigned lag, const char *state_dir)
+{
+	struct sim_opts o;
+	char err[256];
+	struct sim *x;
+
+	memset(&o, 0, sizeof(o));
+	for (; nodes && *nodes; nodes++)
+		ck_assert_int_eq(sim_opts_add_node(&o, *nodes), 0);
+	for (; storages && *storages; storages++)
+		ck_assert_int_eq(sim_opts_add_storage(&o, *storages), 0);
+	o.task_ms = 100;
+	o.stats_lag_ms = lag;
+	o.lock_timeout_ms = 10000;
+	o.state_dir = state_dir;
+	x = sim_new(&o, err, sizeof(err));
+	ck_assert_ptr_nonnull(x);
+	sim_set_clock(x, fake_mono, fake_epoch, &clk);
+	sim_set_seed(x, 42);
+	return x;
+}
+
+static void setup(void)
+{
+	clk.ms = 1000000;
+	clk.epoch = 1700000000;
+	s = mk_sim(NULL, NULL, 0, NULL);
+	sim_res_init(&r);
+}
+
+static void teardown(void)
+{
+	sim_res_clear(&r);
+	sim_free(s);
+}
+
+/* params from "k", "v", ..., NULL */
+static json_object *P(const char *k, ...)
+{
+	json_object *p = json_object_new_object();
+	va_list ap;
+	va_start(ap, k);
+	while (k) {
+		const char *v = va_arg(ap, const char *);
+		json_object_object_add(p, k, json_object_new_string(v));
+		k = va_arg(ap, const char *);
+	}
+	va_end(ap);
+	return p;
+}
+
+static void reset(void)
+{
+	sim_res_clear(&r);
+}
+
+/* Advance the fake clock until no task runs. */
+static void settle(void)
+{
+	for (int i = 0; i < 100000 && sim_tasks_running(s); i++) {
+		clk.ms += 10;
+		sim_tick(s);
+	}
+	ck_assert_int_eq(sim_tasks_running(s), 0);
+}
+
+static char upid[256];
+
+/* Last result must be a 200 carrying a UPID; remember it. */
+static const char *take_upid(void)
+{
+	ck_assert_msg(r.status == 200, "status %d: %s", r.status, r.msg);
+	ck_assert_ptr_nonnull(r.data);
+	snprintf(upid, sizeof(upid), "%s", json_object_get_string(r.data));
+	reset();
+	return upid;
+}
+
+static char exitbuf[512];
+
+static const char *exitstatus(const char *node, const char *u)
+{
+	json_object *v;
+	reset();
+	sim_task_status(s, node, u, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(json_object_object_get_ex(r.data, "status", &v));
+	ck_assert_str_eq(json_object_get_string(v), "stopped");
+	ck_assert(json_object_object_get_ex(r.data, "exitstatus", &v));
+	snprintf(exitbuf, sizeof(exitbuf), "%s", json_object_get_string(v));
+	reset();
+	return exitbuf;
+}
+
+static void create_on(const char *node, const char *vmid, const char *rootfs)
+{
+	json_object *p = P("vmid", vmid, "ostemplate", DEB, "rootfs", rootfs,
+			   "hostname", "ct", "net0", "name=eth0,bridge=vmbr0,ip=dhcp", NULL);
+	reset();
+	sim_lxc_create(s, node, p, &call, &r);
+	json_object_put(p);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus(node, upid), "OK");
+}
+
+static void create(const char *vmid, const char *rootfs)
+{
+	create_on("pve", vmid, rootfs);
+}
+
+static json_object *config(const char *vmid)
+{
+	reset();
+	sim_lxc_config_get(s, "pve", vmid, NULL, &r);
+	ck_assert_msg(r.status == 200, "%s", r.msg);
+	return r.data;
+}
+
+static const char *conf_str(const char *vmid, const char *key)
+{
+	static char buf[512];
+	json_object *v;
+	if (!json_object_object_get_ex(config(vmid), key, &v))
+		return NULL;
+	snprintf(buf, sizeof(buf), "%s", json_object_get_string(v));
+	return buf;
+}
+
+static void expect_err(int status, const char *msg)
+{
+	ck_assert_msg(r.status == status, "status %d want %d (%s)", r.status, status, r.msg);
+	ck_assert_str_eq(r.msg, msg);
+	reset();
+}
+
+static void expect_param_err(const char *param, const char *msg)
+{
+	json_object *v;
+	ck_assert_msg(r.status == 400, "status %d (%s)", r.status, r.msg);
+	ck_assert_str_eq(r.msg, "Parameter verification failed.\n");
+	ck_assert_msg(json_object_object_get_ex(r.errors, param, &v), "no error for %s: %s",
+		      param, json_object_to_json_string(r.errors));
+	ck_assert_str_eq(json_object_get_string(v), msg);
+	reset();
+}
+
+static void template_of(const char *vmid)
+{
+	reset();
+	sim_lxc_template(s, "pve", vmid, NULL, &call, &r);
+	ck_assert_msg(r.status == 200 && r.data == NULL, "%d %s", r.status, r.msg);
+	reset();
+	settle();
+}
+
+static void clone_req(const char *vmid, json_object *p, const struct sim_call *c)
+{
+	reset();
+	sim_lxc_clone(s, "pve", vmid, p, c, &r);
+	json_object_put(p);
+}
+
+/* ---- create ---- */
+
+START_TEST(create_locks_then_writes_config)
+{
+	json_object *p = P("vmid", "100", "ostemplate", DEB, "rootfs", "local-lvm:8", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	take_upid();
+	ck_assert(strncmp(upid, "UPID:pve:", 9) == 0);
+	ck_assert(strstr(upid, ":vzcreate:100:root@pam!phoenixfs:") != NULL);
+	/* synchronously only the lock is in the config */
+	ck_assert_str_eq(conf_str("100", "lock"), "create");
+	ck_assert_ptr_null(conf_str("100", "hostname"));
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid), "OK");
+	ck_assert_ptr_null(conf_str("100", "lock"));
+	ck_assert_str_eq(conf_str("100", "hostname"), "CT100");
+	ck_assert_str_eq(conf_str("100", "memory"), "512");
+	ck_assert_str_eq(conf_str("100", "rootfs"), "local-lvm:vm-100-disk-0,size=8G");
+	ck_assert_str_eq(conf_str("100", "unprivileged"), "1");
+}
+END_TEST
+
+START_TEST(create_duplicate_vmid_is_sync_500)
+{
+	json_object *p;
+	create("100", "local-lvm:8");
+	p = P("vmid", "100", "ostemplate", DEB, "rootfs", "local-lvm:8", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	expect_err(500, "CT 100 already exists on node 'pve'\n");
+}
+END_TEST
+
+START_TEST(create_missing_template_fails_task_and_deletes_config)
+{
+	json_object *p = P("vmid", "101", "ostemplate", "local:vztmpl/nope.tar.zst",
+			   "rootfs", "local-lvm:8", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid),
+			 "unable to create CT 101 - volume 'local:vztmpl/nope.tar.zst' does not exist");
+	sim_lxc_config_get(s, "pve", "101", NULL, &r);
+	expect_err(500, "Configuration file 'nodes/pve/lxc/101.conf' does not exist\n");
+	/* its volume was freed */
+	sim_storage_content(s, "pve", "local-lvm", NULL, &r);
+	ck_assert_int_eq(json_object_array_length(r.data), 0);
+}
+END_TEST
+
+START_TEST(create_missing_storage_fails_task)
+{
+	json_object *p = P("vmid", "101", "ostemplate", DEB, "rootfs", "nosuch:8", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid),
+			 "unable to create CT 101 - storage 'nosuch' does not exist");
+}
+END_TEST
+
+START_TEST(create_default_storage_local_has_no_rootdir)
+{
+	json_object *p = P("vmid", "101", "ostemplate", DEB, NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	expect_param_err("storage", "storage 'local' does not support container directories");
+}
+END_TEST
+
+START_TEST(create_parameter_errors)
+{
+	json_object *p = P("vmid", "abc", "memory", "8", "hostname", "bad_name",
+			   "onboot", "true", "foo", "1", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	ck_assert_int_eq(r.status, 400);
+	{
+		json_object *e = json_object_get(r.errors);
+		struct { const char *k, *v; } want[] = {
+			{ "vmid", "type check ('integer') failed - got 'abc'" },
+			{ "memory", "value must have a minimum value of 16" },
+			{ "hostname", "invalid format - value does not look like a valid DNS name\n" },
+			{ "onboot", "type check ('boolean') failed - got 'true'" },
+			{ "foo", "property is not defined in schema and the schema does not allow additional properties" },
+			{ "ostemplate", "property is missing and it is not optional" },
+		};
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			json_object *v;
+			ck_assert_msg(json_object_object_get_ex(e, want[i].k, &v), "%s", want[i].k);
+			ck_assert_str_eq(json_object_get_string(v), want[i].v);
+		}
+		json_object_put(e);
+	}
+	reset();
+	p = P("vmid", "99", "ostemplate", DEB, NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	expect_param_err("vmid", "value must have a minimum value of 100");
+}
+END_TEST
+
+START_TEST(create_feature_flags_need_root_pam)
+{
+	json_object *p = P("vmid", "100", "ostemplate", DEB, "rootfs", "local-lvm:8",
+			   "features", "nesting=1,keyctl=1", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (changing feature flags (except nesting) is only allowed for root@pam)\n");
+	p = P("vmid", "100", "ostemplate", DEB, "rootfs", "local-lvm:8",
+	      "features", "nesting=1", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	take_upid();
+}
+END_TEST
+
+START_TEST(create_net_gets_mac_and_type)
+{
+	const char *net;
+	create("100", "local-lvm:8");
+	net = conf_str("100", "net0");
+	ck_assert_msg(strncmp(net, "name=eth0,bridge=vmbr0,hwaddr=BC:24:11:", 39) == 0, "%s", net);
+	ck_assert(strstr(net, ",ip=dhcp,type=veth") != NULL);
+}
+END_TEST
+
+/* ---- locks and config ---- */
+
+START_TEST(locked_ct_refuses_config_put)
+{
+	json_object *p = P("vmid", "100", "ostemplate", DEB, "rootfs", "local-lvm:8", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	take_upid();
+	p = P("memory", "1024", NULL);
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	expect_err(500, "CT is locked (create)\n");
+}
+END_TEST
+
+START_TEST(config_put_rules)
+{
+	json_object *p;
+	create("100", "local-lvm:8");
+	p = P("memory", "1024", "tags", "Web,prod;web", NULL);
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(conf_str("100", "memory"), "1024");
+	ck_assert_str_eq(conf_str("100", "tags"), "prod;web");
+
+	p = P("digest", "0000000000000000000000000000000000000000", "memory", "2048", NULL);
+	reset();
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	expect_err(500, "detected modified configuration - file changed by other user? Try again.\n");
+
+	p = P("delete", "memory", NULL);
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	expect_err(500, "unable to delete required option 'memory'\n");
+
+	p = P("delete", "bogus", NULL);
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	expect_param_err("delete", "unknown option 'bogus'");
+
+	p = P("unprivileged", "0", NULL);
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	expect_err(500, "unable to modify read-only option: 'unprivileged'\n");
+
+	p = P("digest", "x", NULL);
+	json_object_object_del(p, "digest");
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	expect_err(500, "no options specified\n");
+}
+END_TEST
+
+START_TEST(missing_ct_text)
+{
+	sim_lxc_status_current(s, "pve", "999", &r);
+	expect_err(500, "Configuration file 'nodes/pve/lxc/999.conf' does not exist\n");
+	sim_lxc_config_get(s, "nosuchnode", "999", NULL, &r);
+	expect_err(500, "hostname lookup 'nosuchnode' failed - failed to get address info for: nosuchnode: Name or service not known\n");
+}
+END_TEST
+
+/* ---- start/stop ---- */
+
+START_TEST(start_stop_and_their_refusals)
+{
+	create("100", "local-lvm:8");
+	sim_lxc_status_op(s, "pve", "100", "stop", NULL, &call, &r);
+	expect_err(500, "CT 100 not running\n");
+	sim_lxc_status_op(s, "pve", "100", "reboot", NULL, &call, &r);
+	expect_err(500, "VM 100 not running\n");
+	sim_lxc_status_op(s, "pve", "100", "start", NULL, &call, &r);
+	take_upid();
+	ck_assert(strstr(upid, ":vzstart:100:") != NULL);
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid), "OK");
+	sim_lxc_status_op(s, "pve", "100", "start", NULL, &call, &r);
+	expect_err(500, "CT 100 already running\n");
+	{
+		json_object *p = P("skiplock", "1", NULL);
+		sim_lxc_status_op(s, "pve", "100", "stop", p, &call, &r);
+		json_object_put(p);
+		expect_param_err("skiplock", "Only root may use this option.");
+	}
+	sim_lxc_status_op(s, "pve", "100", "shutdown", NULL, &call, &r);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid), "OK");
+	sim_lxc_status_current(s, "pve", "100", &r);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "status")), "stopped");
+}
+END_TEST
+
+START_TEST(template_never_starts)
+{
+	create("100", "local-lvm:8");
+	template_of("100");
+	sim_lxc_status_op(s, "pve", "100", "start", NULL, &call, &r);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid), "you can't start a CT if it's a template");
+}
+END_TEST
+
+/* ---- template ---- */
+
+START_TEST(template_conversion_renames_volumes)
+{
+	create("100", "local-lvm:8");
+	create("101", "local-zfs:4");
+	template_of("100");
+	template_of("101");
+	ck_assert_str_eq(conf_str("100", "template"), "1");
+	ck_assert_str_eq(conf_str("100", "rootfs"), "local-lvm:base-100-disk-0,size=8G");
+	ck_assert_str_eq(conf_str("101", "rootfs"), "local-zfs:basevol-101-disk-0,size=4G");
+	/* the hidden task is in the task list */
+	{
+		json_object *p = P("typefilter", "vztemplate", "vmid", "100", NULL);
+		sim_task_list(s, "pve", p, &r);
+		json_object_put(p);
+		ck_assert_int_eq(json_object_array_length(r.data), 1);
+		reset();
+	}
+}
+END_TEST
+
+START_TEST(template_refusals_in_order)
+{
+	json_object *p;
+	create("100", "local-lvm:8");
+	/* running */
+	sim_lxc_status_op(s, "pve", "100", "start", NULL, &call, &r);
+	take_upid();
+	settle();
+	sim_lxc_template(s, "pve", "100", NULL, &call, &r);
+	expect_err(500, "you can't convert a CT to template if the CT is running\n");
+	/* snapshots come before running */
+	p = P("snapname", "snap1", NULL);
+	sim_snapshot_create(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	take_upid();
+	/* while the snapshot task holds lock `snapshot` */
+	sim_lxc_template(s, "pve", "100", NULL, &call, &r);
+	expect_err(500, "CT is locked (snapshot)\n");
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid), "OK");
+	sim_lxc_template(s, "pve", "100", NULL, &call, &r);
+	expect_err(500, "unable to create template, because CT contains snapshots\n");
+	/* already a template */
+	create("101", "local-lvm:8");
+	template_of("101");
+	sim_lxc_template(s, "pve", "101", NULL, &call, &r);
+	expect_err(500, "you can't convert a template to a template\n");
+}
+END_TEST
+
+/* ---- clone ---- */
+
+START_TEST(linked_clone_of_template)
+{
+	const char *net0, *net1;
+	create("100", "local-lvm:8");
+	template_of("100");
+	clone_req("100", P("newid", "101", "hostname", "web1", NULL), &call);
+	take_upid();
+	ck_assert(strstr(upid, ":vzclone:100:") != NULL);
+	/* source disk lock, target create lock, both synchronous */
+	ck_assert_str_eq(conf_str("100", "lock"), "disk");
+	ck_assert_str_eq(conf_str("101", "lock"), "create");
+	/* a second clone of the same source meets the disk lock */
+	clone_req("100", P("newid", "102", NULL), &call);
+	expect_err(500, "CT is locked (disk)\n");
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid), "OK");
+	ck_assert_ptr_null(conf_str("100", "lock"));
+	ck_assert_ptr_null(conf_str("101", "lock"));
+	ck_assert_ptr_null(conf_str("101", "template"));
+	ck_assert_str_eq(conf_str("101", "hostname"), "web1");
+	ck_assert_str_eq(conf_str("101", "rootfs"), "local-lvm:vm-101-disk-0,size=8G");
+	net0 = strdup(conf_str("100", "net0"));
+	net1 = conf_str("101", "net0");
+	ck_assert_str_ne(net0, net1);
+	ck_assert(strstr(net1, "hwaddr=BC:24:11:") != NULL);
+	free((void *)net0);
+	/* clone log */
+	{
+		json_object *p = P("limit", "0", NULL);
+		sim_task_log(s, "pve", upid, p, &r);
+		json_object_put(p);
+		ck_assert_str_eq(json_object_get_string(json_object_object_get(
+			json_object_array_get_idx(r.data, 0), "t")),
+			"creating a clone of container 100 with ID 101");
+		ck_assert_str_eq(json_object_get_string(json_object_object_get(
+			json_object_array_get_idx(r.data, 1), "t")),
+			"create linked clone of mount point rootfs (local-lvm:base-100-disk-0)");
+		ck_assert_int_eq(r.total, 4);
+		reset();
+	}
+}
+END_TEST
+
+START_TEST(clone_refusals)
+{
+	json_object *p;
+	create("100", "local-lvm:8");
+	clone_req("100", P("newid", "101", "full", "0", NULL), &call);
+	expect_err(500, "Linked clone feature for 'local-lvm:vm-100-disk-0' is not available\n");
+	clone_req("100", P("newid", "101", "snapname", "nope", NULL), &call);
+	expect_err(500, "snapshot 'nope' does not exist\n");
+	clone_req("100", P("newid", "100", NULL), &call);
+	expect_err(500, "CT 100 already exists on node 'pve'\n");
+	clone_req("100", P("newid", "101", "target", "elsewhere", NULL), &call);
+	expect_err(500, "no such cluster node 'elsewhere'\n");
+	template_of("100");
+	clone_req("100", P("newid", "101", "storage", "local-zfs", NULL), &call);
+	expect_err(500, "parameter 'storage' not allowed for linked clones\n");
+	/* full clone to another storage is fine */
+	clone_req("100", P("newid", "101", "storage", "local-zfs", "full", "1", NULL), &call);
+	take_upid();
+	settle();
+	ck_assert_str_eq(conf_str("101", "rootfs"), "local-zfs:subvol-101-disk-0,size=8G");
+	/* full clone of a running CT needs a snapshot */
+	sim_lxc_status_op(s, "pve", "101", "start", NULL, &call, &r);
+	take_upid();
+	settle();
+	clone_req("101", P("newid", "102", NULL), &call);
+	expect_err(500, "Full clone of a running container is only possible from a snapshot\n");
+	p = P("snapname", "s1", NULL);
+	sim_snapshot_create(s, "pve", "101", p, &call, &r);
+	json_object_put(p);
+	take_upid();
+	settle();
+	clone_req("101", P("newid", "102", "snapname", "s1", NULL), &call);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid), "OK");
+	ck_assert_ptr_null(conf_str("102", "parent"));
+}
+END_TEST
+
+START_TEST(clone_from_dir_template_cannot_be_linked)
+{
+	sim_free(s);
+	{
+		const char *st[] = { "local:dir", "data:dir", "local-lvm:lvmthin", NULL };
+		s = mk_sim(NULL, st, 0, NULL);
+	}
+	create("100", "data:8");
+	ck_assert_str_eq(conf_str("100", "rootfs"), "data:100/vm-100-disk-0.raw,size=8G");
+	template_of("100");
+	ck_assert_str_eq(conf_str("100", "rootfs"), "data:100/base-100-disk-0.raw,size=8G");
+	clone_req("100", P("newid", "101", NULL), &call);
+	expect_err(500, "Linked clone feature for 'data:100/base-100-disk-0.raw' is not available\n");
+}
+END_TEST
+
+START_TEST(clone_task_failure_cleans_up)
+{
+	create("100", "local-lvm:8");
+	template_of("100");
+	clone_req("100", P("newid", "101", NULL), &failcall);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid),
+			 "clone failed: simulated failure (pvesim fault injection)");
+	ck_assert_ptr_null(conf_str("100", "lock"));
+	sim_lxc_config_get(s, "pve", "101", NULL, &r);
+	expect_err(500, "Configuration file 'nodes/pve/lxc/101.conf' does not exist\n");
+}
+END_TEST
+
+/* ---- destroy ---- */
+
+START_TEST(destroy_template_with_linked_clones_zfs_vs_lvmthin)
+{
+	create("100", "local-zfs:4");
+	template_of("100");
+	clone_req("100", P("newid", "101", NULL), &call);
+	take_upid();
+	settle();
+	ck_assert_str_eq(conf_str("101", "rootfs"),
+			 "local-zfs:basevol-100-disk-0/subvol-101-disk-0,size=4G");
+	sim_lxc_destroy(s, "pve", "100", NULL, &call, &r);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid),
+			 "base volume 'basevol-100-disk-0' is still in use by linked clones");
+	ck_assert_str_eq(conf_str("100", "template"), "1");
+
+	create("200", "local-lvm:8");
+	template_of("200");
+	clone_req("200", P("newid", "201", NULL), &call);
+	take_upid();
+	settle();
+	sim_lxc_destroy(s, "pve", "200", NULL, &call, &r);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid), "OK");
+	sim_lxc_config_get(s, "pve", "200", NULL, &r);
+	expect_err(500, "Configuration file 'nodes/pve/lxc/200.conf' does not exist\n");
+	ck_assert_str_eq(conf_str("201", "rootfs"), "local-lvm:vm-201-disk-0,size=8G");
+}
+END_TEST
+
+START_TEST(destroy_refusals)
+{
+	json_object *p;
+	create("100", "local-lvm:8");
+	sim_lxc_status_op(s, "pve", "100", "start", NULL, &call, &r);
+	take_upid();
+	settle();
+	sim_lxc_destroy(s, "pve", "100", NULL, &call, &r);
+	expect_err(500, "unable to destroy CT 100 - container is running\n");
+	p = P("protection", "1", NULL);
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	reset();
+	sim_lxc_destroy(s, "pve", "100", NULL, &call, &r);
+	expect_err(500, "can't remove CT 100 - protection mode enabled\n");
+}
+END_TEST
+
+/* ---- flock contention ---- */
+
+START_TEST(flock_held_by_conversion)
+{
+	json_object *p;
+	create("100", "local-lvm:8");
+	sim_lxc_template(s, "pve", "100", NULL, &call, &r);
+	ck_assert_int_eq(r.status, 200);
+	reset();
+	/* the conversion worker holds the config flock while it runs */
+	p = P("memory", "1024", NULL);
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	ck_assert_int_eq(r.status, SIM_BUSY);
+	ck_assert_str_eq(r.msg, "can't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout\n");
+	reset();
+	clone_req("100", P("newid", "101", NULL), &call);
+	ck_assert_int_eq(r.status, SIM_BUSY);
+	reset();
+	settle();
+	clone_req("100", P("newid", "101", NULL), &call);
+	take_upid();
+}
+END_TEST
+
+START_TEST(task_waiting_for_flock_times_out)
+{
+	struct sim_opts o;
+	char err[128];
+	sim_free(s);
+	memset(&o, 0, sizeof(o));
+	o.task_ms = 20000;      /* conversion longer than the flock timeout */
+	o.lock_timeout_ms = 10000;
+	s = sim_new(&o, err, sizeof(err));
+	sim_set_clock(s, fake_mono, fake_epoch, &clk);
+	create("100", "local-lvm:8");
+	sim_lxc_template(s, "pve", "100", NULL, &call, &r);
+	reset();
+	{
+		/* the start task queues behind the conversion's flock */
+		json_object *p = NULL;
+		sim_lxc_status_op(s, "pve", "100", "start", p, &call, &r);
+		take_upid();
+	}
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid),
+			 "can't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout");
+}
+END_TEST
+
+/* ---- cluster ---- */
+
+START_TEST(vmids_unique_across_cluster)
+{
+	const char *nodes[] = { "pve1", "pve2", NULL };
+	const char *st[] = { "local:dir", "local-lvm:lvmthin", "shared:nfs", NULL };
+	json_object *p;
+	sim_free(s);
+	s = mk_sim(nodes, st, 0, NULL);
+	create_on("pve1", "100", "local-lvm:8");
+	p = P("vmid", "100", "ostemplate", DEB, "rootfs", "local-lvm:8", NULL);
+	sim_lxc_create(s, "pve2", p, &call, &r);
+	json_object_put(p);
+	expect_err(500, "CT 100 already exists on node 'pve1'\n");
+	sim_lxc_config_get(s, "pve2", "100", NULL, &r);
+	expect_err(500, "Configuration file 'nodes/pve2/lxc/100.conf' does not exist\n");
+	/* target node needs shared storage */
+	reset();
+	sim_lxc_clone(s, "pve1", "100", p = P("newid", "101", "target", "pve2", NULL), &call, &r);
+	json_object_put(p);
+	expect_err(500, "can't clone CT to node 'pve2' (CT uses local storage)\n");
+	sim_lxc_clone(s, "pve1", "100", p = P("newid", "101", "target", "pve2",
+					      "storage", "local-lvm", NULL), &call, &r);
+	json_object_put(p);
+	expect_err(500, "can't clone to non-shared storage 'local-lvm'\n");
+	create_on("pve1", "200", "shared:4");
+	sim_lxc_clone(s, "pve1", "200", p = P("newid", "201", "target", "pve2", NULL), &call, &r);
+	json_object_put(p);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve1", upid), "OK");
+	sim_lxc_config_get(s, "pve2", "201", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	reset();
+	sim_lxc_list(s, "pve2", &r);
+	ck_assert_int_eq(json_object_array_length(r.data), 1);
+}
+END_TEST
+
+START_TEST(nextid_is_a_string)
+{
+	json_object *p;
+	create("100", "local-lvm:8");
+	sim_nextid(s, NULL, &r);
+	ck_assert(json_object_is_type(r.data, json_type_string));
+	ck_assert_str_eq(json_object_get_string(r.data), "101");
+	reset();
+	sim_nextid(s, p = P("vmid", "100", NULL), &r);
+	json_object_put(p);
+	expect_param_err("vmid", "VM 100 already exists");
+}
+END_TEST
+
+/* ---- /cluster/resources lag ---- */
+
+static json_object *resource(const char *id)
+{
+	json_object *p = P("type", "vm", NULL);
+	reset();
+	sim_cluster_resources(s, p, &r);
+	json_object_put(p);
+	for (size_t i = 0; i < json_object_array_length(r.data); i++) {
+		json_object *o = json_object_array_get_idx(r.data, i);
+		if (!strcmp(json_object_get_string(json_object_object_get(o, "id")), id))
+			return o;
+	}
+	return NULL;
+}
+
+START_TEST(resources_lag_but_lock_is_live)
+{
+	json_object *o, *p;
+	sim_free(s);
+	s = mk_sim(NULL, NULL, 10000, NULL);
+	sim_tick(s); /* pvestatd's first publication */
+	p = P("vmid", "100", "ostemplate", DEB, "rootfs", "local-lvm:8", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	take_upid();
+	o = resource("lxc/100");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "status")), "unknown");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "lock")), "create");
+	ck_assert(!json_object_object_get_ex(o, "name", NULL));
+	settle();
+	/* the lock is gone at once, the stats are not there yet */
+	o = resource("lxc/100");
+	ck_assert(!json_object_object_get_ex(o, "lock", NULL));
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "status")), "unknown");
+	clk.ms += 10000;
+	sim_tick(s);
+	o = resource("lxc/100");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "status")), "stopped");
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "template")), 0);
+	reset();
+	template_of("100");
+	o = resource("lxc/100");
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "template")), 0);
+	clk.ms += 10000;
+	sim_tick(s);
+	o = resource("lxc/100");
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "template")), 1);
+}
+END_TEST
+
+/* ---- snapshots ---- */
+
+START_TEST(snapshot_rules)
+{
+	json_object *p;
+	create("100", "local-lvm:8");
+	sim_snapshot_create(s, "pve", "100", p = P("snapname", "current", NULL), &call, &r);
+	json_object_put(p);
+	expect_err(500, "unable to use snapshot name 'current' (reserved name)\n");
+	sim_snapshot_create(s, "pve", "100", p = P("snapname", "s1", NULL), &call, &r);
+	json_object_put(p);
+	take_upid();
+	settle();
+	sim_snapshot_create(s, "pve", "100", p = P("snapname", "s1", NULL), &call, &r);
+	json_object_put(p);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid), "snapshot name 's1' already used");
+	ck_assert_str_eq(conf_str("100", "parent"), "s1");
+	sim_snapshot_delete(s, "pve", "100", "nope", NULL, &call, &r);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid), "snapshot 'nope' does not exist");
+	sim_snapshot_delete(s, "pve", "100", "s1", NULL, &call, &r);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid), "OK");
+	ck_assert_ptr_null(conf_str("100", "parent"));
+	/* dir volumes cannot be snapshotted; templates neither */
+	sim_free(s);
+	{
+		const char *st[] = { "local:dir", "data:dir", NULL };
+		s = mk_sim(NULL, st, 0, NULL);
+	}
+	create("100", "data:8");
+	sim_snapshot_create(s, "pve", "100", p = P("snapname", "s1", NULL), &call, &r);
+	json_object_put(p);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid), "snapshot feature is not available");
+	template_of("100");
+	sim_snapshot_create(s, "pve", "100", p = P("snapname", "s1", NULL), &call, &r);
+	json_object_put(p);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid), "you can't take a snapshot if it's a template");
+}
+END_TEST
+
+/* ---- tasks ---- */
+
+START_TEST(task_endpoints)
+{
+	json_object *p;
+	create("100", "local-lvm:8");
+	sim_task_status(s, "pve", "garbage", &r);
+	expect_param_err("upid", "unable to parse worker upid");
+	sim_task_status(s, "pve", "UPID:pve:00000001:00000001:00000001:vzstart:1:root@pam:", &r);
+	expect_param_err("upid", "no such task");
+	/* the node in the URL must be the task's */
+	sim_lxc_status_op(s, "pve", "100", "start", NULL, &call, &r);
+	take_upid();
+	sim_task_status(s, "pve", upid, &r);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "status")), "running");
+	ck_assert(!json_object_object_get_ex(r.data, "exitstatus", NULL));
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "user")), "root@pam");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "tokenid")), "phoenixfs");
+	reset();
+	settle();
+	sim_task_log(s, "pve", upid, p = P("start", "0", NULL), &r);
+	json_object_put(p);
+	ck_assert_int_eq(r.total, 1);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(
+		json_object_array_get_idx(r.data, 0), "t")), "TASK OK");
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(
+		json_object_array_get_idx(r.data, 0), "n")), 1);
+}
+END_TEST
+
+/* ---- persistence and restart ---- */
+
+START_TEST(restart_fails_running_tasks_keeps_locks)
+{
+	char dir[] = "/var/tmp/pvesim-unit-XXXXXX";
+	char err[256], path[512];
+	json_object *p;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	sim_free(s);
+	s = mk_sim(NULL, NULL, 0, dir);
+	create("100", "local-lvm:8");
+	sim_lxc_status_op(s, "pve", "100", "start", NULL, &call, &r);
+	take_upid();
+	settle();
+	create("900", "local-lvm:8");
+	template_of("900");
+	sim_lxc_clone(s, "pve", "900", p = P("newid", "901", NULL), &call, &r);
+	json_object_put(p);
+	take_upid();
+	ck_assert_int_eq(sim_save(s, err, sizeof(err)), 0);
+	sim_free(s);
+	/* the node died mid-clone; it comes back */
+	s = mk_sim(NULL, NULL, 0, dir);
+	ck_assert_int_eq(sim_load(s, err, sizeof(err)), 0);
+	ck_assert_str_eq(exitstatus("pve", upid), "unexpected status");
+	ck_assert_str_eq(conf_str("900", "lock"), "disk");
+	ck_assert_str_eq(conf_str("901", "lock"), "create");
+	sim_lxc_status_current(s, "pve", "100", &r);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "status")), "stopped");
+	reset();
+	clone_req("900", P("newid", "902", NULL), &call);
+	expect_err(500, "CT is locked (disk)\n");
+	/* pct unlock */
+	ck_assert_int_eq(sim_unlock(s, 900), 0);
+	clone_req("900", P("newid", "902", NULL), &call);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid), "OK");
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	ck_assert_int_eq(sim_save(s, err, sizeof(err)), 0);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* ---- faults ---- */
+
+START_TEST(fault_spec)
+{
+	struct faults f, g;
+	char err[256];
+	int same = 1, hits = 0;
+	ck_assert_int_eq(faults_parse(&f, "http500=0.2,slow=0.1:3000,taskfail=1", err, sizeof(err)), 0);
+	ck_assert_uint_eq(f.slow_ms, 3000);
+	ck_assert(f.rate[F_TASKFAIL] == 1.0);
+	ck_assert_int_ne(faults_parse(&f, "boom=0.1", err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "unknown fault kind 'boom' (http500, drop, slow, taskfail, lock)");
+	ck_assert_int_ne(faults_parse(&f, "http500=2", err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "http500: rate '2' is not a number in 0..1");
+	ck_assert_int_ne(faults_parse(&f, "slow=0.5", err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "slow: needs RATE:MS");
+	ck_assert_int_ne(faults_parse(&f, "drop=0.5:9", err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "drop takes no argument");
+	/* same seed, same draws */
+	faults_parse(&f, "http500=0.5", err, sizeof(err));
+	faults_parse(&g, "http500=0.5", err, sizeof(err));
+	faults_seed(&f, 7);
+	faults_seed(&g, 7);
+	for (int i = 0; i < 200; i++) {
+		struct fault_draw a = faults_draw(&f), b = faults_draw(&g);
+		same &= a.http500 == b.http500;
+		hits += a.http500;
+	}
+	ck_assert(same);
+	ck_assert(hits > 50 && hits < 150);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *su = suite_create("pvesim_rules");
+	TCase *tc = tcase_create("rules");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, create_locks_then_writes_config);
+	tcase_add_test(tc, create_duplicate_vmid_is_sync_500);
+	tcase_add_test(tc, create_missing_template_fails_task_and_deletes_config);
+	tcase_add_test(tc, create_missing_storage_fails_task);
+	tcase_add_test(tc, create_default_storage_local_has_no_rootdir);
+	tcase_add_test(tc, create_parameter_errors);
+	tcase_add_test(tc, create_feature_flags_need_root_pam);
+	tcase_add_test(tc, create_net_gets_mac_and_type);
+	tcase_add_test(tc, locked_ct_refuses_config_put);
+	tcase_add_test(tc, config_put_rules);
+	tcase_add_test(tc, missing_ct_text);
+	tcase_add_test(tc, start_stop_and_their_refusals);
+	tcase_add_test(tc, template_never_starts);
+	tcase_add_test(tc, template_conversion_renames_volumes);
+	tcase_add_test(tc, template_refusals_in_order);
+	tcase_add_test(tc, linked_clone_of_template);
+	tcase_add_test(tc, clone_refusals);
+	tcase_add_test(tc, clone_from_dir_template_cannot_be_linked);
+	tcase_add_test(tc, clone_task_failure_cleans_up);
+	tcase_add_test(tc, destroy_template_with_linked_clones_zfs_vs_lvmthin);
+	tcase_add_test(tc, destroy_refusals);
+	tcase_add_test(tc, flock_held_by_conversion);
+	tcase_add_test(tc, task_waiting_for_flock_times_out);
+	tcase_add_test(tc, vmids_unique_across_cluster);
+	tcase_add_test(tc, nextid_is_a_string);
+	tcase_add_test(tc, resources_lag_but_lock_is_live);
+	tcase_add_test(tc, snapshot_rules);
+	tcase_add_test(tc, task_endpoints);
+	tcase_add_test(tc, restart_fails_running_tasks_keeps_locks);
+	tcase_add_test(tc, fault_spec);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
