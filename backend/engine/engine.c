@@ -178,9 +178,9 @@ size_t phx_engine_backend_ctids(struct phx_engine *e, uint32_t **out)
 	pthread_mutex_lock(&e->lock);
 	n = e->nbackend;
 	*out = malloc((n ? n : 1) * sizeof(**out));
-	if (*out)
+	if (*out && n)
 		memcpy(*out, e->backend_ids, n * sizeof(**out));
-	else
+	else if (!*out)
 		n = 0;
 	pthread_mutex_unlock(&e->lock);
 	return n;

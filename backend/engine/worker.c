@@ -101,7 +101,7 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
-		struct ct_rec *r;
+		struct ct_rec *r = NULL;
 		struct job j;
 		int rc;
 
