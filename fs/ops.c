@@ -774,6 +774,11 @@ static int op_rename(const char *from, const char *to, unsigned int flags)
 		phx_sfile_put(f);
 		return -EEXIST;
 	}
+	/* vim, after a refused write with backupcopy=no, removes the value and
+	 * renames its backup onto it: like a re-create, this puts the value
+	 * back in its place first, so the commit below keeps the key order. */
+	if ((dst.kind == NK_ATTR && !dst.present) || (dst.kind == NK_NONE && dst.ctid))
+		put_back_removed(fs, to, &dst);
 	switch (dst.kind) {
 	case NK_NONE:
 		phx_sfile_put(f);
