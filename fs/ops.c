@@ -519,9 +519,8 @@ static int ctl_write(struct phx_fs *fs, struct phx_handle *h, const char *buf, s
 	}
 	memcpy(cmd, s, len);
 	cmd[len] = '\0';
+	/* the engine records its own refusals in error and log */
 	rc = phx_engine_ctl(fs->engine, h->node.ctid, cmd, err, sizeof(err));
-	if (rc < 0)
-		phx_refused(fs, &h->node, rc, err);
 	return rc < 0 ? rc : (int)size;
 }
 
