@@ -1,0 +1,16 @@
+#!/bin/bash
+# bash builtins echo and printf (CLIENTS.md §2.1): only a failed write()
+# reaches them, so a bad value must be refused in WRITE, not at close.
+. "$(dirname "$0")/common.sh"
+client_setup shell
+
+good "echo > A" 2048 bash -c "echo 2048 > '$A'"
+good "printf > A" 3072 bash -c "printf '%s\n' 3072 > '$A'"
+good "printf without a newline" 4096 bash -c "printf 4096 > '$A'"
+good "a value in two writes" 2048 bash -c "{ printf 20; printf '48\n'; } > '$A'"
+bad "echo of a bad value" abc1 "echo: write error: Invalid argument" bash -c "echo abc1 > '$A'"
+bad "printf of a bad value" abc2 "printf: write error: Invalid argument" bash -c "printf '%s\n' abc2 > '$A'"
+unchanged_by ": > A changes nothing" bash -c ": > '$A'"
+expect_eq "  the value is still there" 2048 "$(cat "$A")"
+unchanged_by "echo of the same value twice" bash -c "echo 2048 > '$A'; echo 2048 > '$A'"
+done_testing
