@@ -100,8 +100,8 @@ static void log_request(const char *method, const char *url, int status,
 	struct tm tm;
 	localtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%F %T", &tm);
-	fprintf(stderr, "%s pvesim: %s %s -> %d%s%s\n", ts, method, url, status,
-		why ? " " : "", why ? why : "");
+	fprintf(stderr, "%s pvesim: %s %s -> %d%s%.*s\n", ts, method, url, status,
+		why ? " " : "", why ? (int)strcspn(why, "\n") : 0, why ? why : "");
 }
 
 static enum MHD_Result send_raw(struct MHD_Connection *c, unsigned status,

@@ -7,8 +7,8 @@
 #       PVESIM_PORT_MIN..PVESIM_PORT_MAX (default 18050..18099).
 #       Test-friendly defaults come first and extra args override them:
 #       --task-ms 50 --stats-lag-ms 0 --auth-delay-ms 100.
-#       Waits (polling GET /version with the token, 30 s deadline) until it
-#       answers, then sets:
+#       Waits (polling its log for the "listening" line, 30 s deadline)
+#       until it accepts connections, then sets:
 #         PVESIM_URL          https://127.0.0.1:PORT
 #         PVESIM_PORT         the port
 #         PVESIM_TOKEN_FILE   DIR/token   (root@pam!phoenixfs=SECRET, 0600)
@@ -23,8 +23,10 @@
 #   pvesim_kill            SIGKILL, as a crash.
 #   pvesim_api METHOD PATH [curl args...]
 #       curl with the token; PATH below /api2/json (e.g. /version). Prints
-#       the body; the HTTP status goes to the variable PVESIM_STATUS (use it
-#       in the current shell, not in a $(...) subshell: see pvesim_call).
+#       the body. The HTTP status goes to PVESIM_STATUS and, since a
+#       $(...) subshell loses variables, also to DIR/last_status, which
+#       pvesim_last_status prints.
+#   pvesim_last_status     HTTP status of the last pvesim_api call.
 #   pvesim_call METHOD PATH [curl args...]
 #       Like pvesim_api but prints "STATUS BODY" on one line.
 #   pvesim_wait_task UPID [TIMEOUT_S]
@@ -51,7 +53,7 @@ _pvesim_port_busy() {
 }
 
 _pvesim_try() { # DIR PORT args...
-	local dir=$1 port=$2 deadline code
+	local dir=$1 port=$2 deadline
 	shift 2
 	: >"$dir/pvesim.log"
 	"$(_pvesim_bin)" --state "$dir" --listen "127.0.0.1:$port" \
@@ -64,12 +66,9 @@ _pvesim_try() { # DIR PORT args...
 			wait "$PVESIM_PID" 2>/dev/null
 			return 2
 		fi
-		if [ -s "$dir/token" ]; then
-			code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 2 \
-				-H "Authorization: PVEAPIToken=$(cat "$dir/token")" \
-				"https://127.0.0.1:$port/api2/json/version" 2>/dev/null)
-			[ "$code" = 200 ] && return 0
-		fi
+		# the line is printed once the socket listens; no request is made,
+		# so fault injection cannot block the start or shift seeded draws
+		grep -q "pvesim: listening on" "$dir/pvesim.log" 2>/dev/null && return 0
 		sleep 0.05
 	done
 	return 1
@@ -135,7 +134,12 @@ pvesim_api() {
 		-H "Authorization: PVEAPIToken=$PVESIM_TOKEN" "$@" \
 		"$PVESIM_URL/api2/json$path")
 	PVESIM_STATUS=${out##*$'\n'}
+	echo "$PVESIM_STATUS" >"$PVESIM_DIR/last_status"
 	printf '%s\n' "${out%$'\n'*}"
+}
+
+pvesim_last_status() {
+	cat "$PVESIM_DIR/last_status" 2>/dev/null
 }
 
 pvesim_call() {

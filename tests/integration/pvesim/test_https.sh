@@ -1,0 +1,179 @@
+#!/bin/bash
+# pvesim over HTTPS with curl: auth, envelope, reason phrases, bodies,
+# two-phase rules, lock contention, faults, restart, cluster, certificate.
+set -u
+. "$(dirname "$0")/lib.sh"
+export PVESIM_PORT_MIN=18000 PVESIM_PORT_MAX=18049
+BASE=${PHX_BUILD:-/work/main/build-pvesim}/pvesim-it-https
+rm -rf "$BASE"
+mkdir -p "$BASE"
+fails=0
+ok() { echo "ok   - $1"; }
+bad() { echo "FAIL - $1"; fails=$((fails + 1)); }
+check() { # NAME GOT WANT
+	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got [$2] want [$3]"; fi
+}
+trap 'pvesim_kill' EXIT
+DEB=local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst
+
+# status line of a request: "CODE REASON"
+status_line() { # METHOD PATH [curl args]
+	local m=$1 p=$2
+	shift 2
+	curl -sk -o /dev/null -D - -X "$m" -H "Authorization: PVEAPIToken=$PVESIM_TOKEN" \
+		"$@" "$PVESIM_URL/api2/json$p" | head -1 | tr -d '\r' | cut -d' ' -f2-
+}
+upid_of() { jq -r .data; }
+
+pvesim_start "$BASE/a" 0 --auth-delay-ms 300 || exit 1
+
+# --- certificate, fingerprint, token ---
+check "token file is owner-only" "$(stat -c %a "$PVESIM_TOKEN_FILE")" 600
+case $PVESIM_TOKEN in root@pam\!phoenixfs=????????-????-4???-????-????????????) ok "token format";; *) bad "token format: $PVESIM_TOKEN";; esac
+fp=$(openssl x509 -in "$PVESIM_CERT" -noout -fingerprint -sha256 | cut -d= -f2)
+check "fingerprint file is the cert's SHA-256" "$PVESIM_FINGERPRINT" "$fp"
+code=$(curl -s --cacert "$PVESIM_CERT" -o /dev/null -w '%{http_code}' \
+	-H "Authorization: PVEAPIToken=$PVESIM_TOKEN" "$PVESIM_URL/api2/json/version")
+check "cert verifies for 127.0.0.1 with itself as CA" "$code" 200
+check "nodes carry the fingerprint" "$(pvesim_api GET /nodes | jq -r '.data[0].ssl_fingerprint')" "$fp"
+
+# --- auth ---
+t0=$(date +%s%N)
+check "no token: 401 No ticket" "$(curl -sk -o /dev/null -D - "$PVESIM_URL/api2/json/version" | head -1 | tr -d '\r')" "HTTP/1.1 401 No ticket"
+t1=$(date +%s%N)
+[ $(((t1 - t0) / 1000000)) -ge 300 ] && ok "401 is delayed" || bad "401 came after $(((t1 - t0) / 1000000)) ms"
+check "wrong token: 401 Authentication failed!" \
+	"$(curl -sk -o /dev/null -D - -H 'Authorization: PVEAPIToken=root@pam!phoenixfs=nope' "$PVESIM_URL/api2/json/version" | head -1 | tr -d '\r')" \
+	"HTTP/1.1 401 Authentication failed!"
+check "401 body is empty" "$(curl -sk "$PVESIM_URL/api2/json/version" | wc -c)" 0
+check "version" "$(pvesim_api GET /version | jq -r .data.version)" 9.2.11
+
+# --- envelope and errors ---
+out=$(pvesim_api GET /nodes/pve/lxc/999/config)
+check "500 status" "$(pvesim_last_status)" 500
+check "500 message keeps its newline" "$(echo "$out" | jq -c .message)" '"Configuration file '"'"'nodes/pve/lxc/999.conf'"'"' does not exist\n"'
+check "500 reason phrase is the message's first line" "$(status_line GET /nodes/pve/lxc/999/config)" \
+	"500 Configuration file 'nodes/pve/lxc/999.conf' does not exist"
+out=$(pvesim_api POST /nodes/pve/lxc -d vmid=abc -d ostemplate=$DEB)
+check "400 status" "$(pvesim_last_status)" 400
+check "400 errors object" "$(echo "$out" | jq -r .errors.vmid)" "type check ('integer') failed - got 'abc'"
+check "400 message" "$(echo "$out" | jq -c .message)" '"Parameter verification failed.\n"'
+check "400 reason" "$(status_line POST /nodes/pve/lxc -d vmid=abc)" "400 Parameter verification failed."
+check "boolean must be 0/1 in forms" "$(pvesim_api POST /nodes/pve/lxc -d vmid=100 -d ostemplate=$DEB -d start=true | jq -r .errors.start)" \
+	"type check ('boolean') failed - got 'true'"
+check "body on GET: 501" "$(status_line GET /version -d x=1)" "501 Unexpected content for method 'GET'"
+check "POST config not implemented" "$(pvesim_api POST /nodes/pve/lxc/100/config -d memory=1 | jq -r .message)" \
+	"Method 'POST /nodes/pve/lxc/100/config' not implemented"
+check "unknown node" "$(pvesim_api GET /nodes/nope/lxc | jq -r .message)" \
+	"hostname lookup 'nope' failed - failed to get address info for: nope: Name or service not known"
+check "nextid is a string" "$(pvesim_api GET /cluster/nextid | jq -r '.data|type')" string
+
+# --- create (JSON body), config, template, clones ---
+u=$(pvesim_api POST /nodes/pve/lxc -H 'Content-Type: application/json' \
+	-d '{"vmid":900,"ostemplate":"'$DEB'","rootfs":"local-lvm:8","hostname":"base","memory":1024,"unprivileged":true,"net0":"name=eth0,bridge=vmbr0,ip=dhcp"}' | upid_of)
+case $u in UPID:pve:????????:????????:????????:vzcreate:900:root@pam!phoenixfs:) ok "create returns a UPID";; *) bad "create UPID: $u";; esac
+check "create lock is synchronous" "$(pvesim_api GET /cluster/resources?type=vm | jq -r '.data[]|select(.vmid==900)|.lock')" create
+check "create task OK" "$(pvesim_wait_task "$u")" OK
+check "JSON body applied" "$(pvesim_api GET /nodes/pve/lxc/900/config | jq -c '[.data.memory,.data.hostname,.data.unprivileged,.data.lock]')" '[1024,"base",1,null]'
+check "PUT config (form)" "$(pvesim_api PUT /nodes/pve/lxc/900/config -d cores=2 -d tags=b,A; pvesim_last_status)" '{"data":null}
+200'
+check "PUT applied and tags normalised" "$(pvesim_api GET /nodes/pve/lxc/900/config | jq -c '[.data.cores,.data.tags]')" '[2,"a;b"]'
+check "POST template answers null" "$(pvesim_api POST /nodes/pve/lxc/900/template)" '{"data":null}'
+tries=0
+while [ "$(pvesim_api GET /nodes/pve/lxc/900/config | jq -r .data.template)" != 1 ] && [ $tries -lt 200 ]; do
+	sleep 0.05; tries=$((tries + 1))
+done
+check "template conversion completes" "$(pvesim_api GET /nodes/pve/lxc/900/config | jq -r .data.rootfs)" "local-lvm:base-900-disk-0,size=8G"
+check "hidden vztemplate task is listed" "$(pvesim_api GET '/nodes/pve/tasks?typefilter=vztemplate&source=all' | jq -r '.data[0].status')" OK
+u=$(pvesim_api POST /nodes/pve/lxc/900/clone -d newid=901 -d hostname=c1 | upid_of)
+out=$(pvesim_api POST /nodes/pve/lxc/900/clone -d newid=902)
+check "concurrent clone meets the disk lock" "$(pvesim_last_status) $(echo "$out" | jq -r .message)" "500 CT is locked (disk)"
+check "linked clone OK" "$(pvesim_wait_task "$u")" OK
+check "clone never a template" "$(pvesim_api GET /nodes/pve/lxc/901/config | jq -r '.data.template // "none"')" none
+check "start of template fails in the task" \
+	"$(pvesim_wait_task "$(pvesim_api POST /nodes/pve/lxc/900/status/start | upid_of)")" "you can't start a CT if it's a template"
+check "storage + linked refused" "$(pvesim_api POST /nodes/pve/lxc/900/clone -d newid=902 -d storage=local-zfs | jq -r .message)" \
+	"parameter 'storage' not allowed for linked clones"
+check "task log" "$(pvesim_api GET "/nodes/pve/tasks/$(printf %s "$u" | jq -sRr @uri)/log" | jq -c '[.total,.data[-1].t]')" '[4,"TASK OK"]'
+check "bad upid" "$(pvesim_api GET /nodes/pve/tasks/nonsense/status | jq -r .errors.upid)" "unable to parse worker upid"
+check "storage content lists templates" "$(pvesim_api GET '/nodes/pve/storage/local/content?content=vztmpl' | jq -r '.data|length')" 2
+pvesim_stop
+
+# --- lock contention: a long conversion holds the config flock ---
+pvesim_start "$BASE/b" 0 --task-ms 4000 --lock-timeout-ms 400 || exit 1
+u=$(pvesim_api POST /nodes/pve/lxc -d vmid=100 -d ostemplate=$DEB -d rootfs=local-lvm:4 | upid_of)
+pvesim_wait_task "$u" 40 >/dev/null
+pvesim_api POST /nodes/pve/lxc/100/template >/dev/null
+out=$(pvesim_api PUT /nodes/pve/lxc/100/config -d memory=1024)
+check "flock timeout while converting" "$(pvesim_last_status) $(echo "$out" | jq -r .message)" \
+	"500 can't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout"
+# --- kill -9 while the conversion runs, restart ---
+u=$(pvesim_api POST /nodes/pve/lxc -d vmid=101 -d ostemplate=$DEB -d rootfs=local-lvm:4 | upid_of)
+pvesim_kill
+pvesim_start "$BASE/b" "$PVESIM_PORT" || exit 1
+check "task running at death ends failed" "$(pvesim_wait_task "$u")" "unexpected status"
+check "its create lock stays" "$(pvesim_api GET /nodes/pve/lxc/101/config | jq -c .data.lock)" '"create"'
+check "locked CT refuses destroy" "$(pvesim_api DELETE /nodes/pve/lxc/101 | jq -r .message)" "CT is locked (create)"
+pvesim_stop
+"$(_pvesim_bin)" --state "$BASE/b" --unlock 101
+check "--unlock (pct unlock)" "$?" 0
+pvesim_start "$BASE/b" 0 || exit 1
+check "lock cleared" "$(pvesim_api GET /nodes/pve/lxc/101/config | jq -c .data.lock)" null
+pvesim_stop
+
+# --- faults ---
+pvesim_start "$BASE/c" 0 --faults http500=1 || exit 1
+check "http500 fault" "$(status_line GET /version)" "500 Internal Server Error (pvesim fault injection)"
+pvesim_stop
+pvesim_start "$BASE/c" 0 --faults drop=1 || exit 1
+curl -sk -H "Authorization: PVEAPIToken=$PVESIM_TOKEN" "$PVESIM_URL/api2/json/version" >/dev/null
+check "drop fault closes the connection (curl 52)" "$?" 52
+pvesim_stop
+pvesim_start "$BASE/d" 0 --faults taskfail=1 || exit 1
+check "taskfail fault" "$(pvesim_wait_task "$(pvesim_api POST /nodes/pve/lxc -d vmid=100 -d ostemplate=$DEB -d rootfs=local-lvm:4 | upid_of)")" \
+	"unable to create CT 100 - simulated failure (pvesim fault injection)"
+pvesim_stop
+pvesim_start "$BASE/e" 0 --faults lock=1 || exit 1
+check "lock fault" "$(pvesim_api POST /nodes/pve/lxc -d vmid=100 -d ostemplate=$DEB -d rootfs=local-lvm:4 | jq -r .message)" \
+	"can't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout"
+pvesim_stop
+pvesim_start "$BASE/f" 0 --faults slow=1:400 || exit 1
+t0=$(date +%s%N); pvesim_api GET /version >/dev/null; t1=$(date +%s%N)
+[ $(((t1 - t0) / 1000000)) -ge 400 ] && ok "slow fault" || bad "slow fault: $(((t1 - t0) / 1000000)) ms"
+pvesim_stop
+seq_of() {
+	for _ in $(seq 16); do
+		curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: PVEAPIToken=$PVESIM_TOKEN" \
+			"$PVESIM_URL/api2/json/version"
+	done
+}
+pvesim_start "$BASE/g" 0 --faults http500=0.5 --seed 9 || exit 1
+s1=$(seq_of); pvesim_stop
+pvesim_start "$BASE/g" 0 --faults http500=0.5 --seed 9 || exit 1
+s2=$(seq_of); pvesim_stop
+check "faults reproducible with a seed" "${s1:-x}" "${s2:-y}"
+case ${s1:-} in *500*200*|*200*500*) ok "seeded faults hit some requests";; *) bad "seeded faults: $s1";; esac
+
+# --- old-style errors without message ---
+pvesim_start "$BASE/h" 0 --no-message-field || exit 1
+check "no message field" "$(pvesim_api GET /nodes/pve/lxc/1000/config | jq -c .)" '{"data":null}'
+check "reason still carries the text" "$(status_line GET /nodes/pve/lxc/1000/config)" \
+	"500 Configuration file 'nodes/pve/lxc/1000.conf' does not exist"
+pvesim_stop
+
+# --- cluster ---
+pvesim_start "$BASE/i" 0 --node pve1 --node pve2 --storage local:dir \
+	--storage local-lvm:lvmthin --storage shared:nfs || exit 1
+check "two nodes" "$(pvesim_api GET /nodes | jq -r '[.data[].node]|join(",")')" pve1,pve2
+pvesim_wait_task "$(pvesim_api POST /nodes/pve1/lxc -d vmid=100 -d ostemplate=$DEB -d rootfs=shared:4 | upid_of)" >/dev/null
+check "vmid unique cluster-wide" "$(pvesim_api POST /nodes/pve2/lxc -d vmid=100 -d ostemplate=$DEB -d rootfs=local-lvm:4 | jq -r .message)" \
+	"CT 100 already exists on node 'pve1'"
+check "CT on another node" "$(pvesim_api GET /nodes/pve2/lxc/100/config | jq -r .message)" \
+	"Configuration file 'nodes/pve2/lxc/100.conf' does not exist"
+u=$(pvesim_api POST /nodes/pve1/lxc/100/clone -d newid=101 -d target=pve2 | upid_of)
+check "clone to another node on shared storage" "$(pvesim_wait_task "$u")" OK
+check "clone lives on the target" "$(pvesim_api GET /nodes/pve2/lxc | jq -r '.data[0].vmid')" 101
+pvesim_stop
+
+echo "$fails failure(s)"
+[ $fails = 0 ]
