@@ -1,7 +1,7 @@
 /* HTTPS transport for the Proxmox driver (see pve_http.h).
  *
- * Connections: every thread takes an easy handle from a small free list,
- * and all handles share one connection cache, DNS cache and TLS session
+ * Connections: every call takes an easy handle from a pool of at most
+ * `connections` handles (waiting when all are busy), and all handles share one connection cache, DNS cache and TLS session
  * cache through a CURLSH guarded by one mutex per shared data kind. A call
  * therefore reuses whatever keep-alive connection is idle, whichever
  * thread opened it.
@@ -59,9 +59,15 @@ struct pve_http {
 	CURLSH *share;
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 
-	pthread_mutex_t pool_lock;      /* guards idle/nidle */
+	/* At most `connections` requests are in flight, each on its own
+	 * easy handle; more callers wait for a handle. libcurl closes a
+	 * returned connection when the shared cache holds more than
+	 * CURLOPT_MAXCONNECTS, so letting more requests run than that would
+	 * turn every call into a new TLS handshake. */
+	pthread_mutex_t pool_lock;      /* guards idle, nidle, busy */
+	pthread_cond_t pool_free;
 	CURL **idle;
-	size_t nidle, cap;
+	size_t nidle, cap, busy;
 };
 
 struct pve_req {
@@ -193,6 +199,7 @@ int pve_http_new(struct pve_http **out, const struct phx_pve_opts *opts,
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&h->share_locks[i], NULL);
 	pthread_mutex_init(&h->pool_lock, NULL);
+	pthread_cond_init(&h->pool_free, NULL);
 	h->connections = opts->connections ? opts->connections : DEFAULT_CONNECTIONS;
 	h->attempts = opts->retries ? opts->retries : DEFAULT_RETRIES;
 	h->timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
@@ -277,6 +284,7 @@ void pve_http_free(struct pve_http *h)
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_destroy(&h->share_locks[i]);
 	pthread_mutex_destroy(&h->pool_lock);
+	pthread_cond_destroy(&h->pool_free);
 	free(h);
 }
 
@@ -285,10 +293,19 @@ static CURL *take_handle(struct pve_http *h)
 	CURL *c = NULL;
 
 	pthread_mutex_lock(&h->pool_lock);
+	while (h->busy >= h->connections)
+		pthread_cond_wait(&h->pool_free, &h->pool_lock);
+	h->busy++;
 	if (h->nidle > 0)
 		c = h->idle[--h->nidle];
 	pthread_mutex_unlock(&h->pool_lock);
-	return c ? c : curl_easy_init();
+	if (!c && !(c = curl_easy_init())) {
+		pthread_mutex_lock(&h->pool_lock);
+		h->busy--;
+		pthread_cond_signal(&h->pool_free);
+		pthread_mutex_unlock(&h->pool_lock);
+	}
+	return c;
 }
 
 static void give_handle(struct pve_http *h, CURL *c)
@@ -297,6 +314,8 @@ static void give_handle(struct pve_http *h, CURL *c)
 	 * callbacks' data) before the handle waits for its next use. */
 	curl_easy_reset(c);
 	pthread_mutex_lock(&h->pool_lock);
+	h->busy--;
+	pthread_cond_signal(&h->pool_free);
 	if (h->nidle == h->cap) {
 		size_t cap = h->cap ? h->cap * 2 : 8;
 		CURL **v = realloc(h->idle, cap * sizeof(*v));
