@@ -132,37 +132,18 @@ int phx_doc_validate(json_object *root, char *err, size_t errlen)
 
 json_object *phx_doc_parse(const char *text, size_t len, char *err, size_t errlen)
 {
-	json_tokener *tok = json_tokener_new();
+	const char *why = "the document is null";
+	size_t where = 0, line = 1;
 	json_object *root;
-	enum json_tokener_error e;
-	size_t end, line = 1;
 
-	if (!tok) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	e = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (e == json_tokener_success) {
-		/* only whitespace may follow the document */
-		for (size_t i = end; i < len; i++) {
-			if (text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r') {
-				e = json_tokener_error_parse_unexpected;
-				end = i;
-				break;
-			}
-		}
-	}
-	if (e != json_tokener_success || !root) {
-		for (size_t i = 0; i < end && i < len; i++)
+	/* Strict, as jq and Python read the same file: what we accept here we
+	 * write back, and it must stay readable for them. */
+	root = phx_json_parse(text, len, &where, &why);
+	if (!root) {
+		for (size_t i = 0; i < where && i < len; i++)
 			line += text[i] == '\n';
 		snprintf(err, errlen, "not valid JSON at line %zu: %s", line,
-			 len == 0 ? "the document is empty" :
-			 e == json_tokener_continue ? "unexpected end of the document" :
-			 json_tokener_error_desc(e));
-		json_object_put(root);
+			 len == 0 ? "the document is empty" : why ? why : "the document is null");
 		return NULL;
 	}
 	return root;

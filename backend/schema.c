@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,6 +268,118 @@ static void shown(char *dst, size_t dstlen, const char *s, size_t len)
 	dst[n < dstlen ? n : dstlen - 1] = '\0';
 }
 
+/* json-c keeps the text a double was read with and writes it back as it
+ * was, so a number json-c tolerates but JSON does not ("1.", "NaN") would
+ * make the saved file unreadable for every other program: refuse it here. */
+static bool is_json_number(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (isdigit((unsigned char)*s))
+		while (isdigit((unsigned char)*s))
+			s++;
+	else
+		return false;
+	if (*s == '.') {
+		if (!isdigit((unsigned char)*++s))
+			return false;
+		while (isdigit((unsigned char)*s))
+			s++;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (!isdigit((unsigned char)*s))
+			return false;
+		while (isdigit((unsigned char)*s))
+			s++;
+	}
+	return *s == '\0';
+}
+
+static bool numbers_ok(json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(v)) &&
+		       is_json_number(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			if (!numbers_ok(json_object_array_get_idx(v, i)))
+				return false;
+		return true;
+	case json_type_object: {
+		json_object_object_foreach(v, key, val) {
+			(void)key;
+			if (!numbers_ok(val))
+				return false;
+		}
+		return true;
+	}
+	default:
+		return true;
+	}
+}
+
+json_object *phx_json_parse(const char *text, size_t len, size_t *where, const char **why)
+{
+	json_tokener *tok;
+	json_object *v;
+	enum json_tokener_error e;
+	size_t end;
+
+	*where = 0;
+	if (len > INT32_MAX) {
+		*why = "the document is too large";
+		return NULL;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		*why = "out of memory";
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	v = json_tokener_parse_ex(tok, text, (int)len);
+	e = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (e == json_tokener_continue && len > 0) {
+		/* a number may end the text: the terminator says it is complete */
+		v = json_tokener_parse_ex(tok, "", 1);
+		e = json_tokener_get_error(tok);
+		end = len;
+	}
+	json_tokener_free(tok);
+	if (e == json_tokener_success) {
+		for (size_t i = end; i < len; i++) {
+			if (!isspace((unsigned char)text[i])) {
+				json_object_put(v);
+				*where = i;
+				*why = "trailing text after the value";
+				return NULL;
+			}
+		}
+		if (!v) { /* json-c says success for a bare null */
+			*why = NULL;
+			return NULL;
+		}
+		if (!numbers_ok(v)) {
+			json_object_put(v);
+			*why = "a number that is not valid JSON (such as 1. or NaN)";
+			return NULL;
+		}
+		return v;
+	}
+	json_object_put(v);
+	*where = end;
+	*why = len == 0 ? "empty value" :
+	       e == json_tokener_continue ? "unexpected end of the text" :
+	       json_tokener_error_desc(e);
+	return NULL;
+}
+
 int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
 		   json_object *old, json_object **out, char *err, size_t errlen)
 {
@@ -304,20 +417,13 @@ int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
 		*out = json_object_new_boolean(b);
 		return 0;
 	case PHX_T_JSON: {
-		json_tokener *tok = json_tokener_new();
-		json_object *v = json_tokener_parse_ex(tok, text, (int)len);
-		enum json_tokener_error e = json_tokener_get_error(tok);
-		size_t used = json_tokener_get_parse_end(tok);
+		const char *why = NULL;
+		size_t where;
+		json_object *v = phx_json_parse(text, len, &where, &why);
 
-		json_tokener_free(tok);
-		if (e != json_tokener_success || used != len || len == 0) {
-			json_object_put(v);
-			return einval(err, errlen, "%s: not valid JSON: %s", a->file,
-				      len == 0 ? "empty value" :
-				      e != json_tokener_success ? json_tokener_error_desc(e) :
-				      "trailing text after the value");
-		}
-		*out = v;
+		if (!v && why)
+			return einval(err, errlen, "%s: not valid JSON: %s", a->file, why);
+		*out = v; /* NULL for a JSON null, as before */
 		return 0;
 	}
 	case PHX_T_OBJECT:

@@ -83,6 +83,13 @@ bool phx_json_int(json_object *v, long long *out);
  * values; other keys are free. Returns 0 or -EINVAL with the key named. */
 int phx_entry_check(json_object *entry, char *err, size_t errlen);
 
+/* Parse exactly one JSON value from text (whitespace around it allowed) the
+ * way the other readers of the file (jq, Python) do: RFC 8259 numbers only
+ * (no "1.", NaN, Infinity), valid UTF-8, no trailing commas or comments, and
+ * a number may end the text. Returns a new reference, or NULL with a short
+ * reason in *why and the byte offset of the problem in *where. */
+json_object *phx_json_parse(const char *text, size_t len, size_t *where, const char **why);
+
 /* Trim the whitespace around a written value; returns the new length. */
 size_t phx_trim(const char **text, size_t len);
 
