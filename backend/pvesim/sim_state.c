@@ -316,6 +316,8 @@ void res_param(struct sim_res *r, const char *param, const char *fmt, ...)
 
 void res_ok(struct sim_res *r, json_object *data)
 {
+	/* a caller reusing a result must not leak what it held */
+	json_object_put(r->data);
 	r->status = 200;
 	r->data = data;
 }
