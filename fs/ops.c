@@ -818,77 +818,51 @@ static int op_rename(const char *from, const char *to, unsigned int flags)
 	}
 }
 
-static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+/* chmod, chown and utimens: a scratch file stores what it is given; a value
+ * or generated file keeps what phoenixfs serves. Tools set modes and times
+ * on their way (install -m, rsync, Ansible's copystat, touch) and are
+ * content with success; docs/clients.md says what is and is not stored. */
+static int set_attrs(const char *path, struct fuse_file_info *fi, const mode_t *mode,
+		     const uid_t *uid, const gid_t *gid, const struct timespec *tv)
 {
 	struct phx_fs *fs = phx_fs_get();
-	struct phx_sfile *f = fi && fi->fh && FH(fi)->sfile ? FH(fi)->sfile : NULL;
+	struct phx_sfile *f = NULL;
 	struct phx_node n;
 	int rc;
 
-	if (f) {
-		phx_sfile_setattr(f, &mode, NULL, NULL, NULL);
+	if (fi && fi->fh && FH(fi)->sfile) {
+		phx_sfile_setattr(FH(fi)->sfile, mode, uid, gid, tv);
 		return 0;
 	}
 	if ((rc = phx_node_resolve(fs, path, &n)) < 0)
 		return rc;
 	if (n.kind == NK_NONE && (f = phx_scratch_get(fs->scratch, path))) {
-		phx_sfile_setattr(f, &mode, NULL, NULL, NULL);
-		phx_sfile_put(f);
-		return 0;
-	}
-	/* Modes of values are fixed (0644, generated 0444/0200). Tools set
-	 * modes on their way (install -m, rsync, Ansible); accepting that
-	 * without storing it is what lets them finish. docs/ says so. */
-	return node_stat(fs, &n, &(struct stat){ 0 });
-}
-
-static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
-{
-	struct phx_fs *fs = phx_fs_get();
-	struct phx_sfile *f = fi && fi->fh && FH(fi)->sfile ? FH(fi)->sfile : NULL;
-	struct phx_node n;
-	int rc;
-
-	if (f) {
-		phx_sfile_setattr(f, NULL, &uid, &gid, NULL);
-		return 0;
-	}
-	if ((rc = phx_node_resolve(fs, path, &n)) < 0)
-		return rc;
-	if (n.kind == NK_NONE && (f = phx_scratch_get(fs->scratch, path))) {
-		phx_sfile_setattr(f, NULL, &uid, &gid, NULL);
+		phx_sfile_setattr(f, mode, uid, gid, tv);
 		phx_sfile_put(f);
 		return 0;
 	}
 	if ((rc = node_stat(fs, &n, &(struct stat){ 0 })) < 0)
 		return rc;
 	/* Ownership is the mount's; a change to it cannot be kept. */
-	if ((uid != (uid_t)-1 && uid != fs->uid) || (gid != (gid_t)-1 && gid != fs->gid))
+	if ((uid && *uid != (uid_t)-1 && *uid != fs->uid) ||
+	    (gid && *gid != (gid_t)-1 && *gid != fs->gid))
 		return -EPERM;
 	return 0;
 }
 
+static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	return set_attrs(path, fi, &mode, NULL, NULL, NULL);
+}
+
+static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+{
+	return set_attrs(path, fi, NULL, &uid, &gid, NULL);
+}
+
 static int op_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
 {
-	struct phx_fs *fs = phx_fs_get();
-	struct phx_sfile *f = fi && fi->fh && FH(fi)->sfile ? FH(fi)->sfile : NULL;
-	struct phx_node n;
-	int rc;
-
-	if (f) {
-		phx_sfile_setattr(f, NULL, NULL, NULL, tv);
-		return 0;
-	}
-	if ((rc = phx_node_resolve(fs, path, &n)) < 0)
-		return rc;
-	if (n.kind == NK_NONE && (f = phx_scratch_get(fs->scratch, path))) {
-		phx_sfile_setattr(f, NULL, NULL, NULL, tv);
-		phx_sfile_put(f);
-		return 0;
-	}
-	/* Times of values are the document's; touch and copy tools set them on
-	 * their way and are content with success. */
-	return node_stat(fs, &n, &(struct stat){ 0 });
+	return set_attrs(path, fi, NULL, NULL, NULL, tv);
 }
 
 static int op_statfs(const char *path, struct statvfs *sv)
