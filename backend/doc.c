@@ -158,14 +158,37 @@ char *phx_doc_serialize(json_object *root, size_t *len)
 	return phx_json_pretty(root, doc_indent, len);
 }
 
+/* The reason read_file gives for a path that is not a regular file. */
+#define NOT_REGULAR (-1)
+
 static char *read_file(const char *path, size_t *len, int *errnum)
 {
-	FILE *f = fopen(path, "re");
+	/* O_NONBLOCK: a FIFO named as the config must not hang the mount */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	FILE *f;
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
 
+	if (fd < 0) {
+		*errnum = errno;
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		*errnum = errno;
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		/* a directory, a device (/dev/zero never ends), a FIFO */
+		*errnum = S_ISDIR(st.st_mode) ? EISDIR : NOT_REGULAR;
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "r");
 	if (!f) {
 		*errnum = errno;
+		close(fd);
 		return NULL;
 	}
 	for (;;) {
@@ -217,7 +240,8 @@ static json_object *load(const char *path, struct file_id *id, char *err, size_t
 			json_object_object_add(root, "lxc_configs", json_object_new_object());
 			return root;
 		}
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		snprintf(err, errlen, "%s: %s", path,
+			 e == NOT_REGULAR ? "not a regular file" : strerror(e));
 		return NULL;
 	}
 	root = phx_doc_parse(text, len, why, sizeof(why));
