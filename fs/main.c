@@ -3,6 +3,7 @@
  * Start-up order matters: everything that can refuse (the config file, the
  * token file, the options) is checked while errors still reach the
  * terminal; threads start only after fuse_daemonize has forked. */
+#include "backend/chain.h"
 #include "backend/doc.h"
 #include "backend/engine.h"
 #include "backend/log.h"
@@ -74,6 +75,29 @@ static int make_driver(const struct phx_options *o, struct phx_driver *drv)
 	return 0;
 }
 
+/* At mount the backend is not known yet: a clone source without an entry
+ * may well be a container there (the engine says so later if not). */
+static bool source_may_exist(void *arg, uint32_t ctid)
+{
+	(void)arg;
+	(void)ctid;
+	return true;
+}
+
+/* A clone cycle inside the file is certain, though, and every build on it
+ * would wait on itself: refuse to mount, as for bad JSON, and leave the
+ * file for its owner to fix. */
+static int check_cycles(struct phx_doc *doc, char *err, size_t errlen)
+{
+	int rc;
+
+	phx_doc_rdlock(doc);
+	rc = phx_chain_check_all(phx_doc_configs(phx_doc_root(doc), false),
+				 source_may_exist, NULL, err, errlen);
+	phx_doc_unlock(doc);
+	return rc;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -109,6 +133,10 @@ int main(int argc, char *argv[])
 	}
 	if (phx_doc_open(&fs.doc, config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "phoenixfs: cannot mount: %s\n", err);
+		goto out;
+	}
+	if (check_cycles(fs.doc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "phoenixfs: cannot mount: %s: %s\n", config, err);
 		goto out;
 	}
 	if (o.pve_url && make_driver(&o, &drv) < 0)
