@@ -9,10 +9,10 @@ phx_setup man
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-# SPEC.md is the product contract; it lives outside the source tree in this
-# workspace (PHX_SPEC overrides).
+# SPEC.md is the product contract; it lives beside the checkout, in
+# ../shared/ (PHX_SPEC overrides).
 SPEC=
-for s in "${PHX_SPEC:-}" "$PHX_SOURCE/SPEC.md" "$PHX_SOURCE/docs/SPEC.md" /work/shared/SPEC.md; do
+for s in "${PHX_SPEC:-}" "$PHX_SOURCE/../shared/SPEC.md" "$PHX_SOURCE/SPEC.md" /work/shared/SPEC.md; do
 	if [ -n "$s" ] && [ -f "$s" ]; then SPEC=$s; break; fi
 done
 
