@@ -115,7 +115,12 @@ static int do_create(struct step *s)
 	if (rc < 0)
 		return step_stopping(s) ? STEP_STOPPED :
 			step_fail(s, "create of %u failed: %s", s->ctid, err.msg);
-	rc = step_wait_task(s, upid, ST_CREATING, tmpl, why, sizeof(why));
+	{
+		char detail[320];
+
+		snprintf(detail, sizeof(detail), "from %s", tmpl);
+		rc = step_wait_task(s, upid, ST_CREATING, detail, why, sizeof(why));
+	}
 	if (rc == STEP_STOPPED)
 		return rc;
 	if (rc < 0)
