@@ -130,6 +130,25 @@ static int do_create(struct step *s)
 	return STEP_OK;
 }
 
+/* Our clone from src ended, and with it the `disk` lock Proxmox held on
+ * src for it. A listing taken during the clone still shows that lock, and
+ * the next one may be up to `refresh` away: forget it now, and ignore
+ * listings asked before this moment for src, so that the source does not
+ * read "locked (disk)" after its clone has finished. */
+static void source_released(struct step *s, uint32_t src)
+{
+	struct ct_rec *sr;
+
+	pthread_mutex_lock(&s->e->lock);
+	sr = rec_find(s->e, src);
+	if (sr && strcmp(sr->lock, "disk") == 0) {
+		sr->lock[0] = '\0';
+		sr->op_ended_at = now_mono();
+		rec_touch(s->e, sr);
+	}
+	pthread_mutex_unlock(&s->e->lock);
+}
+
 static int do_clone(struct step *s, uint32_t src)
 {
 	struct kvbuf kv = { .n = 0 };
@@ -214,6 +233,7 @@ static int do_clone(struct step *s, uint32_t src)
 	if (want_node && *want_node && strcmp(want_node, srcnode) != 0)
 		snprintf(s->node, sizeof(s->node), "%s", want_node);
 	step_facts(s, true, 0, "stopped");
+	source_released(s, src);
 	step_note(s, "cloned");
 	return STEP_OK;
 }
