@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Writable handles, for phx_handle_unflushed_size. Lock order: this list,
+ * then a handle's lock. */
+static pthread_mutex_t writers_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct phx_handle *writers;
+
 /* The whole document may be far larger than one value. */
 #define PHX_DOC_MAX (256u * 1024 * 1024)
 
@@ -32,11 +37,46 @@ struct phx_handle *phx_handle_new(const struct phx_node *n, bool writable)
 		h->node.name = h->node.split + (n->name - n->split);
 	h->writable = writable;
 	pthread_mutex_init(&h->lock, NULL);
+	if (writable) {
+		pthread_mutex_lock(&writers_lock);
+		h->next_writer = writers;
+		writers = h;
+		pthread_mutex_unlock(&writers_lock);
+	}
 	return h;
+}
+
+bool phx_handle_unflushed_size(const char *path, size_t *len)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&writers_lock);
+	for (struct phx_handle *h = writers; h && !found; h = h->next_writer) {
+		if (h->sfile || strcmp(h->node.path, path) != 0)
+			continue;
+		pthread_mutex_lock(&h->lock);
+		if (h->dirty) {
+			*len = h->len;
+			found = true;
+		}
+		pthread_mutex_unlock(&h->lock);
+	}
+	pthread_mutex_unlock(&writers_lock);
+	return found;
 }
 
 void phx_handle_free(struct phx_fs *fs, struct phx_handle *h)
 {
+	if (h->writable) {
+		pthread_mutex_lock(&writers_lock);
+		for (struct phx_handle **pp = &writers; *pp; pp = &(*pp)->next_writer) {
+			if (*pp == h) {
+				*pp = h->next_writer;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&writers_lock);
+	}
 	if (h->sfile)
 		phx_sfile_put(h->sfile);
 	if (h->pending)

@@ -29,6 +29,7 @@ struct phx_handle {
 	char *snap;
 	size_t snaplen;
 	bool have_snap;
+	struct phx_handle *next_writer; /* in the list of writable handles */
 };
 
 struct phx_handle *phx_handle_new(const struct phx_node *n, bool writable);
@@ -43,6 +44,10 @@ int phx_handle_truncate(struct phx_handle *h, off_t size);
 int phx_handle_commit(struct phx_fs *fs, struct phx_handle *h);
 ssize_t phx_handle_read(struct phx_fs *fs, struct phx_handle *h, char *buf,
 			size_t size, off_t off);
+/* The size of a value written through a handle still open on path and not
+ * committed yet. stat by name (fstat reaches us without the handle) must
+ * show it: git records it in its index right after its write. */
+bool phx_handle_unflushed_size(const char *path, size_t *len);
 /* Most bytes a value file may hold. */
 size_t phx_value_limit(const struct phx_node *n);
 

@@ -123,13 +123,19 @@ static int node_stat(struct phx_fs *fs, const struct phx_node *n, struct stat *s
 		if (!n->present) {
 			if (!phx_pending_has(fs->pending, n->ctid, n->attr))
 				return -ENOENT;
-			stat_file(fs, st, 0644, 0, false);
+			if (!phx_handle_unflushed_size(n->path, &size))
+				size = 0;
+			stat_file(fs, st, 0644, size, false);
 			return 0;
 		}
 		/* fall through */
 	case NK_KEY:
 	case NK_CT_CONFIG:
 	case NK_ROOT_CONFIG:
+		if (phx_handle_unflushed_size(n->path, &size)) {
+			stat_file(fs, st, 0644, size, false);
+			return 0;
+		}
 		if ((rc = rendered_size(fs, n, &size)) < 0)
 			return rc;
 		stat_file(fs, st, 0644, size, false);
