@@ -41,16 +41,22 @@ int step_configure(struct step *s, unsigned keys)
 }
 
 /* start, stop: a status task. "already running"/"not running" mean the
- * container is already where we want it. */
-static int power(struct step *s, const char *op, enum ct_state st, const char *done,
-		 const char *already)
+ * container is already where we want it. st and detail are what the status
+ * shows meanwhile: a stop on the way to a conversion or a destroy shows as
+ * part of that (`converting: stopping first`), since SPEC.md's states name
+ * the operation asked for. */
+static int power(struct step *s, const char *op, enum ct_state st, const char *detail,
+		 const char *done, const char *already)
 {
 	char upid[PHX_UPID_MAX] = "", why[600];
 	struct phx_err err;
 	unsigned tries = 0;
 	int rc;
 
-	step_show(s, st, NULL);
+	if (detail)
+		step_show(s, st, "%s", detail);
+	else
+		step_show(s, st, NULL);
 	step_note(s, "%s %u on %s", op, s->ctid, s->node);
 	for (;;) {
 		memset(&err, 0, sizeof(err));
@@ -68,7 +74,7 @@ static int power(struct step *s, const char *op, enum ct_state st, const char *d
 		}
 		return step_fail(s, "%s of %u failed: %s", op, s->ctid, err.msg);
 	}
-	rc = step_wait_task(s, upid, st, "", why, sizeof(why));
+	rc = step_wait_task(s, upid, st, detail ? detail : "", why, sizeof(why));
 	if (rc == STEP_STOPPED)
 		return rc;
 	if (rc < 0)
@@ -80,12 +86,18 @@ static int power(struct step *s, const char *op, enum ct_state st, const char *d
 
 int step_start(struct step *s)
 {
-	return power(s, "start", ST_STARTING, "running", "already running");
+	return power(s, "start", ST_STARTING, NULL, "running", "already running");
 }
 
 int step_stop(struct step *s)
 {
-	return power(s, "stop", ST_STOPPING, "stopped", "not running");
+	return power(s, "stop", ST_STOPPING, NULL, "stopped", "not running");
+}
+
+/* The stop a conversion or a destroy needs first, shown as part of it. */
+static int stop_first(struct step *s, enum ct_state st)
+{
+	return power(s, "stop", st, "stopping first", "stopped", "not running");
 }
 
 static bool is_running(struct step *s)
@@ -134,7 +146,7 @@ int step_convert(struct step *s)
 		return STEP_OK;
 	}
 	if (is_running(s)) {
-		rc = step_stop(s);
+		rc = stop_first(s, ST_CONVERTING);
 		if (rc)
 			return rc;
 		stopped_once = true;
@@ -154,7 +166,7 @@ int step_convert(struct step *s)
 		if (err.kind == PHX_E_REFUSED && strstr(err.msg, "running") && !stopped_once) {
 			/* the listing lagged: it was running after all */
 			stopped_once = true;
-			rc = step_stop(s);
+			rc = stop_first(s, ST_CONVERTING);
 			if (rc)
 				return rc;
 			step_show(s, ST_CONVERTING, NULL);
@@ -212,7 +224,7 @@ int step_destroy(struct step *s)
 	int rc;
 
 	if (is_running(s)) {
-		rc = step_stop(s);
+		rc = stop_first(s, ST_DESTROYING);
 		if (rc)
 			return rc;
 		stopped_once = true;
@@ -232,7 +244,7 @@ int step_destroy(struct step *s)
 		}
 		if (err.kind == PHX_E_REFUSED && strstr(err.msg, "running") && !stopped_once) {
 			stopped_once = true;
-			rc = step_stop(s);
+			rc = stop_first(s, ST_DESTROYING);
 			if (rc)
 				return rc;
 			step_show(s, ST_DESTROYING, NULL);
