@@ -29,6 +29,16 @@ static bool in_list(const uint32_t *ids, size_t n, uint32_t id)
 	return bsearch(&id, ids, n, sizeof(*ids), cmp_u32) != NULL;
 }
 
+/* Whether the listing's lagging fields agree with what a job learned from
+ * its task and the config. */
+static bool listing_caught_up(const struct ct_rec *r, const struct phx_guest *g)
+{
+	if (strcmp(g->status, "unknown") == 0 || !g->status[0] ||
+	    strcmp(g->status, r->status) != 0)
+		return false;
+	return r->template_ == -1 || g->template_ == r->template_;
+}
+
 static void apply_guest(struct phx_engine *e, const struct phx_guest *g, double asked,
 			double now)
 {
@@ -42,6 +52,12 @@ static void apply_guest(struct phx_engine *e, const struct phx_guest *g, double 
 	r->exists = true;
 	snprintf(r->node, sizeof(r->node), "%s", g->node);
 	snprintf(r->lock, sizeof(r->lock), "%s", g->lock);
+	if (now < r->facts_pinned_until && listing_caught_up(r, g)) {
+		/* The listing now says what the job learned: from here on a
+		 * difference is a change made elsewhere, to be shown within
+		 * `refresh` seconds rather than after the whole lag window. */
+		r->facts_pinned_until = 0;
+	}
 	if (now >= r->facts_pinned_until) {
 		if (strcmp(g->status, "unknown") != 0 && g->status[0] &&
 		    strcmp(r->status, g->status) != 0) {
