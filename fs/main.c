@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,12 @@ static int check_cycles(struct phx_doc *doc, char *err, size_t errlen)
 	return rc;
 }
 
+/* The signal libfuse sends to interrupt a request's thread: nothing to do. */
+static void intr_signal_noop(int sig)
+{
+	(void)sig;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -149,6 +156,14 @@ int main(int argc, char *argv[])
 	if (!fs.scratch || !fs.pending || !journal)
 		goto out;
 
+	/* With cfg->intr (set in init), libfuse sends SIGUSR1 to the thread
+	 * of an interrupted request, but before 3.17 it installs the handler
+	 * for it only when intr is set at fuse_new time, which 3.x no longer
+	 * allows (libfuse PR #958): the default action then killed the
+	 * daemon when a `cat wait` was interrupted. Install the same no-op
+	 * handler ourselves; wait notices the interrupt by polling. */
+	if (sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = intr_signal_noop }, NULL) < 0)
+		goto out;
 	fuse = fuse_new(&args, &phx_ops, sizeof(phx_ops), &fs);
 	if (!fuse)
 		goto out;
