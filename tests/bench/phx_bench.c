@@ -1,0 +1,342 @@
+/* phx_bench: the timing half of tests/bench/run. Each subcommand measures
+ * one thing on already-mounted trees and prints plain numbers; the run
+ * script mounts, starts pvesim and puts the numbers into the report.
+ *
+ *   phx_bench readpath REPS NDIRS MNT BASE
+ *       The read path on phoenixfs (MNT) against the baseline (BASE), each
+ *       operation REPS times alternating between the two, each run after
+ *       the kernel's 1 s entry/attribute caches have expired (so every run
+ *       reaches the filesystem). Operations, each one real process:
+ *         ls_root   ls -l MNT
+ *         ls_ct     ls -l of NDIRS container directories (one ls)
+ *         cat_all   cat of every container's status (one cat)
+ *       Prints "OP phx_ms base_ms ratio" with medians; ratio is
+ *       phoenixfs's rate over the baseline's (1.0 = as fast).
+ *   phx_bench ops MNT ITER
+ *       Per-operation times in microseconds, on random containers:
+ *       open+read+close of status, of memory_mb, and stat of name.
+ *   phx_bench writes MNT WRITERS SECONDS
+ *       WRITERS threads, each on its own container, write memory_mb (open
+ *       O_TRUNC, write, close; the close returns once the value is on
+ *       disk) for SECONDS; prints accepted writes per second.
+ *   phx_bench wait PATH PREFIX TIMEOUT_MS
+ *       Polls PATH every millisecond until its content starts with PREFIX
+ *       (an empty PREFIX: until it exists); prints the milliseconds it took.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The container directories of a mount, sorted. */
+static size_t list_cts(const char *mnt, unsigned **out)
+{
+	DIR *d = opendir(mnt);
+	struct dirent *e;
+	size_t n = 0, cap = 1024;
+	unsigned *ids = malloc(cap * sizeof(*ids));
+
+	if (!d || !ids)
+		die(mnt);
+	while ((e = readdir(d))) {
+		char *end;
+		unsigned long v = strtoul(e->d_name, &end, 10);
+
+		if (*end || end == e->d_name)
+			continue;
+		if (n == cap && !(ids = realloc(ids, (cap *= 2) * sizeof(*ids))))
+			die("realloc");
+		ids[n++] = (unsigned)v;
+	}
+	closedir(d);
+	qsort(ids, n, sizeof(*ids), cmp_u32);
+	*out = ids;
+	return n;
+}
+
+/* Run argv with stdout to /dev/null; returns milliseconds, exits on failure. */
+static double run_ms(char **argv)
+{
+	posix_spawn_file_actions_t fa;
+	double t0;
+	pid_t pid;
+	int st;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	t0 = now_ms();
+	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0)
+		die(argv[0]);
+	if (waitpid(pid, &st, 0) < 0)
+		die("waitpid");
+	t0 = now_ms() - t0;
+	posix_spawn_file_actions_destroy(&fa);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "phx_bench: %s %s... failed\n", argv[0], argv[1]);
+		exit(1);
+	}
+	return t0;
+}
+
+/* argv of "PROG [FLAG] MNT/ID/SUFFIX..." for n ids */
+static char **paths_argv(const char *prog, const char *flag, const char *mnt,
+			 const unsigned *ids, size_t n, const char *suffix)
+{
+	char **argv = calloc(n + 3, sizeof(*argv));
+	size_t a = 0;
+
+	if (!argv)
+		die("calloc");
+	argv[a++] = (char *)prog;
+	if (flag)
+		argv[a++] = (char *)flag;
+	for (size_t i = 0; i < n; i++)
+		if (asprintf(&argv[a++], "%s/%u%s", mnt, ids[i], suffix) < 0)
+			die("asprintf");
+	return argv;
+}
+
+/* The kernel keeps entries and attributes 1 s (both filesystems say so);
+ * wait that out so the next run reaches the filesystem. */
+static void expire_caches(void)
+{
+	nanosleep(&(struct timespec){ 1, 100 * 1000 * 1000 }, NULL);
+}
+
+static int cmd_readpath(int reps, size_t ndirs, const char *mnt[2])
+{
+	static const char *ops[] = { "ls_root", "ls_ct", "cat_all" };
+	char **argv[2][3];
+	double *t[2][3];
+
+	for (int m = 0; m < 2; m++) {
+		unsigned *ids;
+		size_t n = list_cts(mnt[m], &ids);
+
+		if (n == 0) {
+			fprintf(stderr, "phx_bench: no containers under %s\n", mnt[m]);
+			return 1;
+		}
+		argv[m][0] = calloc(4, sizeof(char *));
+		argv[m][0][0] = "ls";
+		argv[m][0][1] = "-l";
+		argv[m][0][2] = (char *)mnt[m];
+		argv[m][1] = paths_argv("ls", "-l", mnt[m], ids, n < ndirs ? n : ndirs, "");
+		argv[m][2] = paths_argv("cat", NULL, mnt[m], ids, n, "/status");
+		free(ids);
+		for (int o = 0; o < 3; o++)
+			t[m][o] = calloc((size_t)reps, sizeof(double));
+	}
+	for (int r = 0; r < reps; r++)
+		for (int o = 0; o < 3; o++)
+			for (int m = 0; m < 2; m++) {
+				int mm = (r + o) % 2 ? 1 - m : m; /* alternate who goes first */
+
+				expire_caches();
+				t[mm][o][r] = run_ms(argv[mm][o]);
+			}
+	for (int o = 0; o < 3; o++) {
+		double med[2];
+
+		for (int m = 0; m < 2; m++) {
+			qsort(t[m][o], (size_t)reps, sizeof(double), cmp_double);
+			med[m] = t[m][o][reps / 2];
+		}
+		printf("%s %.1f %.1f %.2f\n", ops[o], med[0], med[1], med[1] / med[0]);
+	}
+	return 0;
+}
+
+static unsigned rnd(unsigned *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static int cmd_ops(const char *mnt, int iter)
+{
+	static const char *files[] = { "status", "memory_mb" };
+	unsigned *ids, seed = 12345;
+	size_t n = list_cts(mnt, &ids);
+	char path[4096], buf[4096];
+	double us[3];
+
+	if (n == 0)
+		return 1;
+	for (int f = 0; f < 2; f++) {
+		double t0 = now_ms();
+
+		for (int i = 0; i < iter; i++) {
+			int fd;
+
+			snprintf(path, sizeof(path), "%s/%u/%s", mnt, ids[rnd(&seed) % n], files[f]);
+			if ((fd = open(path, O_RDONLY)) < 0 || read(fd, buf, sizeof(buf)) < 0)
+				die(path);
+			close(fd);
+		}
+		us[f] = (now_ms() - t0) * 1e3 / iter;
+	}
+	double t0 = now_ms();
+
+	for (int i = 0; i < iter; i++) {
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%u/name", mnt, ids[rnd(&seed) % n]);
+		if (stat(path, &st) < 0)
+			die(path);
+	}
+	us[2] = (now_ms() - t0) * 1e3 / iter;
+	printf("%.1f %.1f %.1f\n", us[0], us[1], us[2]);
+	free(ids);
+	return 0;
+}
+
+struct writer {
+	pthread_t tid;
+	char path[4096];
+	double until;
+	long done;
+	int err;
+};
+
+static void *write_loop(void *arg)
+{
+	struct writer *w = arg;
+	char val[32];
+
+	while (now_ms() < w->until) {
+		int fd = open(w->path, O_WRONLY | O_TRUNC);
+		int len = snprintf(val, sizeof(val), "%ld\n", 512 + (w->done % 1000));
+
+		if (fd < 0 || write(fd, val, (size_t)len) != len) {
+			w->err = errno;
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		if (close(fd) < 0) {
+			w->err = errno;
+			break;
+		}
+		w->done++;
+	}
+	return NULL;
+}
+
+static int cmd_writes(const char *mnt, int nw, double secs)
+{
+	unsigned *ids;
+	size_t n = list_cts(mnt, &ids);
+	struct writer *w = calloc((size_t)nw, sizeof(*w));
+	double t0, until;
+	long total = 0;
+
+	if (n == 0 || !w)
+		return 1;
+	t0 = now_ms();
+	until = t0 + secs * 1e3;
+	for (int i = 0; i < nw; i++) {
+		/* spread over the document: first, last and in between */
+		size_t k = nw > 1 ? (n - 1) * (size_t)i / (size_t)(nw - 1) : n / 2;
+
+		snprintf(w[i].path, sizeof(w[i].path), "%s/%u/memory_mb", mnt, ids[k]);
+		w[i].until = until;
+		if (pthread_create(&w[i].tid, NULL, write_loop, &w[i]) != 0)
+			die("pthread_create");
+	}
+	for (int i = 0; i < nw; i++) {
+		pthread_join(w[i].tid, NULL);
+		if (w[i].err) {
+			fprintf(stderr, "phx_bench: %s: %s\n", w[i].path, strerror(w[i].err));
+			return 1;
+		}
+		total += w[i].done;
+	}
+	printf("%.1f\n", total / ((now_ms() - t0) / 1e3));
+	free(w);
+	free(ids);
+	return 0;
+}
+
+static int cmd_wait(const char *path, const char *prefix, double timeout_ms)
+{
+	double t0 = now_ms();
+	size_t plen = strlen(prefix);
+	char buf[4096];
+
+	for (;;) {
+		int fd = open(path, O_RDONLY);
+
+		if (fd >= 0) {
+			ssize_t r = read(fd, buf, sizeof(buf) - 1);
+
+			close(fd);
+			if (r >= 0 && (size_t)r >= plen && memcmp(buf, prefix, plen) == 0)
+				break;
+		}
+		if (now_ms() - t0 > timeout_ms) {
+			fprintf(stderr, "phx_bench: %s: no '%s' within %.0f ms\n", path, prefix,
+				timeout_ms);
+			return 1;
+		}
+		nanosleep(&(struct timespec){ 0, 1000 * 1000 }, NULL);
+	}
+	printf("%.1f\n", now_ms() - t0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 6 && strcmp(argv[1], "readpath") == 0)
+		return cmd_readpath(atoi(argv[2]), (size_t)atol(argv[3]),
+				    (const char *[2]){ argv[4], argv[5] });
+	if (argc == 4 && strcmp(argv[1], "ops") == 0)
+		return cmd_ops(argv[2], atoi(argv[3]));
+	if (argc == 5 && strcmp(argv[1], "writes") == 0)
+		return cmd_writes(argv[2], atoi(argv[3]), atof(argv[4]));
+	if (argc == 5 && strcmp(argv[1], "wait") == 0)
+		return cmd_wait(argv[2], argv[3], atof(argv[4]));
+	fprintf(stderr, "usage: phx_bench readpath REPS NDIRS MNT BASE | ops MNT ITER |\n"
+			"       writes MNT WRITERS SECONDS | wait PATH PREFIX TIMEOUT_MS\n");
+	return 2;
+}
