@@ -87,6 +87,10 @@ struct ct_rec {
 	unsigned doing;         /* the wants a worker is carrying out now */
 	unsigned doing_keys;
 	unsigned failed_wants;  /* what `retry` re-asks */
+	bool resume_build;      /* W_BUILD came back from the journal: a build of
+				   ours that may have stopped half-way, so an
+				   existing container is finished (configured,
+				   converted or started), not just taken as is */
 	bool queued;            /* in the run queue */
 	bool running;           /* a worker has it */
 	bool clone_busy;        /* a clone from this CT is running */

@@ -144,6 +144,8 @@ int journal_load(struct phx_engine *e, char *err, size_t errlen)
 			continue;
 		r->wants |= wants;
 		r->cfg_keys |= keys;
+		if (wants & W_BUILD)
+			r->resume_build = true;
 		rec_note(e, r, "resuming the work accepted before the last stop");
 	}
 	/* Written back as soon as anything changes; until then the file on

@@ -221,8 +221,9 @@ static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
 	if (r->exists) {
 		/* Built already: adopt it, converting if the entry asks for a
 		 * template. A create lock left by a crash is the job's to
-		 * settle. */
-		if (strcmp(r->lock, "create") != 0) {
+		 * settle, and so is a build of ours resumed from the journal:
+		 * it may have stopped before configuring or starting. */
+		if (strcmp(r->lock, "create") != 0 && !r->resume_build) {
 			r->wants &= ~W_BUILD;
 			if (l->is_template && r->template_ != 1)
 				r->wants |= W_CONVERT;

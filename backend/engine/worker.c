@@ -77,6 +77,8 @@ static void finish(struct phx_engine *e, struct ct_rec *r, struct job *j, int rc
 			 strcmp(r->status, "running") == 0 ? "running" : "stopped");
 	}
 	r->doing = r->doing_keys = 0;
+	if (rc != 1)
+		r->resume_build = false;
 	journal_dirty(e);
 	/* Waiters wait for a build or conversion; once nothing of that kind
 	 * is left on this container, they can go on (or fail with it). */
