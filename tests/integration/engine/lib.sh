@@ -33,8 +33,11 @@ W=$ENG_WORK
 OSTMPL=local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst
 mkdir -p "$ENG_MNT"
 
+# mounted, even when its daemon died (mountpoint(1) fails on ENOTCONN)
+eng_mounted() { grep -q " $ENG_MNT fuse" /proc/mounts; }
+
 eng_umount() {
-	if mountpoint -q "$ENG_MNT" 2>/dev/null; then
+	if eng_mounted; then
 		fusermount3 -u "$ENG_MNT" 2>/dev/null || fusermount3 -uz "$ENG_MNT"
 	fi
 	if [ -n "$ENG_FS_PID" ]; then
