@@ -68,6 +68,10 @@ eng_cleanup() {
 	done
 	eng_umount
 	[ -n "${PVESIM_PID:-}" ] && pvesim_stop
+	# ENG_LOGDIR=DIR keeps phoenixfs's log (sanitizer reports end up there)
+	if [ -n "${ENG_LOGDIR:-}" ] && [ -f "$ENG_WORK/fs.log" ]; then
+		cp "$ENG_WORK/fs.log" "$ENG_LOGDIR/$(basename "$0" .sh).fs.log"
+	fi
 	if [ $rc != 0 ] && [ "${ENG_KEEP:-0}" != 0 ]; then
 		echo "# kept $ENG_WORK" >&2
 	else
