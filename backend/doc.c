@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -421,6 +422,38 @@ int phx_doc_check_outside(struct phx_doc *doc)
 	return rc;
 }
 
+/* Other programs edit the file too (read, modify, rename over it). Between
+ * our re-read and our rename such an edit would be lost, or would lose ours.
+ * The convention both sides can follow is flock(2) on the file at the path:
+ * take it, check the path still names the locked file (a rename may have
+ * replaced it while we waited), and hold it until the new file is in place.
+ * Returns the locked descriptor, -1 when there is no file to lock, or
+ * -EAGAIN when another program held the lock for too long. */
+#define LOCK_WAIT_MS 10000
+
+static int lock_file(const char *path)
+{
+	for (int waited = 0;;) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		struct stat locked, now;
+
+		if (fd < 0)
+			return -1; /* nothing there yet: the first save makes it */
+		while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if (errno != EWOULDBLOCK || waited >= LOCK_WAIT_MS) {
+				close(fd);
+				return errno == EWOULDBLOCK ? -EAGAIN : -1;
+			}
+			nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 }, NULL);
+			waited += 2;
+		}
+		if (fstat(fd, &locked) == 0 && stat(path, &now) == 0 &&
+		    locked.st_dev == now.st_dev && locked.st_ino == now.st_ino)
+			return fd;
+		close(fd); /* replaced while we waited: lock the new one */
+	}
+}
+
 /* Apply a batch of edits to one copy and save it once. Each edit gets its
  * own result; an edit that fails leaves the copy as it found it (the
  * contract of phx_doc_edit_fn), so it cannot spoil the others. */
@@ -430,9 +463,16 @@ static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uin
 	uint64_t gen = 0;
 	char *text = NULL, err[512] = "";
 	size_t len;
-	int rc, applied = 0;
+	int rc, applied = 0, lock_fd;
 
 	pthread_mutex_lock(&doc->edit_lock);
+	lock_fd = lock_file(doc->path);
+	if (lock_fd == -EAGAIN) {
+		snprintf(err, sizeof(err), "%s is locked by another program (flock) for more than %d s",
+			 doc->path, LOCK_WAIT_MS / 1000);
+		rc = -EIO;
+		goto fail_all;
+	}
 	/* An outside edit that landed since we last looked must not be lost:
 	 * apply ours on top of it. A broken file is never overwritten. */
 	rc = reload_locked(doc, outside_gen);
@@ -482,6 +522,8 @@ fail_all:
 		snprintf(e->err, e->errlen, "%s", err);
 	}
 out:
+	if (lock_fd >= 0)
+		close(lock_fd); /* after the rename: the next editor sees our file */
 	pthread_mutex_unlock(&doc->edit_lock);
 	json_object_put(copy);
 	free(text);
