@@ -233,7 +233,8 @@ static int int_member(json_object *o, const char *key, int64_t *out)
 	case json_type_double: {
 		double d = json_object_get_double(v);
 
-		if (d != (double)(int64_t)d)
+		/* range first: converting an out-of-range double is undefined */
+		if (!(d > -9.2e18 && d < 9.2e18) || d != (double)(int64_t)d)
 			return -1;
 		*out = (int64_t)d;
 		return 0;
