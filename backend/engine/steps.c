@@ -200,7 +200,11 @@ int step_wait_task(struct step *s, const char *upid, enum ct_state st,
 	struct phx_task_status ts;
 	struct phx_err err;
 
-	step_show(s, st, "%s%s(%s)", detail ? detail : "", detail && *detail ? " " : "", upid);
+	/* "cloning: from 900 (UPID:...)", or just "starting: UPID:..." */
+	if (detail && *detail)
+		step_show(s, st, "%s (%s)", detail, upid);
+	else
+		step_show(s, st, "%s", upid);
 	step_note(s, "task %s", upid);
 	for (;;) {
 		if (!step_nap(s, ms))

@@ -17,7 +17,7 @@ eng_mount
 wait_for "103 running" 10 status_is 103 running
 
 check "echo stop > ctl" bash -c "echo stop > '$ENG_MNT/103/ctl'"
-wait_for "stopping, with its task" 5 status_like 103 'stopping: ?UPID:pve:*:vzstop:103:*'
+wait_for "stopping, with its task" 5 status_like 103 'stopping: UPID:pve:*:vzstop:103:*'
 check "wait" timeout 30 cat "$ENG_MNT/103/wait"
 expect_eq "stopped" stopped "$(cat "$W/out")"
 expect_eq "stopped on the backend" stopped \
@@ -29,15 +29,15 @@ expect_eq "still stopped" stopped "$(cat "$W/out")"
 expect_eq "no second stop task" 1 "$(eng_tasks pve vzstop 103)"
 
 check "printf start > ctl (no newline)" bash -c "printf start > '$ENG_MNT/103/ctl'"
-wait_for "starting, with its task" 5 status_like 103 'starting: ?UPID:pve:*:vzstart:103:*'
+wait_for "starting, with its task" 5 status_like 103 'starting: UPID:pve:*:vzstart:103:*'
 check "wait" timeout 30 cat "$ENG_MNT/103/wait"
 expect_eq "running" running "$(cat "$W/out")"
 
 n_stop=$(eng_tasks pve vzstop 103)
 n_start=$(eng_tasks pve vzstart 103)
 check "echo restart > ctl" bash -c "echo restart > '$ENG_MNT/103/ctl'"
-wait_for "restart: stopping first" 5 status_like 103 'stopping: ?UPID:pve:*:vzstop:103:*'
-wait_for "restart: then starting" 10 status_like 103 'starting: ?UPID:pve:*:vzstart:103:*'
+wait_for "restart: stopping first" 5 status_like 103 'stopping: UPID:pve:*:vzstop:103:*'
+wait_for "restart: then starting" 10 status_like 103 'starting: UPID:pve:*:vzstart:103:*'
 check "wait" timeout 30 cat "$ENG_MNT/103/wait"
 expect_eq "running again" running "$(cat "$W/out")"
 expect_eq "one more stop" $((n_stop + 1)) "$(eng_tasks pve vzstop 103)"
