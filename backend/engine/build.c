@@ -131,16 +131,23 @@ static int do_create(struct step *s)
 }
 
 /* Our clone from src ended, and with it the `disk` lock Proxmox held on
- * src for it. A listing taken during the clone still shows that lock, and
- * the next one may be up to `refresh` away: forget it now, and ignore
- * listings asked before this moment for src, so that the source does not
- * read "locked (disk)" after its clone has finished. */
+ * src for it. The next clone from src may start now, while this job goes
+ * on configuring and starting its container: that keeps clones from one
+ * source back to back, as the API allows. A listing taken during the clone
+ * still shows the lock, and the next one may be up to `refresh` away:
+ * forget it now, and ignore listings asked before this moment for src, so
+ * that the source does not read "locked (disk)" after its clone. */
 static void source_released(struct step *s, uint32_t src)
 {
 	struct ct_rec *sr;
 
 	pthread_mutex_lock(&s->e->lock);
 	sr = rec_find(s->e, src);
+	if (sr && sr->clone_busy && sr->clone_holder == s->ctid) {
+		sr->clone_busy = false;
+		sr->clone_holder = 0;
+		pthread_cond_broadcast(&s->e->work);
+	}
 	if (sr && strcmp(sr->lock, "disk") == 0) {
 		sr->lock[0] = '\0';
 		sr->op_ended_at = now_mono();

@@ -94,6 +94,7 @@ struct ct_rec {
 	bool queued;            /* in the run queue */
 	bool running;           /* a worker has it */
 	bool clone_busy;        /* a clone from this CT is running */
+	uint32_t clone_holder;  /* ... into this CT: only it releases the source */
 	uint32_t clone_src;     /* set while queued: the clone it will do */
 	uint32_t waiting_for;   /* a source it waits for, 0 none */
 	uint32_t *waiters;      /* CTs waiting for this one */

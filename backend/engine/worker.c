@@ -57,8 +57,11 @@ static void finish(struct phx_engine *e, struct ct_rec *r, struct job *j, int rc
 	if (j->clone_src) {
 		struct ct_rec *sr = rec_find(e, j->clone_src);
 
-		if (sr)
+		/* unless the clone already released it and a newer clone holds it */
+		if (sr && sr->clone_busy && sr->clone_holder == j->ctid) {
 			sr->clone_busy = false;
+			sr->clone_holder = 0;
+		}
 	}
 	r->running = false;
 	if (rc == 1) {
@@ -123,8 +126,10 @@ static void *worker_main(void *arg)
 		if (j.clone_src) {
 			struct ct_rec *sr = rec_find(e, j.clone_src);
 
-			if (sr)
+			if (sr) {
 				sr->clone_busy = true;
+				sr->clone_holder = j.ctid;
+			}
 		}
 		pthread_mutex_unlock(&e->lock);
 
