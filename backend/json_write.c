@@ -1,5 +1,6 @@
 #include "backend/json_write.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,10 +125,36 @@ static void put_value(struct out *o, json_object *v, int depth)
 	case json_type_null:
 		puts_(o, "null");
 		return;
-	default:
-		/* numbers (doubles keep the text they were read with) and booleans */
-		puts_(o, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	default: {
+		char buf[64];
+
+		puts_(o, phx_json_scalar(v, buf, sizeof(buf)));
 		return;
+	}
+	}
+}
+
+const char *phx_json_scalar(json_object *v, char *buf, size_t len)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_boolean:
+		return json_object_get_boolean(v) ? "true" : "false";
+	case json_type_int:
+		snprintf(buf, len, "%" PRId64, json_object_get_int64(v));
+		return buf;
+	case json_type_double: {
+		/* the tokener keeps a double's text as the object's userdata */
+		const char *text = json_object_get_userdata(v);
+
+		if (text)
+			return text;
+		snprintf(buf, len, "%.17g", json_object_get_double(v));
+		if (!strpbrk(buf, ".eEn")) /* stay a double: 2 -> 2.0 */
+			strncat(buf, ".0", len - strlen(buf) - 1);
+		return buf;
+	}
+	default:
+		return "null";
 	}
 }
 

@@ -12,6 +12,12 @@
  * NUL-terminated text with a final newline; *len excludes the NUL. */
 char *phx_json_pretty(json_object *v, int indent, size_t *len);
 
+/* The text of a scalar (number, boolean, null) without touching the object:
+ * json-c's own to_json_string caches its output inside the object, which
+ * readers sharing the tree under a read lock must not do. Doubles keep the
+ * text they were read with. buf holds at least 64 bytes. */
+const char *phx_json_scalar(json_object *v, char *buf, size_t len);
+
 /* The indentation used by a JSON text: spaces of the first indented line,
  * 0 for a tab, fallback when nothing is indented. */
 int phx_json_detect_indent(const char *text, size_t len, int fallback);

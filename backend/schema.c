@@ -495,7 +495,11 @@ char *phx_attr_format(const struct phx_attr *a, json_object *v)
 	if (json_object_is_type(v, json_type_null))
 		return with_newline("");
 	/* numbers and booleans as JSON prints them: 4096, true */
-	return with_newline(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	{
+		char buf[64];
+
+		return with_newline(phx_json_scalar(v, buf, sizeof(buf)));
+	}
 }
 
 int phx_entry_check(json_object *entry, char *err, size_t errlen)
