@@ -26,6 +26,7 @@ struct file_id {
 
 struct queued_edit {
 	struct queued_edit *next;
+	uint32_t ctid; /* the only entry the edit changes; 0: anything */
 	phx_doc_edit_fn fn;
 	void *arg;
 	char *err;
@@ -454,6 +455,58 @@ static int lock_file(const char *path)
 	}
 }
 
+static json_object *shallow_copy(json_object *o)
+{
+	json_object *c = json_object_new_object();
+
+	if (!c)
+		return NULL;
+	json_object_object_foreach(o, key, val)
+		json_object_object_add(c, key, json_object_get(val));
+	return c;
+}
+
+/* A tree the batch may change. When every edit names the one entry it
+ * changes, the copy shares every other entry with the live tree: copying
+ * and then freeing a 10,000-entry document was most of a commit's cost.
+ * The shared entries are only read (and their reference counts touched by
+ * this thread alone: readers of the live tree never take references). */
+static json_object *private_copy(json_object *root, struct queued_edit *batch)
+{
+	json_object *configs = phx_doc_configs(root, false), *copy, *cfg;
+	bool whole = !configs || !json_object_is_type(configs, json_type_object);
+
+	for (struct queued_edit *e = batch; e && !whole; e = e->next)
+		whole = e->ctid == 0;
+	if (whole) {
+		copy = NULL;
+		return json_object_deep_copy(root, &copy, NULL) == 0 ? copy : NULL;
+	}
+	copy = shallow_copy(root);
+	cfg = shallow_copy(configs);
+	if (!copy || !cfg) {
+		json_object_put(copy);
+		json_object_put(cfg);
+		return NULL;
+	}
+	json_object_object_add(copy, "lxc_configs", cfg); /* in place: order kept */
+	for (struct queued_edit *e = batch; e; e = e->next) {
+		json_object *live, *mine = NULL;
+		char key[16];
+
+		snprintf(key, sizeof(key), "%u", e->ctid);
+		if (!json_object_object_get_ex(configs, key, &live) ||
+		    json_object_object_get(cfg, key) != live)
+			continue; /* no such entry yet, or copied for an earlier edit */
+		if (json_object_deep_copy(live, &mine, NULL) != 0) {
+			json_object_put(copy);
+			return NULL;
+		}
+		json_object_object_add(cfg, key, mine);
+	}
+	return copy;
+}
+
 /* Apply a batch of edits to one copy and save it once. Each edit gets its
  * own result; an edit that fails leaves the copy as it found it (the
  * contract of phx_doc_edit_fn), so it cannot spoil the others. */
@@ -481,7 +534,7 @@ static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uin
 		rc = -EIO;
 		goto fail_all;
 	}
-	if (json_object_deep_copy(doc->root, &copy, NULL) != 0) {
+	if (!(copy = private_copy(doc->root, batch))) {
 		snprintf(err, sizeof(err), "out of memory copying the document");
 		rc = -ENOMEM;
 		goto fail_all;
@@ -530,10 +583,10 @@ out:
 	return gen;
 }
 
-int phx_doc_edit(struct phx_doc *doc, phx_doc_edit_fn fn, void *arg,
-		 char *err, size_t errlen)
+static int edit(struct phx_doc *doc, uint32_t ctid, phx_doc_edit_fn fn, void *arg,
+		char *err, size_t errlen)
 {
-	struct queued_edit me = { .fn = fn, .arg = arg, .err = err, .errlen = errlen };
+	struct queued_edit me = { .ctid = ctid, .fn = fn, .arg = arg, .err = err, .errlen = errlen };
 	struct queued_edit *batch;
 	uint64_t gen, outside_gen = 0;
 
@@ -565,6 +618,18 @@ int phx_doc_edit(struct phx_doc *doc, phx_doc_edit_fn fn, void *arg,
 	pthread_mutex_unlock(&doc->queue_lock);
 	notify(doc, gen ? gen : outside_gen);
 	return me.rc;
+}
+
+int phx_doc_edit(struct phx_doc *doc, phx_doc_edit_fn fn, void *arg,
+		 char *err, size_t errlen)
+{
+	return edit(doc, 0, fn, arg, err, errlen);
+}
+
+int phx_doc_edit_entry(struct phx_doc *doc, uint32_t ctid, phx_doc_edit_fn fn, void *arg,
+		       char *err, size_t errlen)
+{
+	return edit(doc, ctid, fn, arg, err, errlen);
 }
 
 static void *watch_main(void *arg)

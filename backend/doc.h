@@ -43,6 +43,13 @@ typedef int (*phx_doc_edit_fn)(json_object *root, void *arg, char *err, size_t e
 int phx_doc_edit(struct phx_doc *doc, phx_doc_edit_fn fn, void *arg,
 		 char *err, size_t errlen);
 
+/* The same for an edit that changes nothing but the entry of ctid (which it
+ * may create or delete) and lxc_configs' list of keys: it is given a copy that
+ * shares every other entry with the live tree, so a commit costs little more
+ * than writing the file, however many containers there are. */
+int phx_doc_edit_entry(struct phx_doc *doc, uint32_t ctid, phx_doc_edit_fn fn, void *arg,
+		       char *err, size_t errlen);
+
 /* The lxc_configs object of a root, created when asked to. */
 json_object *phx_doc_configs(json_object *root, bool create);
 

@@ -437,6 +437,9 @@ int phx_value_check(struct phx_fs *fs, const struct phx_node *n,
 static int run(struct phx_fs *fs, struct change *c, char *err, size_t errlen)
 {
 	err[0] = '\0';
+	/* every change but a whole-document write stays inside one entry */
+	if (c->n->kind != NK_ROOT_CONFIG && c->n->ctid)
+		return phx_doc_edit_entry(fs->doc, c->n->ctid, apply, c, err, errlen);
 	return phx_doc_edit(fs->doc, apply, c, err, errlen);
 }
 

@@ -263,8 +263,11 @@ static void *writer_main(void *arg)
 	struct writer *w = arg;
 	char err[128];
 
+	/* half of them say which entry they change (copy-on-write of that
+	 * entry only), half do not (a copy of everything): batches mix both */
 	for (int i = 0; i < 5; i++)
-		w->rc |= phx_doc_edit(w->doc, set_own_key, w, err, sizeof(err));
+		w->rc |= w->id % 2 ? phx_doc_edit(w->doc, set_own_key, w, err, sizeof(err))
+				   : phx_doc_edit_entry(w->doc, 900, set_own_key, w, err, sizeof(err));
 	return NULL;
 }
 
@@ -303,6 +306,48 @@ START_TEST(concurrent_writers_lose_nothing)
 }
 END_TEST
 
+static int add_entry_901(json_object *root, void *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	json_object_object_add(phx_doc_configs(root, false), "901",
+			       json_tokener_parse("{\"name\": \"new\"}"));
+	return 0;
+}
+
+START_TEST(entry_edits_share_the_rest)
+{
+	struct phx_doc *doc;
+	json_object *before, *after;
+	char err[256];
+	int mem = 5120;
+
+	write_text(path, SAMPLE);
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 901, add_entry_901, NULL, err, sizeof(err)), 0);
+	phx_doc_rdlock(doc);
+	before = phx_doc_entry(doc, 901);
+	phx_doc_unlock(doc);
+	/* an edit of 900 leaves 901 the very same object, and the file whole */
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, set_memory, &mem, err, sizeof(err)), 0);
+	phx_doc_rdlock(doc);
+	after = phx_doc_entry(doc, 901);
+	ck_assert_ptr_eq(before, after);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(phx_doc_entry(doc, 900), "memory_mb")), 5120);
+	phx_doc_unlock(doc);
+	ck_assert_ptr_nonnull(strstr(read_text(path), "\"memory_mb\": 5120"));
+	ck_assert_ptr_nonnull(strstr(read_text(path), "\"901\": {\n            \"name\": \"new\"\n        }"));
+	ck_assert_ptr_nonnull(strstr(read_text(path), "\"zz_unknown\""));
+	/* a refused entry edit changes nothing */
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, refuse, NULL, err, sizeof(err)), -EINVAL);
+	phx_doc_rdlock(doc);
+	ck_assert_ptr_nonnull(phx_doc_entry(doc, 900));
+	phx_doc_unlock(doc);
+	phx_doc_close(doc);
+}
+END_TEST
+
 START_TEST(indent_detection)
 {
 	ck_assert_int_eq(phx_json_detect_indent("{\n  \"a\": 1\n}", 12, 4), 2);
@@ -327,6 +372,7 @@ int main(void)
 	tcase_add_test(tc, bad_files_are_refused_with_reasons);
 	tcase_add_test(tc, outside_edits_are_seen_and_kept);
 	tcase_add_test(tc, indent_detection);
+	tcase_add_test(tc, entry_edits_share_the_rest);
 	tcase_add_test(tc, concurrent_writers_lose_nothing);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
