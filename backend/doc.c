@@ -1,6 +1,7 @@
 #include "backend/doc.h"
 
 #include "backend/atomic_file.h"
+#include "backend/doc_text.h"
 #include "backend/json_write.h"
 #include "backend/log.h"
 #include "backend/schema.h"
@@ -54,6 +55,8 @@ struct phx_doc {
 	pthread_cond_t queue_cond;
 	struct queued_edit *queue, **queue_tail;
 	bool leader;
+
+	struct phx_doc_text *text; /* the writer's per-entry text cache */
 
 	pthread_t watcher;
 	bool watching;
@@ -269,9 +272,11 @@ int phx_doc_open(struct phx_doc **out, const char *path, char *err, size_t errle
 	if (!doc)
 		return -ENOMEM;
 	doc->path = strdup(path);
+	doc->text = phx_doc_text_new();
 	doc->root = load(path, &doc->seen, err, errlen);
-	if (!doc->path || !doc->root) {
+	if (!doc->path || !doc->root || !doc->text) {
 		free(doc->path);
+		phx_doc_text_free(doc->text);
 		json_object_put(doc->root);
 		free(doc);
 		return -EINVAL;
@@ -300,6 +305,7 @@ void phx_doc_close(struct phx_doc *doc)
 	pthread_cond_destroy(&doc->watch_cond);
 	pthread_mutex_destroy(&doc->queue_lock);
 	pthread_cond_destroy(&doc->queue_cond);
+	phx_doc_text_free(doc->text);
 	free(doc->path);
 	free(doc);
 }
@@ -545,7 +551,7 @@ static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uin
 	}
 	if (applied == 0)
 		goto out;
-	text = phx_doc_serialize(copy, &len);
+	text = phx_doc_text_render(doc->text, copy, doc_indent, &len);
 	if (!text) {
 		snprintf(err, sizeof(err), "out of memory");
 		rc = -ENOMEM;

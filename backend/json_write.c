@@ -174,6 +174,37 @@ char *phx_json_pretty(json_object *v, int indent, size_t *len)
 	return o.s;
 }
 
+char *phx_json_fragment(json_object *v, int indent, int depth, size_t *len)
+{
+	struct out o = { .indent = indent };
+
+	put_value(&o, v, depth);
+	put(&o, "", 0);
+	if (o.failed) {
+		free(o.s);
+		return NULL;
+	}
+	if (!o.s && !(o.s = malloc(1)))
+		return NULL;
+	o.s[o.len] = '\0';
+	*len = o.len;
+	return o.s;
+}
+
+char *phx_json_quote(const char *s, size_t *len)
+{
+	struct out o = { .indent = 0 };
+
+	put_string(&o, s, strlen(s));
+	if (o.failed) {
+		free(o.s);
+		return NULL;
+	}
+	o.s[o.len] = '\0';
+	*len = o.len;
+	return o.s;
+}
+
 int phx_json_detect_indent(const char *text, size_t len, int fallback)
 {
 	for (size_t i = 0; i + 1 < len; i++) {

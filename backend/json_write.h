@@ -12,6 +12,13 @@
  * NUL-terminated text with a final newline; *len excludes the NUL. */
 char *phx_json_pretty(json_object *v, int indent, size_t *len);
 
+/* v as it is written at nesting level depth (its first line unindented, no
+ * final newline): pieces of a larger text that phx_json_pretty would
+ * write byte for byte the same. */
+char *phx_json_fragment(json_object *v, int indent, int depth, size_t *len);
+/* A JSON string literal (quotes and escapes) for s. */
+char *phx_json_quote(const char *s, size_t *len);
+
 /* The text of a scalar (number, boolean, null) without touching the object:
  * json-c's own to_json_string caches its output inside the object, which
  * readers sharing the tree under a read lock must not do. Doubles keep the

@@ -45,7 +45,7 @@ static void write_text(const char *p, const char *text)
 static char *read_text(const char *p)
 {
 	FILE *f = fopen(p, "r");
-	static char buf[65536];
+	static char buf[1 << 20];
 	size_t n;
 
 	ck_assert_ptr_nonnull(f);
@@ -348,6 +348,63 @@ START_TEST(entry_edits_share_the_rest)
 }
 END_TEST
 
+static int add_many(json_object *root, void *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	for (int i = 0; i < 50; i++) {
+		char key[16], text[160];
+
+		snprintf(key, sizeof(key), "%d", 1000 + i);
+		snprintf(text, sizeof(text), "{\"name\": \"ct%d\", \"r\": %d.5, \"o\": {\"a\": [%d, {}], \"b\": []}}", i, i, i);
+		json_object_object_add(phx_doc_configs(root, false), key, json_tokener_parse(text));
+	}
+	return 0;
+}
+
+static int bump(json_object *root, void *arg, char *err, size_t errlen)
+{
+	int *ctid = arg;
+	char key[16];
+	json_object *e;
+
+	(void)err;
+	(void)errlen;
+	snprintf(key, sizeof(key), "%d", *ctid);
+	e = json_object_object_get(phx_doc_configs(root, false), key);
+	if (!e)
+		return -ENOENT;
+	json_object_object_add(e, "memory_mb", json_object_new_int(*ctid * 2));
+	if (*ctid % 5 == 0) /* and now and then an entry goes away */
+		json_object_object_del(phx_doc_configs(root, false), key);
+	return 0;
+}
+
+START_TEST(cached_text_is_the_full_text)
+{
+	struct phx_doc *doc;
+	char err[256], *full;
+	size_t len;
+
+	write_text(path, SAMPLE);
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_doc_edit(doc, add_many, NULL, err, sizeof(err)), 0);
+	for (int i = 0; i < 40; i++) {
+		int ctid = 1000 + (i * 7) % 50;
+
+		if (phx_doc_edit_entry(doc, (uint32_t)ctid, bump, &ctid, err, sizeof(err)) != 0)
+			continue; /* removed earlier */
+		phx_doc_rdlock(doc);
+		full = phx_doc_serialize(phx_doc_root(doc), &len);
+		phx_doc_unlock(doc);
+		ck_assert_str_eq(read_text(path), full);
+		free(full);
+	}
+	phx_doc_close(doc);
+}
+END_TEST
+
 START_TEST(indent_detection)
 {
 	ck_assert_int_eq(phx_json_detect_indent("{\n  \"a\": 1\n}", 12, 4), 2);
@@ -372,6 +429,7 @@ int main(void)
 	tcase_add_test(tc, bad_files_are_refused_with_reasons);
 	tcase_add_test(tc, outside_edits_are_seen_and_kept);
 	tcase_add_test(tc, indent_detection);
+	tcase_add_test(tc, cached_text_is_the_full_text);
 	tcase_add_test(tc, entry_edits_share_the_rest);
 	tcase_add_test(tc, concurrent_writers_lose_nothing);
 	suite_add_tcase(s, tc);

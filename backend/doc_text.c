@@ -1,0 +1,235 @@
+#include "backend/doc_text.h"
+
+#include "backend/json_write.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct slot {
+	json_object *obj; /* referenced while cached */
+	char *text;
+	size_t len;
+};
+
+/* Open addressing by object address; rebuilt at every render, so it holds
+ * exactly the entries of the last document rendered. */
+struct table {
+	struct slot *v;
+	size_t cap, n;
+};
+
+struct phx_doc_text {
+	struct table t;
+	int indent;
+};
+
+static size_t hash(const json_object *o, size_t cap)
+{
+	uintptr_t x = (uintptr_t)o;
+
+	x ^= x >> 17;
+	x *= 0x9E3779B97F4A7C15ull;
+	return (size_t)(x >> 7) & (cap - 1);
+}
+
+static struct slot *find(struct table *t, const json_object *o)
+{
+	if (!t->cap)
+		return NULL;
+	for (size_t i = hash(o, t->cap);; i = (i + 1) & (t->cap - 1)) {
+		if (t->v[i].obj == o)
+			return &t->v[i];
+		if (!t->v[i].obj)
+			return NULL;
+	}
+}
+
+static int insert(struct table *t, json_object *o, char *text, size_t len)
+{
+	size_t i;
+
+	if ((t->n + 1) * 2 > t->cap)
+		return -1; /* sized by the caller */
+	for (i = hash(o, t->cap); t->v[i].obj; i = (i + 1) & (t->cap - 1))
+		;
+	t->v[i] = (struct slot){ json_object_get(o), text, len };
+	t->n++;
+	return 0;
+}
+
+static void table_clear(struct table *t)
+{
+	for (size_t i = 0; i < t->cap; i++) {
+		if (t->v[i].obj) {
+			json_object_put(t->v[i].obj);
+			free(t->v[i].text);
+		}
+	}
+	free(t->v);
+	*t = (struct table){ 0 };
+}
+
+struct phx_doc_text *phx_doc_text_new(void)
+{
+	return calloc(1, sizeof(struct phx_doc_text));
+}
+
+void phx_doc_text_free(struct phx_doc_text *c)
+{
+	if (!c)
+		return;
+	table_clear(&c->t);
+	free(c);
+}
+
+struct buf {
+	char *s;
+	size_t len, cap;
+	int failed;
+};
+
+static void add(struct buf *b, const char *s, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		char *ns;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if (!(ns = realloc(b->s, cap))) {
+			b->failed = 1;
+			return;
+		}
+		b->s = ns;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+}
+
+static void newline(struct buf *b, int indent, int depth)
+{
+	add(b, "\n", 1);
+	for (int i = 0; i < depth; i++) {
+		if (indent == 0)
+			add(b, "\t", 1);
+		else
+			add(b, "                ", (size_t)(indent < 16 ? indent : 16));
+	}
+}
+
+static void add_key(struct buf *b, const char *key)
+{
+	size_t n;
+	char *q = phx_json_quote(key, &n);
+
+	if (!q) {
+		b->failed = 1;
+		return;
+	}
+	add(b, q, n);
+	add(b, ": ", 2);
+	free(q);
+}
+
+static void add_fragment(struct buf *b, json_object *v, int indent, int depth)
+{
+	size_t n;
+	char *s = phx_json_fragment(v, indent, depth, &n);
+
+	if (!s) {
+		b->failed = 1;
+		return;
+	}
+	add(b, s, n);
+	free(s);
+}
+
+/* The entries, from the cache where the object is the same as last time. */
+static void add_configs(struct phx_doc_text *c, struct buf *b, json_object *configs,
+			int indent, struct table *next)
+{
+	bool first = true;
+
+	if (json_object_object_length(configs) == 0) {
+		add(b, "{}", 2);
+		return;
+	}
+	add(b, "{", 1);
+	json_object_object_foreach(configs, key, entry) {
+		struct slot *old = find(&c->t, entry);
+		char *text;
+		size_t n;
+
+		if (!first)
+			add(b, ",", 1);
+		first = false;
+		newline(b, indent, 2);
+		add_key(b, key);
+		if (old) {
+			text = old->text;
+			n = old->len;
+			old->text = NULL; /* moves to the next table */
+		} else if (!(text = phx_json_fragment(entry, indent, 2, &n))) {
+			b->failed = 1;
+			return;
+		}
+		add(b, text, n);
+		if (find(next, entry) || insert(next, entry, text, n) < 0)
+			free(text); /* the same object twice: keep one */
+	}
+	newline(b, indent, 1);
+	add(b, "}", 1);
+}
+
+char *phx_doc_text_render(struct phx_doc_text *c, json_object *root, int indent, size_t *len)
+{
+	json_object *configs = NULL;
+	struct table next = { 0 };
+	struct buf b = { 0 };
+	bool first = true;
+
+	if (!json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "lxc_configs", &configs) ||
+	    !json_object_is_type(configs, json_type_object) ||
+	    json_object_object_length(root) == 0)
+		return phx_json_pretty(root, indent, len);
+	if (indent != c->indent) {
+		table_clear(&c->t); /* texts of another layout */
+		c->indent = indent;
+	}
+	next.cap = 16;
+	while (next.cap < (size_t)json_object_object_length(configs) * 2 + 2)
+		next.cap *= 2;
+	if (!(next.v = calloc(next.cap, sizeof(*next.v))))
+		return NULL;
+
+	add(&b, "{", 1);
+	json_object_object_foreach(root, key, val) {
+		if (!first)
+			add(&b, ",", 1);
+		first = false;
+		newline(&b, indent, 1);
+		add_key(&b, key);
+		if (val == configs)
+			add_configs(c, &b, configs, indent, &next);
+		else
+			add_fragment(&b, val, indent, 1);
+	}
+	add(&b, "\n}\n", 3);
+	/* what was not reused belongs to entries that are gone or changed */
+	table_clear(&c->t);
+	c->t = next;
+	if (b.failed) {
+		free(b.s);
+		table_clear(&c->t);
+		return NULL;
+	}
+	b.s[b.len] = '\0';
+	*len = b.len;
+	return b.s;
+}
