@@ -1,0 +1,51 @@
+/* What the files of the FUSE operations share: the stat of a node and the
+ * operations themselves, which ops.c puts in one table. */
+#ifndef PHX_OPS_INT_H
+#define PHX_OPS_INT_H
+
+#include "fs/node.h"
+#include "fs/ops.h"
+#include "fs/phoenixfs.h"
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#define FH(fi) ((struct phx_handle *)(uintptr_t)(fi)->fh)
+
+/* stat.c: attributes of what a path names */
+struct timespec doc_time(struct phx_fs *fs);
+void stat_dir(struct phx_fs *fs, struct stat *st);
+void stat_file(struct phx_fs *fs, struct stat *st, mode_t mode, size_t size, bool live);
+int rendered_size(struct phx_fs *fs, const struct phx_node *n, size_t *size);
+int root_config_size(struct phx_fs *fs, const struct phx_node *n, size_t *size);
+int node_stat(struct phx_fs *fs, const struct phx_node *n, struct stat *st);
+int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi);
+
+/* ops_dir.c: listing, mkdir, rmdir */
+int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
+	       struct fuse_file_info *fi, enum fuse_readdir_flags flags);
+int op_mkdir(const char *path, mode_t mode);
+int op_rmdir(const char *path);
+
+/* ops_file.c: open files, their reads, writes and commits */
+int op_open(const char *path, struct fuse_file_info *fi);
+int op_create(const char *path, mode_t mode, struct fuse_file_info *fi);
+int op_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi);
+int op_write(const char *path, const char *buf, size_t size, off_t off,
+	     struct fuse_file_info *fi);
+int op_flush(const char *path, struct fuse_file_info *fi);
+int op_fsync(const char *path, int datasync, struct fuse_file_info *fi);
+int op_release(const char *path, struct fuse_file_info *fi);
+int op_truncate(const char *path, off_t size, struct fuse_file_info *fi);
+/* Put back what the same program removed a moment ago (install, mv, git,
+ * vim replace by unlink + create); true when n now names that value. */
+bool put_back_removed(struct phx_fs *fs, const char *path, struct phx_node *n);
+
+/* ops_name.c: unlink, rename, mode/owner/time */
+int op_unlink(const char *path);
+int op_rename(const char *from, const char *to, unsigned int flags);
+int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi);
+int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi);
+int op_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi);
+
+#endif
