@@ -22,8 +22,10 @@ int node_stat(struct phx_fs *fs, const struct phx_node *n, struct stat *st);
 int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi);
 
 /* ops_dir.c: listing, mkdir, rmdir */
+int op_opendir(const char *path, struct fuse_file_info *fi);
 int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 	       struct fuse_file_info *fi, enum fuse_readdir_flags flags);
+int op_releasedir(const char *path, struct fuse_file_info *fi);
 int op_mkdir(const char *path, mode_t mode);
 int op_rmdir(const char *path);
 

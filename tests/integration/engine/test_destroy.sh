@@ -32,7 +32,7 @@ check "103/error lists the commands" grep -q "unknown ctl command 'explode' (one
 check "echo destroy > 103/ctl" bash -c "echo destroy > '$ENG_MNT/103/ctl'"
 wait_for "103 stops first, as part of the destroy" 10 \
 	status_like 103 'destroying: stopping first ?UPID:pve:*:vzstop:103:*'
-wait_for "then the destroy task" 10 status_like 103 'destroying: ?UPID:pve:*:vzdestroy:103:*'
+wait_for "then the destroy task" 10 status_like 103 'destroying: UPID:pve:*:vzdestroy:103:*'
 check "wait 103" timeout 30 cat "$ENG_MNT/103/wait"
 expect_eq "103 settled absent" absent "$(cat "$W/out")"
 pvesim_api GET /nodes/pve/lxc/103/config >/dev/null
