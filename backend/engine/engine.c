@@ -98,16 +98,43 @@ void phx_engine_stop(struct phx_engine *e)
 
 /* --- what the files render --- */
 
+/* A request that cannot start because the backend cannot be reached. While
+ * the backend refuses us outright (its certificate does not match, the
+ * token is refused) it is shown as failed, so that `wait` ends; it stays
+ * in the journal, and a remount with the setting fixed carries it out.
+ * While the backend is merely down, it waits and says why. */
+static bool held_by_backend(const struct phx_engine *e, const struct ct_rec *r)
+{
+	return e->refresh_problem[0] && !r->running && r->op == ST_ABSENT &&
+	       (r->wants || r->queued || r->waiting_for);
+}
+
+/* The status line of r (e->lock held); settled and failed as wait sees them. */
+static void show(struct phx_engine *e, const struct ct_rec *r, char *buf, size_t len,
+		 bool *settled, bool *failed)
+{
+	bool s = !r || rec_settled(r), f = r && s && r->failed;
+
+	if (!r) {
+		snprintf(buf, len, "absent");
+	} else if (held_by_backend(e, r) && e->refresh_fatal) {
+		snprintf(buf, len, "failed: cannot reach the backend: %.200s", e->refresh_problem);
+		s = f = true;
+	} else if (held_by_backend(e, r) && !r->waiting_for) {
+		snprintf(buf, len, "queued: waiting for the backend (%.200s)", e->refresh_problem);
+	} else {
+		rec_status(r, buf, len);
+	}
+	if (settled)
+		*settled = s;
+	if (failed)
+		*failed = f;
+}
+
 void phx_engine_status(struct phx_engine *e, uint32_t ctid, char *buf, size_t len)
 {
-	struct ct_rec *r;
-
 	pthread_mutex_lock(&e->lock);
-	r = rec_find(e, ctid);
-	if (r)
-		rec_status(r, buf, len);
-	else
-		snprintf(buf, len, "absent");
+	show(e, rec_find(e, ctid), buf, len, NULL, NULL);
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -118,7 +145,13 @@ char *phx_engine_error(struct phx_engine *e, uint32_t ctid)
 
 	pthread_mutex_lock(&e->lock);
 	r = rec_find(e, ctid);
-	s = strdup(r && r->error ? r->error : "");
+	if (r && held_by_backend(e, r) && e->refresh_fatal) {
+		if (asprintf(&s, "cannot reach the backend: %s (the request is kept: "
+			     "fix the mount option and remount)", e->refresh_problem) < 0)
+			s = NULL;
+	} else {
+		s = strdup(r && r->error ? r->error : "");
+	}
 	pthread_mutex_unlock(&e->lock);
 	return s;
 }
@@ -432,18 +465,10 @@ void phx_engine_note(struct phx_engine *e, uint32_t ctid, const char *fmt, ...)
 bool phx_engine_settled(struct phx_engine *e, uint32_t ctid, char *status,
 			size_t len, bool *failed)
 {
-	struct ct_rec *r;
 	bool settled;
 
 	pthread_mutex_lock(&e->lock);
-	r = rec_find(e, ctid);
-	settled = !r || rec_settled(r);
-	if (r)
-		rec_status(r, status, len);
-	else
-		snprintf(status, len, "absent");
-	if (failed)
-		*failed = r && settled && r->failed;
+	show(e, rec_find(e, ctid), status, len, &settled, failed);
 	pthread_mutex_unlock(&e->lock);
 	return settled;
 }
@@ -457,17 +482,15 @@ int phx_engine_wait(struct phx_engine *e, uint32_t ctid, bool (*interrupted)(voi
 
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
+		bool settled, failed;
+
 		r = rec_find(e, ctid);
-		if (!r || rec_settled(r)) {
-			if (r)
-				rec_status(r, status, len);
-			else
-				snprintf(status, len, "absent");
-			rc = r && r->failed ? -EIO : 0;
+		show(e, r, status, len, &settled, &failed);
+		if (settled) {
+			rc = failed ? -EIO : 0;
 			break;
 		}
 		if (interrupted && interrupted()) {
-			rec_status(r, status, len);
 			rc = -EINTR;
 			break;
 		}

@@ -133,6 +133,8 @@ struct phx_engine {
 	bool refreshed_once;
 	bool refresh_now;
 	char refresh_problem[512];
+	bool refresh_fatal;       /* the backend refuses us (TLS, token): no
+				     request can get through until remounted */
 	uint64_t refresh_count;
 
 	bool stopping;

@@ -90,6 +90,7 @@ int refresh_once(struct phx_engine *e)
 		if (strcmp(e->refresh_problem, err.msg) != 0)
 			phx_warn("engine: cannot list the backend's guests: %s", err.msg);
 		snprintf(e->refresh_problem, sizeof(e->refresh_problem), "%s", err.msg);
+		e->refresh_fatal = err.kind == PHX_E_TLS || err.kind == PHX_E_AUTH;
 		pthread_mutex_unlock(&e->lock);
 		return -1;
 	}
@@ -108,6 +109,7 @@ int refresh_once(struct phx_engine *e)
 	if (e->refresh_problem[0]) {
 		phx_info("engine: the backend answers again");
 		e->refresh_problem[0] = '\0';
+		e->refresh_fatal = false;
 	}
 	for (size_t i = 0; i < list.n; i++)
 		if (strcmp(list.v[i].type, "lxc") == 0)
