@@ -3,6 +3,9 @@
  * clones, conversion seen in the config, lost answers, wait. */
 #include "harness.h"
 
+#include <string.h>
+#include <unistd.h>
+
 #define E900_TPL "\"900\": {\"name\": \"base\", \"is_template\": true, \"template\": \"" TMPL "\", " \
 	"\"storage_pool\": \"local-lvm\", \"storage_size_gb\": 8, \"memory_mb\": 2048, " \
 	"\"unprivileged\": true}"
@@ -76,8 +79,14 @@ START_TEST(two_leaves_share_one_source_build)
 	phx_engine_changed(h_eng, 103, "clone_from_ctid");
 	phx_engine_changed(h_eng, 104, "clone_from_ctid");
 	phx_engine_changed(h_eng, 105, NULL);
-	/* while 900 builds, the leaves wait for it */
-	ck_assert(!phx_engine_settled(h_eng, 104, status, sizeof(status), NULL));
+	/* while 900 builds, the leaves wait for it (planning starts after the
+	 * first listing, which a slow run may not have had yet) */
+	for (int i = 0; i < 5000; i++) {
+		ck_assert(!phx_engine_settled(h_eng, 104, status, sizeof(status), NULL));
+		if (strcmp(status, "queued: waiting for 900") == 0)
+			break;
+		usleep(1000);
+	}
 	ck_assert_str_eq(status, "queued: waiting for 900");
 	h_wait_status(103, 0, "running");
 	h_wait_status(104, 0, "running");
