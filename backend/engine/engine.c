@@ -408,6 +408,13 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 		if (r) {
 			rec_clear_failure(e, r);
 			r->failed_wants = 0;
+			/* A build of ours that failed after its create or clone
+			 * (configure, start, conversion) left the container
+			 * behind: the retry finishes that build, as a build
+			 * resumed from the journal does, rather than adopting
+			 * the half-made container as done. */
+			if (retry_wants & W_BUILD)
+				r->resume_build = true;
 		}
 		pthread_mutex_unlock(&e->lock);
 		request(e, ctid, retry_wants, (retry_wants & W_CONFIG) ? K_ALL : 0,
