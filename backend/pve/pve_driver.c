@@ -137,6 +137,25 @@ static int op_get_config(void *ctx, const char *node, uint32_t vmid,
 	return rc;
 }
 
+/* POST path with params plus one id parameter (vmid, newid): a task. */
+static int post_with_id(struct pve_driver *d, const char *node, const char *path,
+			const char *idname, uint32_t idval, const struct phx_kv *params,
+			size_t n, char upid[PHX_UPID_MAX], struct phx_err *err)
+{
+	struct phx_kv *all;
+	char id[16];
+	int rc;
+
+	upid[0] = '\0';
+	if (check_node(node, err) < 0)
+		return -1;
+	if (!(all = with_id(idname, id, sizeof(id), idval, params, n)))
+		return refuse(err, "out of memory");
+	rc = call_upid(d, PVE_POST, path, all, n + 1, upid, err);
+	free(all);
+	return rc;
+}
+
 /* Not idempotent: when the answer is lost and the call is retried, the
  * retry meets the guest the first attempt created and fails with
  * PHX_E_EXISTS ("CT <vmid> already exists on node '<node>'"). That is
@@ -145,20 +164,10 @@ static int op_create(void *ctx, const char *node, uint32_t vmid,
 		     const struct phx_kv *params, size_t n, char upid[PHX_UPID_MAX],
 		     struct phx_err *err)
 {
-	struct pve_driver *d = ctx;
-	struct phx_kv *all;
-	char path[128], id[16];
-	int rc;
+	char path[128];
 
-	upid[0] = '\0';
-	if (check_node(node, err) < 0)
-		return -1;
-	if (!(all = with_id("vmid", id, sizeof(id), vmid, params, n)))
-		return refuse(err, "out of memory");
 	snprintf(path, sizeof(path), "/nodes/%s/lxc", node);
-	rc = call_upid(d, PVE_POST, path, all, n + 1, upid, err);
-	free(all);
-	return rc;
+	return post_with_id(ctx, node, path, "vmid", vmid, params, n, upid, err);
 }
 
 /* Not idempotent either: a retry after a lost answer gets PHX_E_EXISTS for
@@ -168,20 +177,10 @@ static int op_clone(void *ctx, const char *node, uint32_t src, uint32_t newid,
 		    const struct phx_kv *params, size_t n, char upid[PHX_UPID_MAX],
 		    struct phx_err *err)
 {
-	struct pve_driver *d = ctx;
-	struct phx_kv *all;
-	char path[128], id[16];
-	int rc;
+	char path[128];
 
-	upid[0] = '\0';
-	if (check_node(node, err) < 0)
-		return -1;
-	if (!(all = with_id("newid", id, sizeof(id), newid, params, n)))
-		return refuse(err, "out of memory");
 	snprintf(path, sizeof(path), "/nodes/%s/lxc/%u/clone", node, src);
-	rc = call_upid(d, PVE_POST, path, all, n + 1, upid, err);
-	free(all);
-	return rc;
+	return post_with_id(ctx, node, path, "newid", newid, params, n, upid, err);
 }
 
 static int op_set_config(void *ctx, const char *node, uint32_t vmid,
