@@ -73,8 +73,11 @@ static bool generic_reason(long http, const char *reason)
 
 	if (!reason || !*reason)
 		return true;
+	/* "Internal Server Error" with or without a note after it: no PVE
+	 * handler dies with that text, so it is the server failing, not
+	 * refusing (pvesim's injected 500s add "(pvesim fault injection)") */
 	for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++)
-		if (std[i].code == http && strcasecmp(std[i].text, reason) == 0)
+		if (std[i].code == http && strncasecmp(std[i].text, reason, strlen(std[i].text)) == 0)
 			return true;
 	return false;
 }
@@ -134,7 +137,7 @@ void pve_error_from_reply(long http, const char *reason, const char *body,
 	    json_object_is_type(msg, json_type_string) &&
 	    json_object_get_string_len(msg) > 0) {
 		copy_text(err->msg, sizeof(err->msg), json_object_get_string(msg));
-		has_text = err->msg[0] != '\0';
+		has_text = err->msg[0] != '\0' && !generic_reason(http, err->msg);
 	}
 	/* Servers before libpve-http-server-perl 5.2 send no "message": the
 	 * text is only in the reason phrase (its first line). */

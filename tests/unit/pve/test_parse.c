@@ -45,6 +45,23 @@ START_TEST(err_locked_old_server_reason_only)
 }
 END_TEST
 
+START_TEST(err_generic_500_is_transient)
+{
+	struct phx_err e;
+
+	/* the server failing rather than a handler refusing: retry it */
+	reply(500, "Internal Server Error (pvesim fault injection)",
+	      "{\"data\":null,\"message\":\"Internal Server Error (pvesim fault injection)\\n\"}", &e);
+	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
+	reply(500, "Internal Server Error", "{\"data\":null,\"message\":\"Internal Server Error\\n\"}", &e);
+	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
+	/* a handler's own words stay a refusal */
+	reply(500, "unable to create CT 100 - no such template",
+	      "{\"data\":null,\"message\":\"unable to create CT 100 - no such template\\n\"}", &e);
+	ck_assert_int_eq(e.kind, PHX_E_REFUSED);
+}
+END_TEST
+
 START_TEST(err_exists)
 {
 	struct phx_err e;
@@ -638,6 +655,7 @@ static Suite *suite(void)
 
 	tcase_add_test(t, err_locked_with_message);
 	tcase_add_test(t, err_locked_old_server_reason_only);
+	tcase_add_test(t, err_generic_500_is_transient);
 	tcase_add_test(t, err_exists);
 	tcase_add_test(t, err_notfound_config);
 	tcase_add_test(t, err_404_without_text);
