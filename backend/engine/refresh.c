@@ -110,6 +110,7 @@ int refresh_once(struct phx_engine *e)
 		phx_info("engine: the backend answers again");
 		e->refresh_problem[0] = '\0';
 		e->refresh_fatal = false;
+		pthread_cond_broadcast(&e->work); /* jobs held for the backend go on */
 	}
 	for (size_t i = 0; i < list.n; i++)
 		if (strcmp(list.v[i].type, "lxc") == 0)

@@ -64,6 +64,20 @@ int step_fail(struct step *s, const char *fmt, ...)
 	snprintf(reason, sizeof(reason), "%.200s", full);
 	pthread_mutex_lock(&s->e->lock);
 	r = rec_get(s->e, s->ctid);
+	if (s->unanswered && !s->e->stopping) {
+		/* Not a refusal: nobody answered. Say so, hold the queue until a
+		 * listing succeeds, and carry on from where the job stands then
+		 * (what exists is adopted, a lost task is followed). */
+		if (r)
+			rec_note(s->e, r, "%s: the backend does not answer; will go on when it does", full);
+		if (!s->e->refresh_problem[0])
+			snprintf(s->e->refresh_problem, sizeof(s->e->refresh_problem), "%s",
+				 s->unanswered_msg);
+		s->e->refresh_now = true;
+		pthread_cond_broadcast(&s->e->refresh);
+		pthread_mutex_unlock(&s->e->lock);
+		return STEP_STOPPED;
+	}
 	if (r) {
 		/* what the worker was doing is what `retry` asks again */
 		r->failed_wants |= r->doing;
@@ -139,7 +153,12 @@ bool step_again(struct step *s, const struct phx_err *err, unsigned *tries,
 		const char *what, const char *lock_node, uint32_t lock_vmid)
 {
 	unsigned n = ++*tries;
+	bool gone = err->kind == PHX_E_TRANSIENT && err->http == 0;
 
+	/* set only when giving up, so that step_fail right after knows why */
+	s->unanswered = false;
+	if (gone)
+		snprintf(s->unanswered_msg, sizeof(s->unanswered_msg), "%s", err->msg);
 	if (step_stopping(s))
 		return false;
 	if (err->kind == PHX_E_TRANSIENT && n < STEP_TRANSIENT_TRIES) {
@@ -153,6 +172,7 @@ bool step_again(struct step *s, const struct phx_err *err, unsigned *tries,
 			  lock_vmid);
 		return wait_unlocked(s, lock_node, lock_vmid, what);
 	}
+	s->unanswered = gone;
 	return false;
 }
 
@@ -224,10 +244,14 @@ int step_wait_task(struct step *s, const char *upid, enum ct_state st,
 			/* polls fail transiently on busy nodes (PVE-API §3.5) */
 			if (err.kind == PHX_E_TRANSIENT && ++bad < 30)
 				continue;
+			s->unanswered = err.kind == PHX_E_TRANSIENT && err.http == 0;
+			if (s->unanswered)
+				snprintf(s->unanswered_msg, sizeof(s->unanswered_msg), "%s", err.msg);
 			snprintf(why, whylen, "cannot follow task %s: %s", upid, err.msg);
 			return -1;
 		}
 		bad = 0;
+		s->unanswered = false;
 		if (ts.running) {
 			/* the task's progress, now and then, for the log file */
 			if (now_mono() - logged >= TASK_LOG_EVERY_S) {

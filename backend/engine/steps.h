@@ -14,17 +14,24 @@ struct step {
 	uint32_t ctid;
 	char node[PHX_NODE_MAX]; /* where the container is (or will be) */
 	json_object *entry;      /* private copy of its doc entry, or NULL */
+	/* the last call got no answer at all (connection refused, timeout,
+	 * dropped): a failure now is the backend being away, not a refusal */
+	bool unanswered;
+	char unanswered_msg[256];
 };
 
 /* How a step ended. */
 #define STEP_OK 0
 #define STEP_FAILED (-1)  /* recorded with step_fail */
-#define STEP_STOPPED 1    /* the engine is stopping: leave it for next start */
+#define STEP_STOPPED 1    /* the engine is stopping, or the backend is away:
+			     plan the job again (resumed next start) */
 
 void step_note(struct step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void step_show(struct step *s, enum ct_state st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Record the failure (short reason = the first 200 characters). */
+/* Record the failure (short reason = the first 200 characters). When the
+ * backend stopped answering, the job is not failed: it goes back to the
+ * queue, which waits until a listing succeeds again (STEP_STOPPED). */
 int step_fail(struct step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool step_stopping(struct step *s);
 /* Sleep up to ms; false when the engine is stopping. */

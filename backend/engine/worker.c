@@ -31,6 +31,8 @@ static struct ct_rec *take(struct phx_engine *e)
 
 	if (!e->refreshed_once)
 		return NULL; /* nothing is decided before the backend is known */
+	if (e->refresh_problem[0])
+		return NULL; /* the backend is away: wait for a listing to succeed */
 	for (struct ct_rec *r = e->qhead; r; prev = r, r = r->qnext) {
 		if (!takeable(e, r))
 			continue;
