@@ -57,6 +57,13 @@ struct phx_doc {
 	bool leader;
 
 	struct phx_doc_text *text; /* the writer's per-entry text cache */
+	int indent;                /* the file's own indentation (guarded by
+				      tree_lock, like root) */
+	/* length of the text of generation text_gen, for stat of config.json
+	 * without serializing 10,000 entries each time */
+	pthread_mutex_t size_lock;
+	uint64_t text_gen;
+	size_t text_len;
 
 	pthread_t watcher;
 	bool watching;
@@ -154,13 +161,13 @@ json_object *phx_doc_parse(const char *text, size_t len, char *err, size_t errle
 	return root;
 }
 
-/* Spaces per level in the file as we found it; the scripts that share the
- * file write 4. Set at load, so every save keeps the file's own layout. */
-static int doc_indent = 4;
+/* The scripts that share the file indent by 4; a file found indented
+ * otherwise keeps its own layout (struct phx_doc's indent). */
+#define DEFAULT_INDENT 4
 
 char *phx_doc_serialize(json_object *root, size_t *len)
 {
-	return phx_json_pretty(root, doc_indent, len);
+	return phx_json_pretty(root, DEFAULT_INDENT, len);
 }
 
 /* The reason read_file gives for a path that is not a regular file. */
@@ -228,7 +235,8 @@ static char *read_file(const char *path, size_t *len, int *errnum)
 
 /* Load the file as it is now. Returns the tree (a new empty document when
  * the file does not exist) or NULL with the reason. */
-static json_object *load(const char *path, struct file_id *id, char *err, size_t errlen)
+static json_object *load(const char *path, struct file_id *id, int *indent,
+			 char *err, size_t errlen)
 {
 	size_t len = 0;
 	int e = 0;
@@ -251,7 +259,7 @@ static json_object *load(const char *path, struct file_id *id, char *err, size_t
 	}
 	root = phx_doc_parse(text, len, why, sizeof(why));
 	if (root)
-		doc_indent = phx_json_detect_indent(text, len, doc_indent);
+		*indent = phx_json_detect_indent(text, len, *indent);
 	free(text);
 	if (!root) {
 		snprintf(err, errlen, "%s: %s", path, why);
@@ -273,7 +281,8 @@ int phx_doc_open(struct phx_doc **out, const char *path, char *err, size_t errle
 		return -ENOMEM;
 	doc->path = strdup(path);
 	doc->text = phx_doc_text_new();
-	doc->root = load(path, &doc->seen, err, errlen);
+	doc->indent = DEFAULT_INDENT;
+	doc->root = load(path, &doc->seen, &doc->indent, err, errlen);
 	if (!doc->path || !doc->root || !doc->text) {
 		free(doc->path);
 		phx_doc_text_free(doc->text);
@@ -287,6 +296,7 @@ int phx_doc_open(struct phx_doc **out, const char *path, char *err, size_t errle
 	pthread_cond_init(&doc->watch_cond, NULL);
 	pthread_mutex_init(&doc->queue_lock, NULL);
 	pthread_cond_init(&doc->queue_cond, NULL);
+	pthread_mutex_init(&doc->size_lock, NULL);
 	doc->queue_tail = &doc->queue;
 	doc->gen = 1;
 	*out = doc;
@@ -305,6 +315,7 @@ void phx_doc_close(struct phx_doc *doc)
 	pthread_cond_destroy(&doc->watch_cond);
 	pthread_mutex_destroy(&doc->queue_lock);
 	pthread_cond_destroy(&doc->queue_cond);
+	pthread_mutex_destroy(&doc->size_lock);
 	phx_doc_text_free(doc->text);
 	free(doc->path);
 	free(doc);
@@ -355,7 +366,9 @@ void phx_doc_on_change(struct phx_doc *doc, phx_doc_change_fn fn, void *arg)
 }
 
 /* Swap in a new tree; takes ownership of root. Caller holds edit_lock. */
-static uint64_t install(struct phx_doc *doc, json_object *root)
+/* Swap in a new tree (ownership taken) with its indentation; text_len is
+ * the length of its text when the caller has just written it, else 0. */
+static uint64_t install(struct phx_doc *doc, json_object *root, int indent, size_t text_len)
 {
 	json_object *old;
 	uint64_t gen;
@@ -363,11 +376,55 @@ static uint64_t install(struct phx_doc *doc, json_object *root)
 	pthread_rwlock_wrlock(&doc->tree_lock);
 	old = doc->root;
 	doc->root = root;
+	doc->indent = indent;
 	gen = ++doc->gen;
 	doc->problem[0] = '\0';
 	pthread_rwlock_unlock(&doc->tree_lock);
+	if (text_len) {
+		pthread_mutex_lock(&doc->size_lock);
+		doc->text_gen = gen;
+		doc->text_len = text_len;
+		pthread_mutex_unlock(&doc->size_lock);
+	}
 	json_object_put(old);
 	return gen;
+}
+
+char *phx_doc_text(struct phx_doc *doc, size_t *len)
+{
+	return phx_json_pretty(doc->root, doc->indent, len);
+}
+
+int phx_doc_text_size(struct phx_doc *doc, size_t *size)
+{
+	uint64_t gen;
+	char *text;
+	size_t len;
+
+	pthread_mutex_lock(&doc->size_lock);
+	gen = doc->text_gen;
+	len = doc->text_len;
+	pthread_mutex_unlock(&doc->size_lock);
+	if (gen && gen == phx_doc_generation(doc)) {
+		*size = len;
+		return 0;
+	}
+	/* not saved by us (an outside edit was loaded): serialize once */
+	phx_doc_rdlock(doc);
+	gen = doc->gen;
+	text = phx_doc_text(doc, &len);
+	phx_doc_unlock(doc);
+	if (!text)
+		return -ENOMEM;
+	free(text);
+	pthread_mutex_lock(&doc->size_lock);
+	if (gen > doc->text_gen) {
+		doc->text_gen = gen;
+		doc->text_len = len;
+	}
+	pthread_mutex_unlock(&doc->size_lock);
+	*size = len;
+	return 0;
 }
 
 static void set_problem(struct phx_doc *doc, const char *msg)
@@ -383,6 +440,7 @@ static int reload_locked(struct phx_doc *doc, uint64_t *gen)
 	struct file_id now = file_id_of(doc->path);
 	char err[512];
 	json_object *root;
+	int indent;
 
 	if (same_file(&now, &doc->seen))
 		return 0;
@@ -394,7 +452,8 @@ static int reload_locked(struct phx_doc *doc, uint64_t *gen)
 		doc->seen = now;
 		return 0;
 	}
-	root = load(doc->path, &now, err, sizeof(err));
+	indent = doc->indent; /* only edit_lock holders change it */
+	root = load(doc->path, &now, &indent, err, sizeof(err));
 	if (!root) {
 		char msg[600];
 
@@ -405,7 +464,7 @@ static int reload_locked(struct phx_doc *doc, uint64_t *gen)
 		return -EINVAL;
 	}
 	doc->seen = now;
-	*gen = install(doc, root);
+	*gen = install(doc, root, indent, 0);
 	phx_info("picked up an outside edit of %s", doc->path);
 	return 1;
 }
@@ -551,7 +610,7 @@ static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uin
 	}
 	if (applied == 0)
 		goto out;
-	text = phx_doc_text_render(doc->text, copy, doc_indent, &len);
+	text = phx_doc_text_render(doc->text, copy, doc->indent, &len);
 	if (!text) {
 		snprintf(err, sizeof(err), "out of memory");
 		rc = -ENOMEM;
@@ -563,7 +622,7 @@ static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uin
 		goto fail_applied;
 	}
 	doc->seen = file_id_of(doc->path);
-	gen = install(doc, copy);
+	gen = install(doc, copy, doc->indent, len);
 	copy = NULL;
 	goto out;
 

@@ -53,8 +53,15 @@ int phx_doc_edit_entry(struct phx_doc *doc, uint32_t ctid, phx_doc_edit_fn fn, v
 /* The lxc_configs object of a root, created when asked to. */
 json_object *phx_doc_configs(json_object *root, bool create);
 
-/* Exactly the bytes phoenixfs writes to the file for this tree. */
+/* A tree's text with the default layout (4 spaces), for trees that are not
+ * the document (fuzzing, tests). */
 char *phx_doc_serialize(json_object *root, size_t *len);
+/* Exactly the bytes phoenixfs writes for the document as it is now, in the
+ * file's own layout. Hold the read lock. malloc'd. */
+char *phx_doc_text(struct phx_doc *doc, size_t *len);
+/* The length of that text, known without serializing when the current
+ * generation was saved by us (stat of config.json). Takes the locks itself. */
+int phx_doc_text_size(struct phx_doc *doc, size_t *size);
 
 /* Check a whole document: root object, lxc_configs an object of CTID keys
  * whose entries pass phx_entry_check. Returns 0 or -EINVAL. */

@@ -25,7 +25,6 @@ struct change {
 	size_t ntouched;
 };
 
-static const struct phx_attr json_row = { "", "", PHX_T_JSON, 0, 0, 0, "JSON" };
 
 static json_object *entry_of(json_object *configs, uint32_t ctid)
 {
@@ -57,18 +56,21 @@ static int check_untemplate(struct change *c, uint32_t ctid, json_object *old_en
 	return 0;
 }
 
+/* A written JSON value, parsed strictly (phx_json_parse); a JSON null
+ * gives 0 with *out NULL. */
 static int parse_json(const char *data, size_t len, const char *what, json_object **out,
 		      char *err, size_t errlen)
 {
-	int rc = phx_attr_parse(&json_row, data, len, NULL, out, err, errlen);
+	const char *why = NULL;
+	size_t where;
 
-	if (rc < 0) {
-		char why[256];
-
-		snprintf(why, sizeof(why), "%s", err + 2); /* drop the empty file name */
-		snprintf(err, errlen, "%s: %s", what, why);
+	len = phx_trim(&data, len);
+	*out = phx_json_parse(data, len, &where, &why);
+	if (!*out && why) {
+		snprintf(err, errlen, "%s: not valid JSON: %s", what, why);
+		return -EINVAL;
 	}
-	return rc;
+	return 0;
 }
 
 static int set_attr(struct change *c, json_object *configs, char *err, size_t errlen)

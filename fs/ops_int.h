@@ -17,7 +17,6 @@ struct timespec doc_time(struct phx_fs *fs);
 void stat_dir(struct phx_fs *fs, struct stat *st);
 void stat_file(struct phx_fs *fs, struct stat *st, mode_t mode, size_t size, bool live);
 int rendered_size(struct phx_fs *fs, const struct phx_node *n, size_t *size);
-int root_config_size(struct phx_fs *fs, const struct phx_node *n, size_t *size);
 int node_stat(struct phx_fs *fs, const struct phx_node *n, struct stat *st);
 int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi);
 

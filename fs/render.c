@@ -167,7 +167,7 @@ int phx_render(struct phx_fs *fs, const struct phx_node *n, char **out, size_t *
 		return render_gen(fs, n, out, len);
 	case NK_ROOT_CONFIG:
 		phx_doc_rdlock(fs->doc);
-		s = phx_doc_serialize(phx_doc_root(fs->doc), len);
+		s = phx_doc_text(fs->doc, len);
 		phx_doc_unlock(fs->doc);
 		break;
 	case NK_CT_CONFIG:

@@ -80,37 +80,6 @@ int rendered_size(struct phx_fs *fs, const struct phx_node *n, size_t *size)
 	return rc;
 }
 
-/* The root config.json is the whole document serialized: megabytes at
- * 10,000 containers, and ls -l of the root stats it every time. Its size
- * changes only with the document, so keep it per generation. */
-int root_config_size(struct phx_fs *fs, const struct phx_node *n, size_t *size)
-{
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static uint64_t seen_gen;
-	static size_t seen_size;
-	static bool valid;
-	uint64_t gen = phx_doc_generation(fs->doc);
-	int rc;
-
-	pthread_mutex_lock(&lock);
-	if (valid && seen_gen == gen) {
-		*size = seen_size;
-		pthread_mutex_unlock(&lock);
-		return 0;
-	}
-	pthread_mutex_unlock(&lock);
-	/* generations only grow: a size rendered from a document newer than
-	 * gen is served only while gen is current, which it no longer is */
-	if ((rc = rendered_size(fs, n, size)) < 0)
-		return rc;
-	pthread_mutex_lock(&lock);
-	seen_gen = gen;
-	seen_size = *size;
-	valid = true;
-	pthread_mutex_unlock(&lock);
-	return 0;
-}
-
 int node_stat(struct phx_fs *fs, const struct phx_node *n, struct stat *st)
 {
 	size_t size = 0;
@@ -159,7 +128,9 @@ int node_stat(struct phx_fs *fs, const struct phx_node *n, struct stat *st)
 			stat_file(fs, st, 0644, size, false);
 			return 0;
 		}
-		if ((rc = n->kind == NK_ROOT_CONFIG ? root_config_size(fs, n, &size)
+		/* the whole document's size is the doc's to know: serializing
+		 * 10,000 entries per stat would dominate `ls -l` */
+		if ((rc = n->kind == NK_ROOT_CONFIG ? phx_doc_text_size(fs->doc, &size)
 						    : rendered_size(fs, n, &size)) < 0)
 			return rc;
 		stat_file(fs, st, 0644, size, false);

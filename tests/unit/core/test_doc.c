@@ -396,7 +396,7 @@ START_TEST(cached_text_is_the_full_text)
 		if (phx_doc_edit_entry(doc, (uint32_t)ctid, bump, &ctid, err, sizeof(err)) != 0)
 			continue; /* removed earlier */
 		phx_doc_rdlock(doc);
-		full = phx_doc_serialize(phx_doc_root(doc), &len);
+		full = phx_doc_text(doc, &len);
 		phx_doc_unlock(doc);
 		ck_assert_str_eq(read_text(path), full);
 		free(full);
