@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Generated bad-input cases for every file of a mounted phoenixfs tree.
 
 The attribute table is read from backend/schema.c itself (so a new row gets

@@ -35,7 +35,7 @@ check "echo 2048 > 103/memory_mb" sh -c "echo 2048 > '$MNT/103/memory_mb'"
 check "echo web > 103/name" sh -c "echo web > '$MNT/103/name'"
 check_fails "a bad number is refused" "Invalid argument" bash -c "echo abc > '$MNT/103/memory_mb'"
 # JSON files are judged whole, at close (bash does not report close errors)
-check_fails "bad JSON is refused" "Invalid argument" python3 -c "
+check_fails "bad JSON is refused" "Invalid argument" /usr/bin/python3 -c "
 import sys
 f = open(sys.argv[1], 'w'); f.write('{\\n'); f.close()" "$MNT/103/config.json"
 check_fails "a bad ctl command is refused" "Invalid argument" bash -c "echo bogus > '$MNT/103/ctl'"

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """A scripted HTTPS server for the driver's wire tests (test_wire.c).
 
 Not a Proxmox simulator (that is pvesim): it answers a few paths with

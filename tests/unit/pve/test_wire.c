@@ -75,7 +75,7 @@ static void start_server(void)
 	if (server == 0) {
 		dup2(pipefd[1], 1);
 		close(pipefd[0]);
-		execlp("python3", "python3", PVE_FAKE_SERVER, PORT, cert, key, reqlog, (char *)NULL);
+		execl("/usr/bin/python3", "python3", PVE_FAKE_SERVER, PORT, cert, key, reqlog, (char *)NULL);
 		_exit(127);
 	}
 	close(pipefd[1]);
