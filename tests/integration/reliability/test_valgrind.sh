@@ -7,11 +7,12 @@
 . "$(dirname "$0")/../lib.sh"
 phx_setup valgrind
 command -v valgrind >/dev/null || { echo "1..0 # SKIP valgrind not installed"; exit 0; }
-# valgrind cannot run a binary built with AddressSanitizer (the ASan pass
-# of tests/run checks the same scenario its own way)
-if ldd "$PHOENIXFS" 2>/dev/null | grep -q 'libasan\|libclang_rt.asan' ||
-   nm "$PHOENIXFS" 2>/dev/null | grep -q '__asan_init'; then
-	echo "1..0 # SKIP phoenixfs is built with AddressSanitizer"
+# valgrind cannot run a binary built with AddressSanitizer or
+# ThreadSanitizer (the sanitizer passes of tests/run check the same scenario
+# their own way)
+if ldd "$PHOENIXFS" 2>/dev/null | grep -q 'libasan\|libclang_rt.asan\|libtsan\|libclang_rt.tsan' ||
+   nm "$PHOENIXFS" 2>/dev/null | grep -q '__asan_init\|__tsan_init'; then
+	echo "1..0 # SKIP phoenixfs is built with a sanitizer"
 	exit 0
 fi
 VG_LOG=$W/valgrind.log
