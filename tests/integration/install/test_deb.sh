@@ -119,8 +119,9 @@ fi
 
 # --- mount through mount(8) against pvesim from its package --------------------
 PVESIM_BIN=/usr/bin/pvesim
-# tasks long enough that the build below is still under way at the upgrade
-pvesim_start "$W/sim" 0 --task-ms 4000 || { nok "pvesim from its package starts"; done_testing; exit 1; }
+# tasks long enough (5 tasks x 6 s) that the build below is still under way
+# after the upgrade, even on a loaded machine
+pvesim_start "$W/sim" 0 --task-ms 6000 || { nok "pvesim from its package starts"; done_testing; exit 1; }
 ok "pvesim from its package starts"
 OSTMPL=local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst
 cat >"$CFG" <<JSON
