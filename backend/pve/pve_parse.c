@@ -354,6 +354,97 @@ int pve_parse_nodes(json_object *data, char ***nodes, size_t *n,
 	return 0;
 }
 
+/* A JSON boolean, or 0/1 as number or string: the API sends all three. */
+static bool flag_member(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return false;
+	if (json_object_is_type(v, json_type_string))
+		return strcmp(json_object_get_string(v), "1") == 0;
+	return json_object_get_int64(v) != 0 || json_object_get_boolean(v);
+}
+
+int pve_parse_storage(json_object *data, struct phx_storage_list *out,
+		      struct phx_err *err)
+{
+	size_t len;
+
+	out->v = NULL;
+	out->n = 0;
+	if (!json_object_is_type(data, json_type_array))
+		return fail(err, PHX_E_PROTOCOL, "storage list is not an array");
+	len = json_object_array_length(data);
+	out->v = calloc(len ? len : 1, sizeof(*out->v));
+	if (!out->v)
+		return fail(err, PHX_E_TRANSIENT, "out of memory");
+	for (size_t i = 0; i < len; i++) {
+		json_object *e = json_object_array_get_idx(data, i);
+		struct phx_storage *st = &out->v[i];
+		const char *id = json_object_is_type(e, json_type_object) ?
+				 str_member(e, "storage") : NULL;
+
+		if (!id || !*id || strlen(id) >= sizeof(st->id)) {
+			phx_storage_list_free(out);
+			return fail(err, PHX_E_PROTOCOL, "storage entry %zu has no usable id", i);
+		}
+		copy_member(e, "storage", st->id, sizeof(st->id));
+		copy_member(e, "type", st->type, sizeof(st->type));
+		copy_member(e, "path", st->path, sizeof(st->path));
+		copy_member(e, "content", st->content, sizeof(st->content));
+		copy_member(e, "nodes", st->nodes, sizeof(st->nodes));
+		st->shared = flag_member(e, "shared");
+		st->disabled = flag_member(e, "disable");
+	}
+	out->n = len;
+	return 0;
+}
+
+int pve_parse_snapshots(json_object *data, char ***names, size_t *n,
+			struct phx_err *err)
+{
+	size_t len, k = 0;
+	char **v;
+
+	*names = NULL;
+	*n = 0;
+	if (!json_object_is_type(data, json_type_array))
+		return fail(err, PHX_E_PROTOCOL, "snapshot list is not an array");
+	len = json_object_array_length(data);
+	v = calloc(len ? len : 1, sizeof(*v));
+	if (!v)
+		return fail(err, PHX_E_TRANSIENT, "out of memory");
+	for (size_t i = 0; i < len; i++) {
+		json_object *e = json_object_array_get_idx(data, i);
+		const char *name = json_object_is_type(e, json_type_object) ?
+				   str_member(e, "name") : NULL;
+
+		if (!name || !*name) {
+			pve_strlist_free(v, k);
+			return fail(err, PHX_E_PROTOCOL, "snapshot entry %zu has no name", i);
+		}
+		if (strcmp(name, "current") == 0)
+			continue;
+		if (!(v[k++] = strdup(name))) {
+			pve_strlist_free(v, k - 1);
+			return fail(err, PHX_E_TRANSIENT, "out of memory");
+		}
+	}
+	*names = v;
+	*n = k;
+	return 0;
+}
+
+int pve_parse_upid_or_null(json_object *data, char upid[PHX_UPID_MAX],
+			   struct phx_err *err)
+{
+	upid[0] = '\0';
+	if (!data)
+		return 0;
+	return pve_parse_upid(data, upid, err);
+}
+
 int pve_parse_config(json_object *data, json_object **cfg, struct phx_err *err)
 {
 	*cfg = NULL;
