@@ -49,6 +49,11 @@ struct phx_guest {
 	char name[128];   /* may be empty while status is unknown */
 	int template_;    /* 1, 0, or -1 when not reported (lags) */
 	char lock[32];    /* live; "" when none */
+	/* Sizes from the same statistics as status (they lag like it); 0 when
+	 * not reported. */
+	uint64_t maxmem;  /* bytes: the config's memory */
+	uint64_t maxdisk; /* bytes: the root disk's size */
+	double maxcpu;    /* cores, or cpulimit when set */
 };
 
 struct phx_guest_list {

@@ -261,6 +261,31 @@ static void copy_member(json_object *o, const char *key, char *dst, size_t len)
 	snprintf(dst, len, "%s", s ? s : "");
 }
 
+/* A size the listing may send as number or numeric string; 0 if neither. */
+static uint64_t num_member(json_object *o, const char *key)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	if (json_object_is_type(v, json_type_double))
+		return json_object_get_double(v) > 0 ? (uint64_t)json_object_get_double(v) : 0;
+	n = json_object_get_int64(v);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+static double dbl_member(json_object *o, const char *key)
+{
+	json_object *v;
+	double d;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	d = json_object_get_double(v);
+	return d > 0 ? d : 0;
+}
+
 int pve_parse_guests(json_object *data, struct phx_guest_list *out,
 		     struct phx_err *err)
 {
@@ -303,6 +328,9 @@ int pve_parse_guests(json_object *data, struct phx_guest_list *out,
 		 * node has published it (PVE-API §2.3): -1 says "not known". */
 		g->template_ = int_member(e, "template", &tmpl) == 0 ? (tmpl != 0) : -1;
 		copy_member(e, "lock", g->lock, sizeof(g->lock));
+		g->maxmem = num_member(e, "maxmem");
+		g->maxdisk = num_member(e, "maxdisk");
+		g->maxcpu = dbl_member(e, "maxcpu");
 		k++;
 	}
 	out->n = k;
