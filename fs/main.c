@@ -186,8 +186,15 @@ int main(int argc, char *argv[])
 		phx_err("cannot start: %s", err);
 		goto out_unmount;
 	}
-	/* Outside edits of the config file show up within a second. */
-	phx_doc_watch_start(fs.doc, 1000);
+	/* Outside edits of the config file show up within a second (and reach
+	 * the engine through the document's change feed): without the watcher
+	 * they would be silently ignored, so failing to start it is fatal. */
+	if ((rc = phx_doc_watch_start(fs.doc, 1000)) < 0) {
+		phx_err("cannot start: watching %s for outside edits: %s", config, strerror(-rc));
+		rc = 1;
+		goto out_engine;
+	}
+	rc = 1;
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
 		goto out_engine;
 	phx_info("mounted %s on %s (%s)", config, o.mountpoint,
