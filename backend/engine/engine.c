@@ -579,7 +579,7 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 {
 	char word[32];
 	size_t n;
-	bool exists, failed = false;
+	bool exists, failed = false, busy = false;
 	unsigned retry_wants = 0;
 	struct ct_rec *r;
 
@@ -625,6 +625,7 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 	if (r) {
 		failed = r->failed;
 		retry_wants = r->failed_wants;
+		busy = !rec_settled(r);
 	}
 	pthread_mutex_unlock(&e->lock);
 
@@ -633,6 +634,11 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 			       "create asked for");
 	}
 	if (strcmp(word, "retry") == 0) {
+		if (!failed && busy) {
+			/* the write that fixed the failure resumed it already */
+			phx_engine_note(e, ctid, "retry asked for: already under way");
+			return 0;
+		}
 		if (!failed) {
 			snprintf(err, errlen, "nothing to retry: %u has not failed", ctid);
 			phx_engine_refused(e, ctid, err);

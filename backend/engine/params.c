@@ -224,9 +224,22 @@ void params_config(json_object *entry, unsigned rows, struct kvbuf *kv)
 
 void params_create(json_object *entry, struct kvbuf *kv)
 {
-	unsigned all = 0;
+	unsigned what = 0, build = 0, defaults = 0;
 
-	for (size_t i = 0; i < phx_nattrs; i++)
-		all |= phx_attr_bit(&phx_attrs[i]);
-	add_rows(entry, all, kv);
+	/* what to build from, the disk, the settings, then the defaults
+	 * sent when the entry is silent: the order people read them in */
+	for (size_t i = 0; i < phx_nattrs; i++) {
+		const struct phx_attr *a = &phx_attrs[i];
+
+		if (a->pve_default)
+			defaults |= phx_attr_bit(a);
+		else if (a->apply == PHX_AT_BUILD && (a->flags & PHX_A_BUILDS))
+			what |= phx_attr_bit(a);
+		else if (a->apply == PHX_AT_BUILD)
+			build |= phx_attr_bit(a);
+	}
+	add_rows(entry, what, kv);
+	add_rows(entry, build, kv);
+	add_rows(entry, params_config_rows(), kv);
+	add_rows(entry, defaults, kv);
 }

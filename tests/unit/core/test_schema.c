@@ -33,10 +33,25 @@ static void expect_bad(const char *file, const char *text)
 
 START_TEST(table_is_consistent)
 {
+	ck_assert_uint_le(phx_nattrs, PHX_ATTRS_MAX);
 	for (size_t i = 0; i < phx_nattrs; i++) {
-		ck_assert_ptr_eq(phx_attr_by_file(phx_attrs[i].file), &phx_attrs[i]);
-		ck_assert_ptr_eq(phx_attr_by_key(phx_attrs[i].key), &phx_attrs[i]);
-		ck_assert_ptr_nonnull(phx_attrs[i].what);
+		const struct phx_attr *a = &phx_attrs[i];
+
+		ck_assert_ptr_eq(phx_schema_row(a->key), a);
+		ck_assert_ptr_nonnull(a->what);
+		if (a->file) {
+			ck_assert_ptr_eq(phx_attr_by_file(a->file), a);
+			ck_assert_ptr_eq(phx_attr_by_key(a->key), a);
+		} else {
+			/* no file of its own: the FUSE side must not find it */
+			ck_assert_ptr_null(phx_attr_by_key(a->key));
+		}
+		/* a row that applies to an existing container says how */
+		if (a->apply != PHX_AT_BUILD)
+			ck_assert_ptr_nonnull(a->pve);
+		/* a default is only sent with a parameter to send it as */
+		if (a->pve_default)
+			ck_assert_ptr_nonnull(a->pve);
 	}
 	ck_assert_ptr_null(phx_attr_by_file("clone_from_ctid"));
 	ck_assert_ptr_eq(phx_attr_by_key("clone_from_ctid"), phx_attr_by_file("clone_from"));
