@@ -119,11 +119,37 @@ static json_object *parent_of(const struct phx_node *n, json_object *configs)
 	return v && json_object_is_type(v, json_type_object) ? v : NULL;
 }
 
+/* A key inside a table row's value (network_config/ip): the row's
+ * validator checks the whole value as it would be, on a copy, so that a
+ * refused value is refused at write(2) (dry run) as at close. */
+static int check_in_row(const struct phx_node *n, json_object *configs, json_object *v,
+			char *err, size_t errlen)
+{
+	const struct phx_attr *row = phx_schema_row(n->keys[0]);
+	json_object *top, *copy = NULL, *parent;
+	int rc;
+
+	if (!row)
+		return 0;
+	if (n->nkeys == 1)
+		return v ? phx_attr_check(row, v, err, errlen) : 0;
+	top = json_object_object_get(entry_of(configs, n->ctid), n->keys[0]);
+	if (!top || json_object_deep_copy(top, &copy, NULL) != 0)
+		return top ? -ENOMEM : 0;
+	parent = copy;
+	for (int i = 1; parent && i < n->nkeys - 1; i++)
+		parent = json_object_object_get(parent, n->keys[i]);
+	if (parent && json_object_is_type(parent, json_type_object))
+		json_object_object_add(parent, n->name, json_object_get(v));
+	rc = phx_attr_check(row, copy, err, errlen);
+	json_object_put(copy);
+	return rc;
+}
+
 static int set_key(struct change *c, json_object *configs, char *err, size_t errlen)
 {
 	const struct phx_node *n = c->n;
-	json_object *parent = parent_of(n, configs), *old = NULL, *v = NULL, *top;
-	const struct phx_attr *row;
+	json_object *parent = parent_of(n, configs), *old = NULL, *v = NULL;
 	int rc;
 
 	if (!parent) {
@@ -131,26 +157,15 @@ static int set_key(struct change *c, json_object *configs, char *err, size_t err
 		return -ENOENT;
 	}
 	rc = parse_json(c->data, c->len, n->name, &v, err, errlen);
+	if (rc == 0)
+		rc = check_in_row(n, configs, v, err, errlen);
 	if (rc < 0 || c->dry_run) {
 		json_object_put(v);
 		return rc;
 	}
 	json_object_object_get_ex(parent, n->name, &old);
 	c->unchanged = old && json_object_equal(old, v);
-	json_object_get(old); /* to put back if the result is refused */
 	json_object_object_add(parent, n->name, v);
-	/* A key inside a table row's value (network_config/ip): the row's
-	 * validator checks the whole value as it would be. */
-	if (n->nkeys >= 1 && (row = phx_schema_row(n->keys[0])) &&
-	    (top = json_object_object_get(entry_of(configs, n->ctid), n->keys[0])) &&
-	    (rc = phx_attr_check(row, top, err, errlen)) < 0) {
-		if (old)
-			json_object_object_add(parent, n->name, old);
-		else
-			json_object_object_del(parent, n->name);
-		return rc;
-	}
-	json_object_put(old);
 	return 0;
 }
 

@@ -368,6 +368,8 @@ static void shown_value(json_object *v, char *buf, size_t len)
 	for (char *p = t; *p; p++)
 		if (*p == '\n' || *p == '\t')
 			*p = ' ';
+	for (size_t n = strlen(t); n > 0 && t[n - 1] == ' '; n--)
+		t[n - 1] = '\0'; /* the text's final newline */
 	snprintf(buf, len, "%.80s%s", t, strlen(t) > 80 ? "..." : "");
 	free(t);
 }
