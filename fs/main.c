@@ -62,7 +62,10 @@ static int make_driver(const struct phx_options *o, struct phx_driver *drv)
 		.cafile = o->pve_cafile,
 		.insecure = o->pve_insecure,
 		.connections = o->jobs + 2,
-		.retries = 4,
+		/* One attempt per call: the engine's steps.c is the one retry
+		 * policy (attempts, backoff, lock waits). Retrying here too
+		 * multiplied them: 4 HTTP tries x 5 engine tries x 30 s. */
+		.retries = 1,
 		.timeout_ms = 30000,
 	};
 	struct phx_err err = { 0 };
