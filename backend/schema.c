@@ -313,7 +313,8 @@ static bool is_ip(const char *s, size_t len, int family)
 	return inet_pton(AF_INET, buf, out) == 1 || inet_pton(AF_INET6, buf, out) == 1;
 }
 
-/* ADDRESS/PREFIX with the prefix in 0..maxbits (pve-common's CIDR formats). */
+/* ADDRESS/PREFIX with the prefix in 8..maxbits: pve-common JSONSchema.pm
+ * pve_verify_cidrv4 / pve_verify_cidrv6 (/(\d+) with $1 > 7). */
 static bool is_cidr(const char *s, size_t len, int family, long maxbits)
 {
 	const char *slash = memchr(s, '/', len);
@@ -322,12 +323,16 @@ static bool is_cidr(const char *s, size_t len, int family, long maxbits)
 	if (!slash || !is_ip(s, (size_t)(slash - s), family))
 		return false;
 	len -= (size_t)(slash - s) + 1;
-	return parse_decimal(slash + 1, len, &bits) && (len == 1 || slash[1] != '0') &&
-	       bits <= maxbits;
+	return parse_decimal(slash + 1, len, &bits) && bits >= 8 && bits <= maxbits;
 }
 
 /* pve-common PVE::Tools::split_list: items separated by spaces, commas or
  * ';'. Each item must pass ok; an empty list is refused. */
+static bool is_list_sep(char c)
+{
+	return c == ' ' || c == '\t' || c == ',' || c == ';'; /* not NUL: strchr would say yes */
+}
+
 static bool list_ok(const char *s, size_t len, bool (*ok)(const char *, size_t))
 {
 	size_t i = 0, items = 0;
@@ -335,7 +340,7 @@ static bool list_ok(const char *s, size_t len, bool (*ok)(const char *, size_t))
 	while (i < len) {
 		size_t j = i;
 
-		while (j < len && !strchr(" \t,;", s[j]))
+		while (j < len && !is_list_sep(s[j]))
 			j++;
 		if (j > i) {
 			if (!ok(s + i, j - i))
@@ -366,7 +371,7 @@ static bool is_ifname(const char *s, size_t len)
 	if (len == 0 || len > 64)
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
 			return false;
 	return true;
 }
@@ -397,9 +402,9 @@ static const struct net_key {
 } net_keys[] = {
 	{ "name", is_ifname, 0, 0, "an interface name (letters, digits, '-', '_', '.')" },
 	{ "bridge", is_ifname, 0, 0, "a bridge name such as vmbr0 (letters, digits, '-', '_', '.')" },
-	{ "ip", is_ipv4_config, 0, 0, "an IPv4 address with its prefix (10.0.0.5/24), dhcp or manual" },
+	{ "ip", is_ipv4_config, 0, 0, "an IPv4 address with its prefix, 8 to 32 (10.0.0.5/24), dhcp or manual" },
 	{ "gw", is_ipv4, 0, 0, "an IPv4 address" },
-	{ "ip6", is_ipv6_config, 0, 0, "an IPv6 address with its prefix (fd00::5/64), auto, dhcp or manual" },
+	{ "ip6", is_ipv6_config, 0, 0, "an IPv6 address with its prefix, 8 to 128 (fd00::5/64), auto, dhcp or manual" },
 	{ "gw6", is_ipv6, 0, 0, "an IPv6 address" },
 	{ "tag", NULL, 1, 4094, "a VLAN tag, 1 to 4094" },
 	{ "mtu", NULL, 64, 65535, "an MTU, 64 to 65535" },
