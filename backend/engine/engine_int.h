@@ -4,8 +4,9 @@
  * backend list. It is held only for bookkeeping, never across a driver call,
  * a file write or a doc lock: the doc is read before e->lock is taken
  * (planner.c gathers what it needs first), so the order is always
- * doc -> engine and the FUSE side can call any phx_engine_* function while
- * it holds the doc's read lock. */
+ * doc -> engine. Changes reach the engine through the document's change
+ * feed, delivered after the document's locks (and the file's flock) are
+ * released; nothing calls into the engine while it holds one. */
 #ifndef PHX_ENGINE_INT_H
 #define PHX_ENGINE_INT_H
 
