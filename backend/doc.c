@@ -887,7 +887,7 @@ static int edit(struct phx_doc *doc, uint32_t ctid, phx_doc_edit_fn fn, void *ar
 {
 	struct queued_edit me = { .ctid = ctid, .fn = fn, .arg = arg, .err = err, .errlen = errlen };
 	struct queued_edit *batch;
-	uint64_t gen, outside_gen = 0;
+	uint64_t outside_gen = 0;
 
 	pthread_mutex_lock(&doc->queue_lock);
 	*doc->queue_tail = &me;
@@ -896,6 +896,9 @@ static int edit(struct phx_doc *doc, uint32_t ctid, phx_doc_edit_fn fn, void *ar
 		pthread_cond_wait(&doc->queue_cond, &doc->queue_lock);
 	if (me.done) {
 		pthread_mutex_unlock(&doc->queue_lock);
+		/* a leader committed ours: it is queued on the feed already;
+		 * return only once it has been delivered (journaled) */
+		feed_deliver(doc);
 		return me.rc;
 	}
 	/* Lead: take everything queued so far, ourselves included. */
@@ -905,7 +908,8 @@ static int edit(struct phx_doc *doc, uint32_t ctid, phx_doc_edit_fn fn, void *ar
 	doc->queue_tail = &doc->queue;
 	pthread_mutex_unlock(&doc->queue_lock);
 
-	gen = commit_batch(doc, batch, &outside_gen);
+	/* its changes (and an outside edit found first) join the feed */
+	commit_batch(doc, batch, &outside_gen);
 
 	pthread_mutex_lock(&doc->queue_lock);
 	for (struct queued_edit *e = batch, *next; e; e = next) {
@@ -915,9 +919,7 @@ static int edit(struct phx_doc *doc, uint32_t ctid, phx_doc_edit_fn fn, void *ar
 	doc->leader = false;
 	pthread_cond_broadcast(&doc->queue_cond);
 	pthread_mutex_unlock(&doc->queue_lock);
-	(void)gen;
-	(void)outside_gen;
-	feed_deliver(doc);
+	feed_deliver(doc); /* ours and whatever queued before it, in order */
 	return me.rc;
 }
 
