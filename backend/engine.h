@@ -61,8 +61,8 @@ size_t phx_engine_backend_ctids(struct phx_engine *e, uint32_t **out);
  * attribute set on an existing one (live, or stored for the next start),
  * a conversion (is_template). */
 
-/* As if the feed had published a change of key (NULL: a new entry) of
- * ctid: for the engine's own tests. */
+/* As if the feed had published a change of key (NULL: of every key, as
+ * when a whole entry is replaced) of ctid: for the engine's own tests. */
 void phx_engine_changed(struct phx_engine *e, uint32_t ctid, const char *key);
 
 /* The backend facts a write is checked against, taken before the write

@@ -396,14 +396,15 @@ static void note_outside(struct phx_engine *e, const struct phx_change *ch)
 		phx_engine_note(e, ch->ctid, "entry changed (%s)", from);
 }
 
-/* The rows a change touched. network_config also holds the values of
- * rows that the origin's scripts keep there (net_alias). */
+/* The rows a change touched (a new entry: the keys it has). network_config
+ * also holds the values of rows that the origin's scripts keep there
+ * (net_alias). */
 static unsigned changed_rows(const struct phx_change *ch, bool *builds)
 {
 	unsigned rows = 0;
 
 	*builds = false;
-	if (ch->added || ch->partial) {
+	if (ch->partial) {
 		for (size_t i = 0; i < phx_nattrs; i++)
 			rows |= phx_attr_bit(&phx_attrs[i]);
 		return rows;
@@ -446,7 +447,7 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 
 	if (!exists) {
 		/* a new entry asks to exist when it names what to build from */
-		if (!builds && !(ch->added && entry_buildable(e, ctid)) &&
+		if (!builds && !((ch->added || ch->partial) && entry_buildable(e, ctid)) &&
 		    !(failed && entry_buildable(e, ctid)))
 			return; /* desired state only: applied when it is built */
 		if (!e->drv) {
@@ -468,7 +469,7 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 	cfg = rows & params_config_rows();
 	if (cfg)
 		request(e, ctid, W_CONFIG, cfg, NULL);
-	for (size_t i = 0; i < phx_nattrs && !ch->added; i++) {
+	for (size_t i = 0; i < phx_nattrs && !ch->added && !ch->partial; i++) {
 		const struct phx_attr *a = &phx_attrs[i];
 
 		if (!(rows & phx_attr_bit(a)))
@@ -492,7 +493,7 @@ void phx_engine_changed(struct phx_engine *e, uint32_t ctid, const char *key)
 {
 	struct phx_key_change k = { .key = (char *)key };
 	struct phx_change ch = { .origin = PHX_BY_MOUNT, .ctid = ctid,
-				 .added = !key, .nkeys = key ? 1 : 0, .keys = &k };
+				 .partial = !key, .nkeys = key ? 1 : 0, .keys = &k };
 
 	on_change(e, &ch);
 }
