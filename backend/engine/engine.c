@@ -427,7 +427,7 @@ static unsigned changed_rows(const struct phx_change *ch, bool *builds)
 static void on_change(struct phx_engine *e, const struct phx_change *ch)
 {
 	unsigned rows, cfg;
-	bool builds, exists, failed;
+	bool builds, exists, failed, running;
 	uint32_t ctid = ch->ctid;
 	struct ct_rec *r;
 
@@ -443,6 +443,7 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 	r = rec_find(e, ctid);
 	exists = r && r->exists;
 	failed = r && r->failed && (r->failed_wants & W_BUILD);
+	running = r && strcmp(r->status, "running") == 0;
 	pthread_mutex_unlock(&e->lock);
 
 	if (!exists) {
@@ -474,7 +475,7 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 
 		if (!(rows & phx_attr_bit(a)))
 			continue;
-		if (a->apply == PHX_RESTART)
+		if (a->apply == PHX_RESTART && running)
 			phx_engine_note(e, ctid, "%s: Proxmox keeps the new value pending until %u "
 					"starts again (echo restart > ctl applies it now)", a->key, ctid);
 		else if (a->apply == PHX_AT_BUILD && !(a->flags & PHX_A_BUILDS))
