@@ -441,6 +441,21 @@ static int check_size(size_t len, char *err, size_t errlen)
 	return 0;
 }
 
+/* Whether a change is checked against backend facts: clone sources, the
+ * template rule, removing an entry whose container exists. A plain value
+ * write needs none, and taking the snapshot costs a pass over every
+ * container, on every write(2) that checks a value early. */
+static bool needs_facts(const struct change *c)
+{
+	const struct phx_node *n = c->n;
+
+	if (c->op != CH_SET)
+		return c->op == CH_REMOVE || c->op == CH_DROP;
+	if (n->kind == NK_ATTR)
+		return n->attr->type == PHX_T_CTID || (n->attr->flags & PHX_A_ONLY_TRUE);
+	return n->kind == NK_CT_CONFIG || n->kind == NK_ROOT_CONFIG;
+}
+
 int phx_value_check(struct phx_fs *fs, const struct phx_node *n,
 		    const char *data, size_t len, char *err, size_t errlen)
 {
@@ -451,7 +466,7 @@ int phx_value_check(struct phx_fs *fs, const struct phx_node *n,
 		return rc;
 	if (phx_doc_problem(fs->doc, err, errlen))
 		return -EIO; /* the file on disk is broken: nothing can be saved */
-	if (!(c.facts = phx_engine_facts(fs->engine)))
+	if (needs_facts(&c) && !(c.facts = phx_engine_facts(fs->engine)))
 		return -ENOMEM;
 	phx_doc_rdlock(fs->doc);
 	rc = apply(phx_doc_root(fs->doc), &c, err, errlen);
@@ -466,11 +481,11 @@ int phx_value_check(struct phx_fs *fs, const struct phx_node *n,
  * are released; nothing here calls the engine while they are held. */
 static int run(struct phx_fs *fs, struct change *c, char *err, size_t errlen)
 {
-	struct phx_engine_facts *facts = phx_engine_facts(fs->engine);
+	struct phx_engine_facts *facts = needs_facts(c) ? phx_engine_facts(fs->engine) : NULL;
 	int rc;
 
 	err[0] = '\0';
-	if (!facts) {
+	if (!facts && needs_facts(c)) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
