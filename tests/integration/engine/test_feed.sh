@@ -121,6 +121,16 @@ expect_eq "settled at once: nothing asked" running "$(timeout 5 cat "$ENG_MNT/91
 expect_eq "no clone again" 1 "$(eng_tasks pve vzclone 900)"
 expect_eq "no new clone in the log" "$clones" "$(log_count 913 "cloning 913")"
 
+# --- the write that fixes a failed build resumes it ----------------------
+check "mkdir 915" mkdir "$ENG_MNT/915"
+check "a template the storage does not have" bash -c "echo local:vztmpl/nope.tar.zst > '$ENG_MNT/915/template'"
+check_fails "wait 915: failed" "Input/output error" timeout 30 cat "$ENG_MNT/915/wait"
+check "fix it by rewriting config.json" bash -c \
+	"jq '.template = \"$OSTMPL\" | .storage_pool = \"local-lvm\"' '$ENG_MNT/915/config.json' > '$W/915.json' &&
+	 cat '$W/915.json' > '$ENG_MNT/915/config.json'"
+expect_eq "the fixed build runs to the end" running "$(timeout 60 cat "$ENG_MNT/915/wait")"
+check "log: resumed by the write" grep_log "the failed build is resumed" "$ENG_MNT/915/log"
+
 # --- bad network_config values: EINVAL, the reason in error, file kept ---
 bad_net() {
 	local key=$1 val=$2 why=$3
