@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_BODY (1 << 20)
+/* pve-http-server AnyEvent.pm: $limit_max_post = 512 * 1024; a longer
+ * form or JSON body is answered 501 "for data too large" */
+#define MAX_BODY (512 * 1024)
 
 struct http_server {
 	struct sim *sim;
@@ -157,13 +159,32 @@ static enum MHD_Result send_result(struct http_server *h,
 
 /* ---- parameters ---- */
 
+/* pve-http-server AnyEvent.pm decode_urlencoded (since 5.0.2, in PVE 8
+ * and 9): a key given again makes its value an array of every value, in
+ * order; what an array means is the schema's business (sim_validate). */
+static void add_value(json_object *p, const char *key, json_object *v)
+{
+	json_object *old;
+	if (!json_object_object_get_ex(p, key, &old)) {
+		json_object_object_add(p, key, v);
+		return;
+	}
+	if (!json_object_is_type(old, json_type_array)) {
+		json_object *a = json_object_new_array();
+		json_object_array_add(a, json_object_get(old));
+		json_object_object_add(p, key, a);
+		old = a;
+	}
+	json_object_array_add(old, v);
+}
+
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind,
 				   const char *key, const char *value)
 {
 	json_object *p = cls;
 	(void)kind;
-	if (key && !json_object_object_get_ex(p, key, NULL))
-		json_object_object_add(p, key, json_object_new_string(value ? value : ""));
+	if (key)
+		add_value(p, key, json_object_new_string(value ? value : ""));
 	return MHD_YES;
 }
 
@@ -177,31 +198,40 @@ static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind,
 	if (!key)
 		return MHD_YES;
 	if (off > 0 && json_object_object_get_ex(p, key, &old)) {
-		/* a long value arrives in pieces */
-		const char *prev = json_object_get_string(old);
+		/* a long value arrives in pieces: extend the latest value */
+		bool arr = json_object_is_type(old, json_type_array);
+		size_t last = arr ? json_object_array_length(old) - 1 : 0;
+		json_object *cur = arr ? json_object_array_get_idx(old, last) : old;
+		const char *prev = json_object_get_string(cur);
 		size_t pl = strlen(prev);
 		char *joined = malloc(pl + size + 1);
+		json_object *nv;
 		if (!joined)
 			return MHD_NO;
 		memcpy(joined, prev, pl);
 		memcpy(joined + pl, data, size);
 		joined[pl + size] = 0;
-		json_object_object_add(p, key, json_object_new_string(joined));
+		nv = json_object_new_string(joined);
 		free(joined);
+		if (arr)
+			json_object_array_put_idx(old, last, nv);
+		else
+			json_object_object_add(p, key, nv);
 		return MHD_YES;
 	}
-	json_object_object_add(p, key, json_object_new_string_len(data, (int)size));
+	add_value(p, key, json_object_new_string_len(data, (int)size));
 	return MHD_YES;
 }
 
-/* Query string, then the body (form or JSON) merged over it. */
+/* The body (form or JSON), then the query string over it: AnyEvent.pm
+ * extract_params lets a query parameter replace a body one. */
 static int gather_params(struct MHD_Connection *c, struct req *rq,
 			 json_object **out, struct sim_res *r)
 {
-	json_object *p = json_object_new_object();
+	json_object *p = json_object_new_object(), *q = json_object_new_object();
 	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_TYPE);
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, p);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, q);
 	if (rq->len > 0 && ct && !strncasecmp(ct, "application/json", 16)) {
 		json_tokener *tok = json_tokener_new();
 		json_object *b = json_tokener_parse_ex(tok, rq->body, (int)rq->len);
@@ -211,6 +241,7 @@ static int gather_params(struct MHD_Connection *c, struct req *rq,
 		if (!ok) {
 			json_object_put(b);
 			json_object_put(p);
+			json_object_put(q);
 			r->status = 400;
 			snprintf(r->msg, sizeof(r->msg), "malformed JSON string\n");
 			return -1;
@@ -222,6 +253,9 @@ static int gather_params(struct MHD_Connection *c, struct req *rq,
 		json_object_object_foreach(rq->form, k, v)
 			json_object_object_add(p, k, json_object_get(v));
 	}
+	json_object_object_foreach(q, qk, qv)
+		json_object_object_add(p, qk, json_object_get(qv));
+	json_object_put(q);
 	*out = p;
 	return 0;
 }
@@ -286,11 +320,28 @@ static void dispatch(struct route_ctx *x, const char *method, const char *path,
 		return sim_cluster_resources(s, x->p, r);
 	if (x->nseg == 2 && is(x, 0, "cluster") && is(x, 1, "nextid") && m == M_GET)
 		return sim_nextid(s, x->p, r);
+	if (x->nseg == 2 && is(x, 0, "cluster") && is(x, 1, "status") && m == M_GET)
+		return sim_cluster_status(s, x->p, r);
+	if (x->nseg == 1 && is(x, 0, "storage") && m == M_GET)
+		return sim_storage_config_list(s, x->p, r);
+	if (x->nseg == 2 && is(x, 0, "storage") && m == M_GET) {
+		if (path_param(x, "storage", x->seg[1], r))
+			return;
+		return sim_storage_config_get(s, x->seg[1], x->p, r);
+	}
 	if (x->nseg < 3 || !is(x, 0, "nodes"))
 		return not_implemented(x, method, path, r);
 	node = x->seg[1];
 	if (path_param(x, "node", node, r))
 		return;
+	if (x->nseg == 3 && m == M_GET) {
+		if (is(x, 2, "status"))
+			return sim_node_status(s, node, x->p, r);
+		if (is(x, 2, "version"))
+			return sim_node_version(s, node, x->p, r);
+		if (is(x, 2, "network"))
+			return sim_node_network(s, node, x->p, r);
+	}
 	if (is(x, 2, "storage")) {
 		if (x->nseg == 3 && m == M_GET)
 			return sim_storage_list(s, node, x->p, r);
@@ -479,8 +530,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 		return send_raw(c, 501, reason, "text/plain", reason);
 	}
 	if (rq->too_big) {
-		log_request(method, url, 413, "body too large");
-		return send_raw(c, 413, "Request Entity Too Large", "text/plain", "");
+		log_request(method, url, 501, "for data too large");
+		return send_raw(c, 501, "for data too large", NULL, "for data too large");
 	}
 	if (m == M_OTHER) {
 		log_request(method, url, 501, "method");
@@ -490,6 +541,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	if (rq->len > 0 && (m == M_POST || m == M_PUT)) {
 		const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_TYPE);
+		/* AnyEvent.pm unshift_read_header: a body that is neither a
+		 * form nor JSON (nor a multipart upload) is refused */
+		if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) &&
+		    strncasecmp(ct, "application/json", 16) &&
+		    strncasecmp(ct, "multipart/form-data", 19)) {
+			char reason[300];
+			snprintf(reason, sizeof(reason),
+				 "upload 'Content-Type '%.200s' not implemented", ct);
+			log_request(method, url, 506, reason);
+			return send_raw(c, 506, reason, NULL, reason);
+		}
 		if (ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {
 			struct MHD_PostProcessor *pp;
 			rq->form = json_object_new_object();

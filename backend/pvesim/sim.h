@@ -21,6 +21,7 @@ enum sim_storage_type { ST_DIR, ST_LVMTHIN, ST_ZFSPOOL, ST_NFS };
 struct sim_storage {
 	char id[SIM_NAME_MAX];
 	enum sim_storage_type type;
+	char path[192];           /* dir and nfs: where it is mounted, else "" */
 };
 
 struct sim_opts {
@@ -32,6 +33,7 @@ struct sim_opts {
 	unsigned stats_lag_ms;    /* pvestatd period for /cluster/resources */
 	unsigned lock_timeout_ms; /* config flock acquire timeout (10 s real) */
 	const char *state_dir;    /* NULL: no persistence (unit tests) */
+	int pve_version;          /* 8 or 9; 0 means 9 (sim_opts_defaults) */
 };
 
 /* What the HTTP layer answers. status 200: data (may be NULL = json null),
@@ -61,7 +63,11 @@ int sim_storage_type_parse(const char *s, enum sim_storage_type *t);
 bool sim_storage_is_shared(enum sim_storage_type t);
 
 int sim_opts_add_node(struct sim_opts *o, const char *name);
+/* spec: ID:TYPE[:PATH]; a dir storage without PATH gets /var/lib/vz for
+ * `local` and /mnt/pve/ID otherwise, an nfs one /mnt/pve/ID */
 int sim_opts_add_storage(struct sim_opts *o, const char *spec);
+/* "8" or "9" */
+int sim_opts_set_version(struct sim_opts *o, const char *v);
 void sim_opts_defaults(struct sim_opts *o);
 
 struct sim *sim_new(const struct sim_opts *opts, char *err, size_t errlen);
@@ -94,6 +100,16 @@ struct sim_call {
 
 /* API: each fills r. node = URL {node}; params may be NULL. */
 void sim_version(struct sim *s, struct sim_res *r);
+void sim_node_version(struct sim *s, const char *node, json_object *p,
+		      struct sim_res *r);
+void sim_node_status(struct sim *s, const char *node, json_object *p,
+		     struct sim_res *r);
+void sim_node_network(struct sim *s, const char *node, json_object *p,
+		      struct sim_res *r);
+void sim_cluster_status(struct sim *s, json_object *p, struct sim_res *r);
+void sim_storage_config_list(struct sim *s, json_object *p, struct sim_res *r);
+void sim_storage_config_get(struct sim *s, const char *sid, json_object *p,
+			    struct sim_res *r);
 void sim_nodes(struct sim *s, const char *fingerprint, struct sim_res *r);
 void sim_cluster_resources(struct sim *s, json_object *p, struct sim_res *r);
 void sim_nextid(struct sim *s, json_object *p, struct sim_res *r);

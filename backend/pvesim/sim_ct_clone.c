@@ -34,7 +34,7 @@ void sim_lxc_clone(struct sim *s, const char *node, const char *vmid,
 	int id, newid, nm;
 	bool full, remote = false;
 
-	if (sim_check_node(s, node, r) || sim_validate(p, params, false, req, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, req, r))
 		return;
 	newid = atoi(json_object_get_string(json_object_object_get(p, "newid")));
 	if (sim_param_str(p, "pool", &pool)) {
@@ -96,7 +96,10 @@ void sim_lxc_clone(struct sim *s, const char *node, const char *vmid,
 			return;
 		}
 		if (full && sim_guest_running(g) && !snap) {
-			res_err(r, 500, "Full clone of a running container is only possible from a snapshot");
+			/* API2/LXC.pm clone_vm: the text changed in PVE 9 */
+			res_err(r, 500, "%s", sim_pve(s) == 8 ?
+				"Cannot do full clones on a running container without snapshots" :
+				"Full clone of a running container is only possible from a snapshot");
 			return;
 		}
 		if (!full && (!sim_linked_capable(s, m[i].sid) ||

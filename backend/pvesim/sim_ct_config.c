@@ -48,7 +48,7 @@ void sim_lxc_config_get(struct sim *s, const char *node, const char *vmid,
 	char digest[41];
 	int id;
 
-	if (sim_check_node(s, node, r) || sim_validate(p, params, false, NULL, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	sim_param_str(p, "snapshot", &snap);
 	if (snap && json_object_object_get_ex(p, "current", NULL)) {
@@ -109,7 +109,7 @@ void sim_lxc_config_put(struct sim *s, const char *node, const char *vmid,
 	json_object *g, *conf, *pend;
 	char buf[4096];
 
-	if (sim_check_node(s, node, r) || sim_validate(p, params, true, NULL, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, params, true, NULL, r))
 		return;
 	sim_param_str(p, "delete", &del);
 	sim_param_str(p, "digest", &digest);

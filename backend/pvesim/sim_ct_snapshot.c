@@ -91,7 +91,7 @@ void sim_snapshot_create(struct sim *s, const char *node, const char *vmid,
 	static const char *const req[] = { "snapname", NULL };
 	const char *snap;
 
-	if (sim_check_node(s, node, r) || sim_validate(p, params, false, req, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, req, r))
 		return;
 	sim_param_str(p, "snapname", &snap);
 	{
@@ -119,7 +119,7 @@ void sim_snapshot_delete(struct sim *s, const char *node, const char *vmid,
 		{ "force", PT_BOOL, 0, 1, NULL },
 		{ NULL, 0, 0, 0, NULL },
 	};
-	if (sim_check_node(s, node, r) || sim_validate(p, params, false, NULL, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	snap_task(s, node, vmid, &kind_vzdelsnapshot, snap, NULL, c, r);
 }
@@ -132,7 +132,7 @@ void sim_snapshot_rollback(struct sim *s, const char *node, const char *vmid,
 		{ "start", PT_BOOL, 0, 1, NULL },
 		{ NULL, 0, 0, 0, NULL },
 	};
-	if (sim_check_node(s, node, r) || sim_validate(p, params, false, NULL, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	snap_task(s, node, vmid, &kind_vzrollback, snap, p, c, r);
 }

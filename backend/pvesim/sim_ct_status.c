@@ -140,7 +140,7 @@ void sim_lxc_status_op(struct sim *s, const char *node, const char *vmid,
 	struct sim_task *t;
 	int id;
 
-	if (sim_check_node(s, node, r) || sim_validate(p, params, false, NULL, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	if (json_object_object_get_ex(p, "skiplock", NULL) && !sim_is_root(c)) {
 		res_param(r, "skiplock", "Only root may use this option.");

@@ -19,7 +19,7 @@ void sim_lxc_template(struct sim *s, const char *node, const char *vmid,
 	json_object *g, *args;
 	int id;
 
-	if (sim_check_node(s, node, r) || sim_validate(p, NULL, false, NULL, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, NULL, false, NULL, r))
 		return;
 	g = sim_load_config(s, node, vmid, r, &id);
 	if (!g)

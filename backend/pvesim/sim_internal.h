@@ -63,6 +63,13 @@ struct sim {
 	void *clock_ctx;
 };
 
+/* The Proxmox VE major version simulated (8 or 9). Rules that differ cite
+ * pve-container's stable-bookworm (PVE 8) and master (PVE 9) branches. */
+static inline int sim_pve(const struct sim *s)
+{
+	return s->o.pve_version;
+}
+
 /* sim_state.c */
 uint64_t sim_now(struct sim *s);
 time_t sim_epoch_now(struct sim *s);
@@ -92,7 +99,14 @@ json_object *sim_load_config(struct sim *s, const char *node,
 			     const char *vmid, struct sim_res *r, int *vmid_out);
 
 /* sim_params.c: schema validation. Each returns 0 or fills r with a 400. */
-enum ptype { PT_INT, PT_NUM, PT_BOOL, PT_STR, PT_DNS, PT_ENUM, PT_VMID };
+enum ptype {
+	PT_INT, PT_NUM, PT_BOOL, PT_STR, PT_DNS, PT_ENUM, PT_VMID,
+	PT_DNSLIST,   /* dns-name-list (searchdomain) */
+	PT_IPLIST,    /* lxc-ip-with-ll-iface-list (nameserver) */
+	PT_FEATURES,  /* LXC/Config.pm $features_desc property string */
+	PT_NOCTL,     /* pattern [^\x00-\x08\x0a-\x1F\x7F]+ (entrypoint) */
+	PT_ENV,       /* NUL-separated NAME=value list (env) */
+};
 struct pdef {
 	const char *name;
 	enum ptype type;
@@ -100,12 +114,17 @@ struct pdef {
 	const char *enums;        /* PT_ENUM: comma list */
 };
 const struct pdef *sim_conf_pdef(const char *key);
-int sim_validate(json_object *p, const struct pdef *extra, bool conf_keys,
-		 const char *const *required, struct sim_res *r);
+/* s: the version simulated decides which keys exist. Arrays given for
+ * `-list` parameters are joined into p first. */
+int sim_validate(const struct sim *s, json_object *p, const struct pdef *extra,
+		 bool conf_keys, const char *const *required,
+		 struct sim_res *r);
 bool sim_param_str(json_object *p, const char *k, const char **out);
 bool sim_param_bool(json_object *p, const char *k, bool dflt);
 long long sim_param_int(json_object *p, const char *k, long long dflt);
 int sim_parse_vmid(const char *s);
+/* 0, or a 400 on param when sid is not a pve-storage-id */
+int sim_check_storage_id(const char *param, const char *sid, struct sim_res *r);
 
 /* sim_conf.c: config values, property strings, volumes */
 void sim_conf_set_param(json_object *conf, const char *key, json_object *v);

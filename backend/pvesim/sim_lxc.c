@@ -13,6 +13,16 @@
 
 static const struct sim_task_kind kind_vzcreate, kind_vzdestroy;
 
+/* A create without `unprivileged` makes a privileged CT on PVE 8
+ * (stable-bookworm LXC/Config.pm: default => 0, and API2/LXC.pm create_vm
+ * passes it on only when given) and an unprivileged one on PVE 9 (master
+ * API2/LXC.pm create_vm: "$unprivileged = 1 if !defined($unprivileged)",
+ * commit 103068a). */
+static bool unprivileged_default(const struct sim *s)
+{
+	return sim_pve(s) >= 9;
+}
+
 void sim_lxc_list(struct sim *s, const char *node, struct sim_res *r)
 {
 	json_object *arr;
@@ -55,7 +65,7 @@ void sim_lxc_create(struct sim *s, const char *node, json_object *p,
 	int vmid;
 
 	if (sim_check_node(s, node, r) ||
-	    sim_validate(p, create_params, true, req, r))
+	    sim_validate(s, p, create_params, true, req, r))
 		return;
 	if (sim_param_str(p, "password", &v) && strlen(v) < 5) {
 		res_param(r, "password", "value must be at least 5 characters long");
@@ -106,7 +116,7 @@ void sim_lxc_create(struct sim *s, const char *node, json_object *p,
 		}
 	}
 	if (sim_check_features(sim_param_str(p, "features", &v) ? v : NULL, NULL,
-			   sim_param_bool(p, "unprivileged", true), c, r))
+			   sim_param_bool(p, "unprivileged", unprivileged_default(s)), c, r))
 		return;
 	if (sim_canonical_nets(s, p, false, r))
 		return;
@@ -244,8 +254,8 @@ static int create_finish(struct sim *s, struct sim_task *t, char *err, size_t le
 	if (!json_object_object_get_ex(conf, "ostype", NULL))
 		json_object_object_add(conf, "ostype",
 				       json_object_new_string(template_ostype(ost)));
-	/* unprivileged defaults to 1 via the API and is written only when 1 */
-	if (!sim_param_bool(params, "unprivileged", true))
+	/* written only when 1 (create_vm: $conf->{unprivileged} = 1 if ...) */
+	if (!sim_param_bool(params, "unprivileged", unprivileged_default(s)))
 		json_object_object_del(conf, "unprivileged");
 	else
 		json_object_object_add(conf, "unprivileged", json_object_new_int(1));
@@ -278,7 +288,7 @@ void sim_lxc_destroy(struct sim *s, const char *node, const char *vmid,
 	struct sim_task *t;
 	int id;
 
-	if (sim_check_node(s, node, r) || sim_validate(p, params, false, NULL, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	g = sim_load_config(s, node, vmid, r, &id);
 	if (!g)
@@ -373,7 +383,7 @@ void sim_lxc_feature(struct sim *s, const char *node, const char *vmid,
 	json_object *g, *o;
 	int id, nm, has = 1;
 
-	if (sim_check_node(s, node, r) || sim_validate(p, params, false, req, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, req, r))
 		return;
 	g = sim_load_config(s, node, vmid, r, &id);
 	if (!g)

@@ -69,29 +69,59 @@ int sim_opts_add_node(struct sim_opts *o, const char *name)
 
 int sim_opts_add_storage(struct sim_opts *o, const char *spec)
 {
-	char id[SIM_NAME_MAX];
-	const char *colon = strchr(spec, ':');
+	char id[SIM_NAME_MAX], type[16];
+	const char *colon = strchr(spec, ':'), *path;
+	struct sim_storage *st;
 	enum sim_storage_type t;
+	size_t tl;
 
 	if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof(id) ||
 	    o->n_storages >= SIM_MAX_STORAGES)
 		return -EINVAL;
 	memcpy(id, spec, colon - spec);
 	id[colon - spec] = 0;
-	if (!valid_name(id, true) || sim_storage_type_parse(colon + 1, &t))
+	path = strchr(colon + 1, ':');
+	tl = path ? (size_t)(path - colon - 1) : strlen(colon + 1);
+	if (tl >= sizeof(type))
+		return -EINVAL;
+	memcpy(type, colon + 1, tl);
+	type[tl] = 0;
+	if (!valid_name(id, true) || sim_storage_type_parse(type, &t))
+		return -EINVAL;
+	/* only file-based storages have a path, and it is absolute */
+	if (path && (path[1] != '/' || strlen(path + 1) >= sizeof(st->path) ||
+		     (t != ST_DIR && t != ST_NFS)))
 		return -EINVAL;
 	for (int i = 0; i < o->n_storages; i++)
 		if (!strcmp(o->storages[i].id, id))
 			return -EEXIST;
-	snprintf(o->storages[o->n_storages].id, SIM_NAME_MAX, "%s", id);
-	o->storages[o->n_storages++].type = t;
+	st = &o->storages[o->n_storages++];
+	memset(st, 0, sizeof(*st));
+	snprintf(st->id, SIM_NAME_MAX, "%s", id);
+	st->type = t;
+	if (path)
+		snprintf(st->path, sizeof(st->path), "%s", path + 1);
+	else if (t == ST_DIR && !strcmp(id, "local"))
+		snprintf(st->path, sizeof(st->path), "/var/lib/vz");
+	else if (t == ST_DIR || t == ST_NFS)
+		snprintf(st->path, sizeof(st->path), "/mnt/pve/%s", id);
 	return 0;
 }
 
-/* Fill in what the command line left out: one node `pve`, the three stock
- * storages, and the timing defaults. */
+int sim_opts_set_version(struct sim_opts *o, const char *v)
+{
+	if (strcmp(v, "8") && strcmp(v, "9"))
+		return -EINVAL;
+	o->pve_version = v[0] - '0';
+	return 0;
+}
+
+/* Fill in what the command line left out: PVE 9, one node `pve`, the three
+ * stock storages. */
 void sim_opts_defaults(struct sim_opts *o)
 {
+	if (o->pve_version == 0)
+		o->pve_version = 9;
 	if (o->n_nodes == 0)
 		sim_opts_add_node(o, "pve");
 	if (o->n_storages == 0) {

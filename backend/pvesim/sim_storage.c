@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <gnutls/crypto.h>
 #include <string.h>
 
 static const char *content_list(const struct sim_storage *st, char *buf, size_t len)
@@ -36,7 +37,7 @@ void sim_storage_list(struct sim *s, const char *node, json_object *p,
 	const char *content = NULL, *only = NULL;
 	json_object *arr;
 
-	if (sim_check_node(s, node, r) || sim_validate(p, params, false, NULL, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	sim_param_str(p, "content", &content);
 	sim_param_str(p, "storage", &only);
@@ -88,7 +89,7 @@ void sim_storage_content(struct sim *s, const char *node, const char *sid,
 	json_object *arr, *tab;
 	char key[160];
 
-	if (sim_check_node(s, node, r) || sim_validate(p, params, false, NULL, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	st = sim_storage_find(s, sid);
 	if (!st) {
@@ -142,3 +143,118 @@ void sim_storage_content(struct sim *s, const char *node, const char *sid,
 	res_ok(r, arr);
 }
 
+
+/* ---- the datacenter's storage configuration (/storage) ---- */
+
+/* One storage.cfg section's properties, as pve-storage's plugins keep
+ * them: file-based storages have a path, LVM-thin its pool and volume
+ * group, ZFS its dataset, NFS its server and export. */
+static json_object *storage_config(const struct sim_storage *st)
+{
+	json_object *o = json_object_new_object();
+	char cl[128];
+
+	json_object_object_add(o, "storage", json_object_new_string(st->id));
+	json_object_object_add(o, "type", json_object_new_string(
+				       sim_storage_type_name(st->type)));
+	json_object_object_add(o, "content", json_object_new_string(
+				       content_list(st, cl, sizeof(cl))));
+	switch (st->type) {
+	case ST_DIR:
+		json_object_object_add(o, "path", json_object_new_string(st->path));
+		break;
+	case ST_NFS:
+		json_object_object_add(o, "path", json_object_new_string(st->path));
+		json_object_object_add(o, "server", json_object_new_string("192.168.100.2"));
+		json_object_object_add(o, "export", json_object_new_string("/export/pve"));
+		break;
+	case ST_LVMTHIN:
+		json_object_object_add(o, "thinpool", json_object_new_string("data"));
+		json_object_object_add(o, "vgname", json_object_new_string("pve"));
+		break;
+	case ST_ZFSPOOL:
+		json_object_object_add(o, "pool", json_object_new_string("rpool/data"));
+		sim_add_num(o, "sparse", 1);
+		break;
+	}
+	return o;
+}
+
+/* SHA-1 of storage.cfg's text, which the API hands out as `digest` */
+static void storage_cfg_digest(struct sim *s, char out[41])
+{
+	char text[8192];
+	unsigned char md[20];
+	size_t o = 0;
+
+	text[0] = 0;
+	for (int i = 0; i < s->o.n_storages; i++) {
+		json_object *c = storage_config(&s->o.storages[i]);
+		o += snprintf(text + o, o < sizeof(text) ? sizeof(text) - o : 0,
+			      "%s: %s\n", sim_storage_type_name(s->o.storages[i].type),
+			      s->o.storages[i].id);
+		json_object_object_foreach(c, k, v)
+			if (strcmp(k, "storage") && strcmp(k, "type"))
+				o += snprintf(text + o, o < sizeof(text) ? sizeof(text) - o : 0,
+					      "\t%s %s\n", k, json_object_get_string(v));
+		o += snprintf(text + o, o < sizeof(text) ? sizeof(text) - o : 0, "\n");
+		json_object_put(c);
+	}
+	gnutls_hash_fast(GNUTLS_DIG_SHA1, text, strlen(text), md);
+	for (int i = 0; i < 20; i++)
+		sprintf(out + 2 * i, "%02x", md[i]);
+	out[40] = 0;
+}
+
+/* pve-storage API2/Storage/Config.pm index: every storage's configuration
+ * with the file's digest; `type` keeps one plugin type. */
+void sim_storage_config_list(struct sim *s, json_object *p, struct sim_res *r)
+{
+	static const struct pdef params[] = {
+		{ "type", PT_ENUM, 0, 0,
+		  "btrfs,cephfs,cifs,dir,esxi,glusterfs,iscsi,iscsidirect,lvm,lvmthin,nfs,pbs,rbd,zfs,zfspool" },
+		{ NULL, 0, 0, 0, NULL },
+	};
+	const char *type = NULL;
+	json_object *arr;
+	char digest[41];
+
+	if (sim_validate(s, p, params, false, NULL, r))
+		return;
+	sim_param_str(p, "type", &type);
+	storage_cfg_digest(s, digest);
+	arr = json_object_new_array();
+	for (int i = 0; i < s->o.n_storages; i++) {
+		json_object *c;
+		if (type && strcmp(type, sim_storage_type_name(s->o.storages[i].type)))
+			continue;
+		c = storage_config(&s->o.storages[i]);
+		json_object_object_add(c, "digest", json_object_new_string(digest));
+		json_object_array_add(arr, c);
+	}
+	res_ok(r, arr);
+}
+
+/* pve-storage API2/Storage/Config.pm read: PVE::Storage::storage_config
+ * dies "storage 'ID' does not exist"; the id is a pve-storage-id
+ * (JSONSchema.pm parse_storage_id, case-insensitive). */
+void sim_storage_config_get(struct sim *s, const char *sid, json_object *p,
+			    struct sim_res *r)
+{
+	const struct sim_storage *st;
+	json_object *c;
+	char digest[41];
+
+	if (sim_check_storage_id("storage", sid, r) ||
+	    sim_validate(s, p, NULL, false, NULL, r))
+		return;
+	st = sim_storage_find(s, sid);
+	if (!st) {
+		res_err(r, 500, "storage '%s' does not exist", sid);
+		return;
+	}
+	c = storage_config(st);
+	storage_cfg_digest(s, digest);
+	json_object_object_add(c, "digest", json_object_new_string(digest));
+	res_ok(r, c);
+}

@@ -322,7 +322,7 @@ void sim_task_log(struct sim *s, const char *node, const char *upid,
 	json_object *arr;
 	long long start, limit, n;
 
-	if (sim_check_node(s, node, r) || sim_validate(p, params, false, NULL, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	t = task_lookup(s, node, upid, r);
 	if (!t)
@@ -371,7 +371,7 @@ void sim_task_list(struct sim *s, const char *node, json_object *p,
 	bool errors;
 	json_object *arr;
 
-	if (sim_check_node(s, node, r) || sim_validate(p, params, false, NULL, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	sim_param_str(p, "vmid", &vmid);
 	sim_param_str(p, "typefilter", &type);
