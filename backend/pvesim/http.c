@@ -188,39 +188,60 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
-static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind,
-				 const char *key, const char *filename,
-				 const char *ctype, const char *enc,
-				 const char *data, uint64_t off, size_t size)
+static int hexval(char c)
 {
-	json_object *p = cls, *old;
-	(void)kind; (void)filename; (void)ctype; (void)enc;
-	if (!key)
-		return MHD_YES;
-	if (off > 0 && json_object_object_get_ex(p, key, &old)) {
-		/* a long value arrives in pieces: extend the latest value */
-		bool arr = json_object_is_type(old, json_type_array);
-		size_t last = arr ? json_object_array_length(old) - 1 : 0;
-		json_object *cur = arr ? json_object_array_get_idx(old, last) : old;
-		const char *prev = json_object_get_string(cur);
-		size_t pl = strlen(prev);
-		char *joined = malloc(pl + size + 1);
-		json_object *nv;
-		if (!joined)
-			return MHD_NO;
-		memcpy(joined, prev, pl);
-		memcpy(joined + pl, data, size);
-		joined[pl + size] = 0;
-		nv = json_object_new_string(joined);
-		free(joined);
-		if (arr)
-			json_object_array_put_idx(old, last, nv);
-		else
-			json_object_object_add(p, key, nv);
-		return MHD_YES;
+	return c >= '0' && c <= '9' ? c - '0' :
+	       c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* '+' is a space, %XX a byte; in place */
+static void url_unescape(char *s)
+{
+	char *w = s;
+	for (; *s; s++) {
+		if (*s == '+') {
+			*w++ = ' ';
+		} else if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
+			*w++ = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+			s += 2;
+		} else {
+			*w++ = *s;
+		}
 	}
-	add_value(p, key, json_object_new_string_len(data, (int)size));
-	return MHD_YES;
+	*w = 0;
+}
+
+/* pve-http-server AnyEvent.pm decode_urlencoded, for form bodies: pairs
+ * split on '&' and ';', each on '=' keeping the first two fields (so an
+ * unescaped '=' cuts the value there, as Perl's split does); a key without
+ * '=' has no value (null); repeats become arrays (add_value). */
+static json_object *decode_urlencoded(const char *body, size_t len)
+{
+	json_object *p = json_object_new_object();
+	char *buf = malloc(len + 1), *save, *kv;
+
+	if (!buf) {
+		json_object_put(p);
+		return NULL;
+	}
+	memcpy(buf, body, len);
+	buf[len] = 0;
+	for (kv = strtok_r(buf, "&;", &save); kv; kv = strtok_r(NULL, "&;", &save)) {
+		char *eq = strchr(kv, '='), *v = NULL;
+		if (eq) {
+			*eq = 0;
+			v = eq + 1;
+			v[strcspn(v, "=")] = 0;
+			url_unescape(v);
+		}
+		url_unescape(kv);
+		if (!*kv && !v)
+			continue;
+		add_value(p, kv, v ? json_object_new_string(v) : NULL);
+	}
+	free(buf);
+	return p;
 }
 
 /* The body (form or JSON), then the query string over it: AnyEvent.pm
@@ -374,8 +395,9 @@ static void dispatch(struct route_ctx *x, const char *method, const char *path,
 		if (m == M_DELETE)
 			return sim_lxc_destroy(s, node, vmid, x->p, &x->call, r);
 		if (m == M_GET) {
-			static const char *const dirs[] = { "config", "status", "snapshot",
-				"clone", "template", "feature", NULL };
+			static const char *const dirs[] = { "config", "pending", "status",
+				"snapshot", "clone", "template", "feature", "resize",
+				"interfaces", "firewall", NULL };
 			json_object *arr = json_object_new_array();
 			int id;
 			if (!sim_check_node(s, node, r)) {
@@ -388,6 +410,37 @@ static void dispatch(struct route_ctx *x, const char *method, const char *path,
 			}
 			r->data = arr;
 			return;
+		}
+		return not_implemented(x, method, path, r);
+	}
+	if (x->nseg == 5 && is(x, 4, "pending") && m == M_GET)
+		return sim_lxc_pending(s, node, vmid, x->p, r);
+	if (x->nseg == 5 && is(x, 4, "interfaces") && m == M_GET)
+		return sim_lxc_interfaces(s, node, vmid, x->p, r);
+	if (x->nseg == 5 && is(x, 4, "resize") && m == M_PUT)
+		return sim_lxc_resize(s, node, vmid, x->p, &x->call, r);
+	if (x->nseg >= 6 && is(x, 4, "firewall")) {
+		if (x->nseg == 6 && is(x, 5, "options")) {
+			if (m == M_GET)
+				return sim_fw_options_get(s, node, vmid, x->p, r);
+			if (m == M_PUT)
+				return sim_fw_options_set(s, node, vmid, x->p, r);
+		}
+		if (x->nseg == 6 && is(x, 5, "rules")) {
+			if (m == M_GET)
+				return sim_fw_rules_list(s, node, vmid, x->p, r);
+			if (m == M_POST)
+				return sim_fw_rule_create(s, node, vmid, x->p, r);
+		}
+		if (x->nseg == 7 && is(x, 5, "rules")) {
+			if (path_param(x, "pos", x->seg[6], r))
+				return;
+			if (m == M_GET)
+				return sim_fw_rule_get(s, node, vmid, x->seg[6], x->p, r);
+			if (m == M_PUT)
+				return sim_fw_rule_update(s, node, vmid, x->seg[6], x->p, r);
+			if (m == M_DELETE)
+				return sim_fw_rule_delete(s, node, vmid, x->seg[6], x->p, r);
 		}
 		return not_implemented(x, method, path, r);
 	}
@@ -418,9 +471,17 @@ static void dispatch(struct route_ctx *x, const char *method, const char *path,
 			return sim_snapshot_list(s, node, vmid, r);
 		if (x->nseg == 5 && m == M_POST)
 			return sim_snapshot_create(s, node, vmid, x->p, &x->call, r);
+		if (x->nseg >= 6 && path_param(x, "snapname", x->seg[5], r))
+			return;
 		if (x->nseg == 6 && m == M_DELETE)
 			return sim_snapshot_delete(s, node, vmid, x->seg[5], x->p,
 						   &x->call, r);
+		if (x->nseg == 6 && m == M_GET)
+			return sim_snapshot_index(s, node, vmid, x->seg[5], x->p, r);
+		if (x->nseg == 7 && is(x, 6, "config") && m == M_GET)
+			return sim_snapshot_config_get(s, node, vmid, x->seg[5], x->p, r);
+		if (x->nseg == 7 && is(x, 6, "config") && m == M_PUT)
+			return sim_snapshot_config_put(s, node, vmid, x->seg[5], x->p, r);
 		if (x->nseg == 7 && is(x, 6, "rollback") && m == M_POST)
 			return sim_snapshot_rollback(s, node, vmid, x->seg[5], x->p,
 						     &x->call, r);
@@ -537,7 +598,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 		log_request(method, url, 501, "method");
 		return send_raw(c, 501, "Not Implemented", "text/plain", "");
 	}
-	/* form bodies go through libmicrohttpd's own decoder */
+	/* form bodies are decoded as pve-http-server decodes them */
 	if (rq->len > 0 && (m == M_POST || m == M_PUT)) {
 		const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -552,14 +613,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 			log_request(method, url, 506, reason);
 			return send_raw(c, 506, reason, NULL, reason);
 		}
-		if (ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {
-			struct MHD_PostProcessor *pp;
-			rq->form = json_object_new_object();
-			pp = MHD_create_post_processor(c, 64 * 1024, post_iter, rq->form);
-			if (pp) {
-				MHD_post_process(pp, rq->body, rq->len);
-				MHD_destroy_post_processor(pp);
-			}
+		/* no content type counts as a form, as in AnyEvent.pm */
+		if (!ct || !strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {
+			rq->form = decode_urlencoded(rq->body, rq->len);
+			if (!rq->form)
+				return MHD_NO;
 		}
 	}
 

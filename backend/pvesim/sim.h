@@ -152,6 +152,33 @@ void sim_snapshot_delete(struct sim *s, const char *node, const char *vmid,
 void sim_snapshot_rollback(struct sim *s, const char *node, const char *vmid,
 			   const char *snap, json_object *p,
 			   const struct sim_call *c, struct sim_res *r);
+void sim_snapshot_index(struct sim *s, const char *node, const char *vmid,
+			const char *snap, json_object *p, struct sim_res *r);
+void sim_snapshot_config_get(struct sim *s, const char *node, const char *vmid,
+			     const char *snap, json_object *p, struct sim_res *r);
+void sim_snapshot_config_put(struct sim *s, const char *node, const char *vmid,
+			     const char *snap, json_object *p, struct sim_res *r);
+void sim_lxc_pending(struct sim *s, const char *node, const char *vmid,
+		     json_object *p, struct sim_res *r);
+void sim_lxc_interfaces(struct sim *s, const char *node, const char *vmid,
+			json_object *p, struct sim_res *r);
+void sim_lxc_resize(struct sim *s, const char *node, const char *vmid,
+		    json_object *p, const struct sim_call *c, struct sim_res *r);
+/* container firewall: rules (pos is the URL's {pos}) and options */
+void sim_fw_rules_list(struct sim *s, const char *node, const char *vmid,
+		       json_object *p, struct sim_res *r);
+void sim_fw_rule_get(struct sim *s, const char *node, const char *vmid,
+		     const char *pos, json_object *p, struct sim_res *r);
+void sim_fw_rule_create(struct sim *s, const char *node, const char *vmid,
+			json_object *p, struct sim_res *r);
+void sim_fw_rule_update(struct sim *s, const char *node, const char *vmid,
+			const char *pos, json_object *p, struct sim_res *r);
+void sim_fw_rule_delete(struct sim *s, const char *node, const char *vmid,
+			const char *pos, json_object *p, struct sim_res *r);
+void sim_fw_options_get(struct sim *s, const char *node, const char *vmid,
+			json_object *p, struct sim_res *r);
+void sim_fw_options_set(struct sim *s, const char *node, const char *vmid,
+			json_object *p, struct sim_res *r);
 void sim_task_list(struct sim *s, const char *node, json_object *p,
 		   struct sim_res *r);
 void sim_task_status(struct sim *s, const char *node, const char *upid,

@@ -231,3 +231,47 @@ void sim_lxc_config_put(struct sim *s, const char *node, const char *vmid,
 	res_ok(r, NULL);
 }
 
+
+/* API2/LXC.pm vm_pending -> PVE::GuestHelpers::config_with_pending_array:
+ * one item per key of the config (with its value) and of the pending
+ * changes (pending), digest included. pvesim applies deletions at once,
+ * so no item carries `delete`. */
+void sim_lxc_pending(struct sim *s, const char *node, const char *vmid,
+		     json_object *p, struct sim_res *r)
+{
+	json_object *g, *conf, *pend = NULL, *arr;
+	char digest[41];
+	int id;
+
+	if (sim_check_node(s, node, r) || sim_validate(s, p, NULL, false, NULL, r))
+		return;
+	g = sim_load_config(s, node, vmid, r, &id);
+	if (!g)
+		return;
+	conf = conf_for_get(sim_guest_conf(g), NULL);
+	sim_conf_digest(g, digest);
+	json_object_object_add(conf, "digest", json_object_new_string(digest));
+	json_object_object_get_ex(g, "pending", &pend);
+	arr = json_object_new_array();
+	json_object_object_foreach(conf, k, v) {
+		json_object *o = json_object_new_object(), *pv;
+		json_object_object_add(o, "key", json_object_new_string(k));
+		json_object_object_add(o, "value", json_object_get(v));
+		if (pend && json_object_object_get_ex(pend, k, &pv))
+			json_object_object_add(o, "pending", json_object_get(pv));
+		json_object_array_add(arr, o);
+	}
+	if (pend) {
+		json_object_object_foreach(pend, k2, v2) {
+			json_object *o;
+			if (json_object_object_get_ex(conf, k2, NULL))
+				continue;
+			o = json_object_new_object();
+			json_object_object_add(o, "key", json_object_new_string(k2));
+			json_object_object_add(o, "pending", json_object_get(v2));
+			json_object_array_add(arr, o);
+		}
+	}
+	json_object_put(conf);
+	res_ok(r, arr);
+}

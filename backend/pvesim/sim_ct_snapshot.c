@@ -269,3 +269,96 @@ static const struct sim_task_kind kind_vzdelsnapshot = {
 	"vzdelsnapshot", 100, false, snapshot_begin, snapshot_finish, sim_task_unlock };
 static const struct sim_task_kind kind_vzrollback = {
 	"vzrollback", 100, false, snapshot_begin, snapshot_finish, sim_task_unlock };
+
+/* pve-snapshot-name: pve-configid (JSONSchema.pm $CONFIGID_RE), at most
+ * 40 characters */
+static int check_snapname(const char *snap, struct sim_res *r)
+{
+	if (strlen(snap) > 40)
+		res_param(r, "snapname", "value may only be 40 characters long");
+	else if (!sim_match("^[a-zA-Z][a-zA-Z0-9_-]+$", snap))
+		res_param(r, "snapname", "invalid format - invalid configuration ID '%s'\n", snap);
+	else
+		return 0;
+	return -1;
+}
+
+/* Snapshot.pm snapshot_cmd_idx: the two sub-paths, whatever the CT */
+void sim_snapshot_index(struct sim *s, const char *node, const char *vmid,
+			const char *snap, json_object *p, struct sim_res *r)
+{
+	json_object *arr, *o;
+	(void)vmid;
+	if (sim_check_node(s, node, r) || check_snapname(snap, r) ||
+	    sim_validate(s, p, NULL, false, NULL, r))
+		return;
+	arr = json_object_new_array();
+	o = json_object_new_object();
+	json_object_object_add(o, "cmd", json_object_new_string("rollback"));
+	json_object_array_add(arr, o);
+	o = json_object_new_object();
+	json_object_object_add(o, "cmd", json_object_new_string("config"));
+	json_object_array_add(arr, o);
+	res_ok(r, arr);
+}
+
+/* Snapshot.pm get_snapshot_config: the snapshot's section */
+void sim_snapshot_config_get(struct sim *s, const char *node, const char *vmid,
+			     const char *snap, json_object *p, struct sim_res *r)
+{
+	json_object *g, *sc, *o;
+	int id;
+
+	if (sim_check_node(s, node, r) || check_snapname(snap, r) ||
+	    sim_validate(s, p, NULL, false, NULL, r))
+		return;
+	g = sim_load_config(s, node, vmid, r, &id);
+	if (!g)
+		return;
+	if (!json_object_object_get_ex(sim_guest_snapshots(g), snap, &sc)) {
+		res_err(r, 500, "snapshot '%s' does not exist", snap);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_foreach(sc, k, v)
+		json_object_object_add(o, k, json_object_get(v));
+	res_ok(r, o);
+}
+
+/* Snapshot.pm update_snapshot_config: only the description; without one
+ * nothing is checked at all */
+void sim_snapshot_config_put(struct sim *s, const char *node, const char *vmid,
+			     const char *snap, json_object *p, struct sim_res *r)
+{
+	static const struct pdef params[] = {
+		{ "description", PT_STR, 0, 8192, NULL },
+		{ NULL, 0, 0, 0, NULL },
+	};
+	const char *d;
+	json_object *g, *sc;
+	int id;
+
+	if (sim_check_node(s, node, r) || check_snapname(snap, r) ||
+	    sim_validate(s, p, params, false, NULL, r))
+		return;
+	if (!sim_param_str(p, "description", &d)) {
+		res_ok(r, NULL);
+		return;
+	}
+	g = sim_load_config(s, node, vmid, r, &id);
+	if (!g)
+		return;
+	if (sim_flock_held(s, id)) {
+		sim_busy(r, id);
+		return;
+	}
+	if (sim_check_lock(g, r))
+		return;
+	if (!json_object_object_get_ex(sim_guest_snapshots(g), snap, &sc)) {
+		res_err(r, 500, "snapshot '%s' does not exist", snap);
+		return;
+	}
+	json_object_object_add(sc, "description", json_object_new_string(d));
+	sim_mark_dirty(s);
+	res_ok(r, NULL);
+}

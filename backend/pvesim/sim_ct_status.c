@@ -174,3 +174,94 @@ void sim_lxc_status_op(struct sim *s, const char *node, const char *vmid,
 	res_ok(r, json_object_new_string(t->upid));
 }
 
+
+/* API2/LXC.pm ip -> PVE::LXC::get_interfaces: `ip --json a` in the CT's
+ * network namespace; nothing (null) when the CT does not run, and no
+ * config lookup at all. The addresses are those the config gives
+ * statically; a DHCP interface shows none. */
+static void add_addr(json_object *o, json_object *list, const char *family,
+		     const char *cidr)
+{
+	const char *slash = strchr(cidr, '/');
+	json_object *a = json_object_new_object();
+	json_object_object_add(o, family, json_object_new_string(cidr));
+	json_object_object_add(a, "ip-address-type", json_object_new_string(family));
+	json_object_object_add(a, "ip-address", json_object_new_string_len(
+				       cidr, slash ? (int)(slash - cidr) : (int)strlen(cidr)));
+	json_object_object_add(a, "prefix", json_object_new_int(slash ? atoi(slash + 1) : 32));
+	json_object_array_add(list, a);
+}
+
+static json_object *iface_obj(const char *name, const char *mac)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "hwaddr", json_object_new_string(mac));
+	json_object_object_add(o, "hardware-address", json_object_new_string(mac));
+	return o;
+}
+
+static void net_field(const char *val, const char *key, char *out, size_t len)
+{
+	char pat[32];
+	const char *p;
+	size_t n = snprintf(pat, sizeof(pat), "%s=", key);
+	out[0] = 0;
+	for (p = val; (p = strstr(p, pat)); p += n)
+		if (p == val || p[-1] == ',') {
+			snprintf(out, len, "%.*s", (int)strcspn(p + n, ","), p + n);
+			return;
+		}
+}
+
+void sim_lxc_interfaces(struct sim *s, const char *node, const char *vmid,
+			json_object *p, struct sim_res *r)
+{
+	json_object *g, *arr, *lo, *list;
+	int id;
+
+	if (sim_check_node(s, node, r) || sim_validate(s, p, NULL, false, NULL, r))
+		return;
+	id = sim_parse_vmid(vmid);
+	if (id < 100) {
+		res_param(r, "vmid", id < 0 ?
+			  "invalid format - value does not look like a valid VM ID\n" :
+			  "value must have a minimum value of 100");
+		return;
+	}
+	g = sim_guest(s, id);
+	if (!g || strcmp(sim_guest_node(g), node) || !sim_guest_running(g)) {
+		res_ok(r, NULL);
+		return;
+	}
+	arr = json_object_new_array();
+	lo = iface_obj("lo", "00:00:00:00:00:00");
+	list = json_object_new_array();
+	add_addr(lo, list, "inet", "127.0.0.1/8");
+	add_addr(lo, list, "inet6", "::1/128");
+	json_object_object_add(lo, "ip-addresses", list);
+	json_object_array_add(arr, lo);
+	json_object_object_foreach(sim_guest_conf(g), k, v) {
+		char name[64], mac[32], ip[64], ip6[64];
+		json_object *o;
+		const char *val = json_object_get_string(v);
+		if (strncmp(k, "net", 3) || k[3] < '0' || k[3] > '9')
+			continue;
+		net_field(val, "name", name, sizeof(name));
+		net_field(val, "hwaddr", mac, sizeof(mac));
+		net_field(val, "ip", ip, sizeof(ip));
+		net_field(val, "ip6", ip6, sizeof(ip6));
+		for (char *c = mac; *c; c++)
+			if (*c >= 'A' && *c <= 'F')
+				*c += 32;
+		o = iface_obj(name, mac);
+		list = json_object_new_array();
+		if (strchr(ip, '/'))
+			add_addr(o, list, "inet", ip);
+		if (strchr(ip6, '/'))
+			add_addr(o, list, "inet6", ip6);
+		json_object_object_add(o, "ip-addresses", list);
+		json_object_array_add(arr, o);
+	}
+	res_ok(r, arr);
+}

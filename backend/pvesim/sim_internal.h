@@ -123,6 +123,8 @@ bool sim_param_str(json_object *p, const char *k, const char **out);
 bool sim_param_bool(json_object *p, const char *k, bool dflt);
 long long sim_param_int(json_object *p, const char *k, long long dflt);
 int sim_parse_vmid(const char *s);
+/* POSIX extended regex match of the whole pattern as written */
+bool sim_match(const char *re, const char *s);
 /* 0, or a 400 on param when sid is not a pve-storage-id */
 int sim_check_storage_id(const char *param, const char *sid, struct sim_res *r);
 

@@ -80,7 +80,7 @@ const struct pdef *sim_conf_pdef(const char *key)
 	return NULL;
 }
 
-static bool match(const char *re, const char *s)
+bool sim_match(const char *re, const char *s)
 {
 	regex_t rx;
 	bool ok;
@@ -93,7 +93,7 @@ static bool match(const char *re, const char *s)
 
 static bool is_dns_name(const char *s)
 {
-	return match("^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)"
+	return sim_match("^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)"
 		     "(\\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$", s);
 }
 
@@ -101,7 +101,7 @@ int sim_parse_vmid(const char *s)
 {
 	char *end;
 	long v;
-	if (!s || !match("^[+-]?[0-9]+$", s))
+	if (!s || !sim_match("^[+-]?[0-9]+$", s))
 		return -1;
 	v = strtol(s, &end, 10);
 	if (v < 0 || v > 999999999)
@@ -148,7 +148,7 @@ static int check_nameserver(const char *item, void *ctx)
 	if (pct && !strncmp(item, "fe80:", 5)) {
 		char a[64];
 		snprintf(a, sizeof(a), "%.*s", (int)(pct - item), item);
-		if (is_ip(a) && match("^[a-zA-Z][a-zA-Z0-9_]{1,20}([:\\.][0-9]+)?$", pct + 1))
+		if (is_ip(a) && sim_match("^[a-zA-Z][a-zA-Z0-9_]{1,20}([:\\.][0-9]+)?$", pct + 1))
 			return 0;
 	}
 	return is_ip(item) ? 0 : -1;
@@ -163,7 +163,7 @@ static int check_dns_item(const char *item, void *ctx)
 /* JSONSchema.pm parse_boolean */
 static bool parse_bool_word(const char *v)
 {
-	return match("^(1|on|yes|true|0|off|no|false)$", v) ||
+	return sim_match("^(1|on|yes|true|0|off|no|false)$", v) ||
 	       !strcasecmp(v, "on") || !strcasecmp(v, "yes") ||
 	       !strcasecmp(v, "true") || !strcasecmp(v, "off") ||
 	       !strcasecmp(v, "no") || !strcasecmp(v, "false");
@@ -204,12 +204,20 @@ static void check_features(const char *key, const char *sv, struct sim_res *r)
 			return;
 		}
 		seen[f] = 1;
+	}
+	/* values are checked after the whole string parsed (check_object) */
+	snprintf(buf, sizeof(buf), "%s", sv);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		if (!eq)
+			continue;
+		*eq = 0;
 		if (strcmp(tok, "mount") && !parse_bool_word(eq + 1)) {
 			res_param(r, key, "invalid format - format error\n%s: type check ('boolean') failed - got '%s'\n",
 				  tok, eq + 1);
 			return;
 		}
-		if (!strcmp(tok, "mount") && !match("^[a-zA-Z0-9_; ]+$", eq + 1)) {
+		if (!strcmp(tok, "mount") && !sim_match("^[a-zA-Z0-9_; ]+$", eq + 1)) {
 			res_param(r, key, "invalid format - format error\nmount: value does not match the regex pattern\n");
 			return;
 		}
@@ -246,7 +254,7 @@ static void check_one(const struct pdef *d, const char *key, json_object *v,
 	switch (d->type) {
 	case PT_INT:
 	case PT_VMID:
-		if (jt != json_type_int && !match("^[+-]?[0-9]+$", sv)) {
+		if (jt != json_type_int && !sim_match("^[+-]?[0-9]+$", sv)) {
 			res_param(r, key, "type check ('integer') failed - got '%s'", sv);
 			return;
 		}
@@ -266,7 +274,7 @@ static void check_one(const struct pdef *d, const char *key, json_object *v,
 	case PT_NUM: {
 		double dv;
 		if (jt != json_type_int && jt != json_type_double &&
-		    !match("^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$", sv)) {
+		    !sim_match("^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$", sv)) {
 			res_param(r, key, "type check ('number') failed - got '%s'", sv);
 			return;
 		}
@@ -320,12 +328,12 @@ static void check_one(const struct pdef *d, const char *key, json_object *v,
 		check_features(key, sv, r);
 		return;
 	case PT_NOCTL:
-		if (!match("^[^\x01-\x08\x0a-\x1f\x7f]+$", sv))
+		if (!sim_match("^[^\x01-\x08\x0a-\x1f\x7f]+$", sv))
 			res_param(r, key, "value does not match the regex pattern");
 		return;
 	case PT_ENV:
 		/* NUL cannot reach here through a C string: one NAME=value */
-		if (!match("^[A-Za-z0-9_]+=[^\x01-\x08\x0a-\x1f\x7f]*$", sv))
+		if (!sim_match("^[A-Za-z0-9_]+=[^\x01-\x08\x0a-\x1f\x7f]*$", sv))
 			res_param(r, key, "value does not match the regex pattern");
 		return;
 	case PT_STR:
@@ -454,7 +462,7 @@ int sim_check_storage_id(const char *param, const char *sid, struct sim_res *r)
 {
 	if (strlen(sid) < 2)
 		res_param(r, param, "invalid format - storage ID '%s' cannot be shorter than 2 characters\n", sid);
-	else if (!match("^[a-zA-Z][a-zA-Z0-9_.-]*[a-zA-Z0-9]$", sid))
+	else if (!sim_match("^[a-zA-Z][a-zA-Z0-9_.-]*[a-zA-Z0-9]$", sid))
 		res_param(r, param, "invalid format - storage ID '%s' contains illegal characters\n", sid);
 	else
 		return 0;

@@ -37,7 +37,7 @@ void res_err(struct sim_res *r, int status, const char *fmt, ...)
 
 void res_param(struct sim_res *r, const char *param, const char *fmt, ...)
 {
-	char buf[512];
+	char buf[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
