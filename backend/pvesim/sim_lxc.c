@@ -18,6 +18,53 @@ static const struct sim_task_kind kind_vzcreate, kind_vzdestroy;
  * passes it on only when given) and an unprivileged one on PVE 9 (master
  * API2/LXC.pm create_vm: "$unprivileged = 1 if !defined($unprivileged)",
  * commit 103068a). */
+/* API2/LXC.pm create_vm -> pve-storage Storage.pm check_volume_access,
+ * before the worker forks: a path is root@pam's alone (an API token is
+ * never root@pam); a volume's storage must exist and its content type,
+ * read from the volume name by the storage's parse_volname, must be
+ * vztmpl. Whether the file exists is found in the task. */
+static int check_ostemplate(struct sim *s, json_object *p,
+			    const struct sim_call *c, struct sim_res *r)
+{
+	const char *ost, *colon;
+	const struct sim_storage *st;
+	char sid[64], vol[300], opts[8];
+
+	if (!sim_param_str(p, "ostemplate", &ost))
+		return 0;
+	colon = strchr(ost, ':');
+	/* parse_volume_id: STORAGE:NAME with a storage id before the colon */
+	if (!colon || colon == ost || (size_t)(colon - ost) >= sizeof(sid) ||
+	    !sim_match("^[a-zA-Z][a-zA-Z0-9_.-]*[a-zA-Z0-9]:", ost)) {
+		if (sim_is_root(c))
+			return 0;
+		res_err(r, 500, "Only root can pass arbitrary filesystem paths.");
+		return -1;
+	}
+	sim_volume_split(ost, sid, sizeof(sid), vol, sizeof(vol), opts, sizeof(opts));
+	st = sim_storage_find(s, sid);
+	if (!st) {
+		res_err(r, 500, "storage '%s' does not exist", sid);
+		return -1;
+	}
+	if (st->type == ST_DIR || st->type == ST_NFS) {
+		/* Plugin.pm parse_volname */
+		if (!strncmp(vol, "vztmpl/", 7))
+			return 0;
+		if (!sim_match("^(iso|backup|snippets|import)/.+|^images/[0-9]+/.+|^[0-9]+/.+", vol)) {
+			res_err(r, 500, "unable to parse directory volume name '%s'", vol);
+			return -1;
+		}
+	} else if (!sim_match("^(vm|base|subvol|basevol)-[0-9]+-", vol) &&
+		   !sim_match("^(base|basevol)-[0-9]+-[^/]+/(vm|subvol)-[0-9]+-", vol)) {
+		res_err(r, 500, "unable to parse %s volume name '%s'",
+			st->type == ST_ZFSPOOL ? "zfs" : "lvm", vol);
+		return -1;
+	}
+	res_err(r, 500, "unable to use volume %s - content type needs to be 'vztmpl'", ost);
+	return -1;
+}
+
 static bool unprivileged_default(const struct sim *s)
 {
 	return sim_pve(s) >= 9;
@@ -91,8 +138,11 @@ void sim_lxc_create(struct sim *s, const char *node, json_object *p,
 		res_err(r, 500, "storage '%s' does not exist", storage);
 		return;
 	}
-	/* every storage a new volume goes to must hold container dirs; an
-	 * unknown one is only found when the task allocates */
+	if (check_ostemplate(s, p, c, r))
+		return;
+	/* create_vm's check_and_activate_storage, before the worker forks:
+	 * every storage a new volume goes to must exist
+	 * (PVE::Storage::storage_config) and hold container dirs */
 	{
 		const char *rootfs = NULL;
 		char sid[64], size[32];
@@ -105,7 +155,11 @@ void sim_lxc_create(struct sim *s, const char *node, json_object *p,
 					       sizeof(sid), size, sizeof(size)))
 				continue;
 			st = sim_storage_find(s, sid[0] ? sid : storage);
-			if (st && !sim_storage_has_content(st, "rootdir")) {
+			if (!st) {
+				res_err(r, 500, "storage '%s' does not exist", sid);
+				return;
+			}
+			if (!sim_storage_has_content(st, "rootdir")) {
 				res_param(r, "storage", "storage '%s' does not support container directories", st->id);
 				return;
 			}
