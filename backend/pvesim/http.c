@@ -508,8 +508,21 @@ static int auth_check(struct http_server *h, struct MHD_Connection *c,
 		return -1;
 	}
 	if (strcmp(a + 12, h->o.token)) {
-		*why = "Authentication failed!";
-		return -1;
+		/* a token of access.json: USER@REALM!NAME=SECRET, split at the
+		 * last '=' as AccessControl.pm does */
+		const char *eq = strrchr(a + 12, '=');
+		char id[256];
+		int rc = -1;
+		if (eq && (size_t)(eq - a - 12) < sizeof(id)) {
+			snprintf(id, sizeof(id), "%.*s", (int)(eq - a - 12), a + 12);
+			pthread_mutex_lock(&h->mu);
+			rc = sim_access_token(h->sim, id, eq + 1);
+			pthread_mutex_unlock(&h->mu);
+		}
+		if (rc) {
+			*why = "Authentication failed!";
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -635,7 +648,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	memset(&x, 0, sizeof(x));
 	x.h = h;
 	x.method = m;
-	x.call.user = token_user(h->o.token, user, sizeof(user));
+	x.call.user = token_user(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					MHD_HTTP_HEADER_AUTHORIZATION) + 12, user, sizeof(user));
 	x.call.taskfail = fd.taskfail;
 	snprintf(path, sizeof(path), "%s", url + 10);
 	{
@@ -669,6 +683,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 		uint64_t deadline = mono_ms() + h->o.lock_timeout_ms;
 		for (;;) {
 			pthread_mutex_lock(&h->mu);
+			sim_set_caller(h->sim, x.call.user);
 			dispatch(&x, method, path, &r);
 			if (r.status != SIM_BUSY && sim_dirty(h->sim)) {
 				char err[256];

@@ -171,7 +171,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sim_set_seed(sim, seed);
-	if (sim_load(sim, err, sizeof(err))) {
+	if (sim_load(sim, err, sizeof(err)) || sim_access_load(sim, err, sizeof(err))) {
 		fprintf(stderr, "pvesim: %s\n", err);
 		sim_free(sim);
 		return 1;

@@ -193,6 +193,16 @@ int sim_check_node(struct sim *s, const char *node, struct sim_res *r);
 /* Text of the flock timeout for a CT. */
 void sim_flock_timeout_msg(int vmid, char *buf, size_t len);
 
+/* Users, tokens, roles and ACLs (sim_access.c): access.json in the state
+ * directory, or set directly (the sim takes the reference). A token from
+ * it authenticates when its secret matches: 0 or -1. */
+int sim_access_load(struct sim *s, char *err, size_t errlen);
+void sim_access_set(struct sim *s, json_object *access);
+int sim_access_token(struct sim *s, const char *tokenid, const char *secret);
+/* Who makes the requests that follow (NULL: root@pam's own token). The
+ * HTTP layer sets it per request; calls are serialised. */
+void sim_set_caller(struct sim *s, const char *user);
+
 /* Offline `pct unlock`: remove a CT's lock property. 0 or -ENOENT. */
 int sim_unlock(struct sim *s, int vmid);
 

@@ -34,9 +34,16 @@ void sim_lxc_clone(struct sim *s, const char *node, const char *vmid,
 	int id, newid, nm;
 	bool full, remote = false;
 
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Clone", false, r))
+		return;
 	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, req, r))
 		return;
 	newid = atoi(json_object_get_string(json_object_object_get(p, "newid")));
+	/* clone_vm: VM.Allocate on the new id (check_vm_perm) */
+	if (sim_vm_perm(s, json_object_get_string(json_object_object_get(p, "newid")),
+			"VM.Allocate", false, r))
+		return;
 	if (sim_param_str(p, "pool", &pool)) {
 		res_err(r, 403, "Permission check failed (pool '%s' does not exist)", pool);
 		return;

@@ -48,6 +48,9 @@ void sim_lxc_config_get(struct sim *s, const char *node, const char *vmid,
 	char digest[41];
 	int id;
 
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Audit", false, r))
+		return;
 	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	sim_param_str(p, "snapshot", &snap);
@@ -137,6 +140,16 @@ void sim_lxc_config_put(struct sim *s, const char *node, const char *vmid,
 		if (strcmp(k0, "digest") && strcmp(k0, "delete") && strcmp(k0, "revert"))
 			nopts++;
 	}
+	/* LXC.pm check_ct_modify_config_perm: each key set or deleted */
+	json_object_object_foreach(p, pk, pv) {
+		(void)pv;
+		if (strcmp(pk, "digest") && strcmp(pk, "delete") && strcmp(pk, "revert") &&
+		    sim_vm_perm(s, vmid, sim_conf_key_priv(pk), false, r))
+			return;
+	}
+	for (int i = 0; i < ndel; i++)
+		if (sim_vm_perm(s, vmid, sim_conf_key_priv(dels[i]), false, r))
+			return;
 	if (nopts == 0 && ndel == 0 && !json_object_object_get_ex(p, "revert", NULL)) {
 		res_err(r, 500, "no options specified");
 		return;
@@ -243,6 +256,9 @@ void sim_lxc_pending(struct sim *s, const char *node, const char *vmid,
 	char digest[41];
 	int id;
 
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Audit", false, r))
+		return;
 	if (sim_check_node(s, node, r) || sim_validate(s, p, NULL, false, NULL, r))
 		return;
 	g = sim_load_config(s, node, vmid, r, &id);

@@ -147,12 +147,15 @@ static int verify_rule(json_object *rule, struct sim_res *r)
 	return 0;
 }
 
+/* VM.pm / Rules.pm permissions: VM.Audit to read, VM.Config.Network to
+ * change */
 static json_object *fw_guest(struct sim *s, const char *node, const char *vmid,
 			     json_object *p, const struct pdef *params,
-			     struct sim_res *r)
+			     const char *priv, struct sim_res *r)
 {
 	int id;
-	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
+	if (sim_check_node(s, node, r) || sim_vm_perm(s, vmid, priv, false, r) ||
+	    sim_validate(s, p, params, false, NULL, r))
 		return NULL;
 	return sim_load_config(s, node, vmid, r, &id);
 }
@@ -184,7 +187,7 @@ static json_object *rule_out(json_object *rule, int pos, const char *digest)
 void sim_fw_rules_list(struct sim *s, const char *node, const char *vmid,
 		       json_object *p, struct sim_res *r)
 {
-	json_object *g = fw_guest(s, node, vmid, p, NULL, r), *rules, *arr;
+	json_object *g = fw_guest(s, node, vmid, p, NULL, "VM.Audit", r), *rules, *arr;
 	char digest[41];
 
 	if (!g)
@@ -215,7 +218,7 @@ static int rule_pos(json_object *rules, const char *pos, struct sim_res *r)
 void sim_fw_rule_get(struct sim *s, const char *node, const char *vmid,
 		     const char *pos, json_object *p, struct sim_res *r)
 {
-	json_object *g = fw_guest(s, node, vmid, p, NULL, r), *rules;
+	json_object *g = fw_guest(s, node, vmid, p, NULL, "VM.Audit", r), *rules;
 	char digest[41];
 	int i;
 
@@ -238,6 +241,9 @@ void sim_fw_rule_create(struct sim *s, const char *node, const char *vmid,
 	long pos = 0;
 	size_t n;
 
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Config.Network", false, r))
+		return;
 	if (sim_check_node(s, node, r) || sim_validate(s, p, rule_params, false, req, r))
 		return;
 	{
@@ -287,6 +293,9 @@ void sim_fw_rule_update(struct sim *s, const char *node, const char *vmid,
 	const char *del = NULL;
 	int i, id;
 
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Config.Network", false, r))
+		return;
 	if (sim_check_node(s, node, r) || sim_validate(s, p, rule_params, false, NULL, r))
 		return;
 	g = sim_load_config(s, node, vmid, r, &id);
@@ -347,7 +356,7 @@ void sim_fw_rule_delete(struct sim *s, const char *node, const char *vmid,
 		{ "digest", PT_STR, 0, 64, NULL },
 		{ NULL, 0, 0, 0, NULL },
 	};
-	json_object *g = fw_guest(s, node, vmid, p, params, r), *rules;
+	json_object *g = fw_guest(s, node, vmid, p, params, "VM.Config.Network", r), *rules;
 	int i;
 
 	if (!g)
@@ -382,7 +391,7 @@ static const struct pdef option_params[] = {
 void sim_fw_options_get(struct sim *s, const char *node, const char *vmid,
 			json_object *p, struct sim_res *r)
 {
-	json_object *g = fw_guest(s, node, vmid, p, NULL, r), *opts, *o;
+	json_object *g = fw_guest(s, node, vmid, p, NULL, "VM.Audit", r), *opts, *o;
 	char digest[41];
 
 	if (!g)
@@ -399,7 +408,7 @@ void sim_fw_options_get(struct sim *s, const char *node, const char *vmid,
 void sim_fw_options_set(struct sim *s, const char *node, const char *vmid,
 			json_object *p, struct sim_res *r)
 {
-	json_object *g = fw_guest(s, node, vmid, p, option_params, r), *opts;
+	json_object *g = fw_guest(s, node, vmid, p, option_params, "VM.Config.Network", r), *opts;
 	const char *del = NULL;
 
 	if (!g)

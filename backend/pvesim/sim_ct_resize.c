@@ -131,6 +131,9 @@ void sim_lxc_resize(struct sim *s, const char *node, const char *vmid,
 	char err[512];
 	int id;
 
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Config.Disk", false, r))
+		return;
 	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, req, r))
 		return;
 	sim_param_str(p, "disk", &disk);

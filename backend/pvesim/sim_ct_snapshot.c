@@ -19,6 +19,9 @@ void sim_snapshot_list(struct sim *s, const char *node, const char *vmid,
 	char digest[41];
 	int id;
 
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Audit", false, r))
+		return;
 	if (sim_check_node(s, node, r))
 		return;
 	g = sim_load_config(s, node, vmid, r, &id);
@@ -91,6 +94,9 @@ void sim_snapshot_create(struct sim *s, const char *node, const char *vmid,
 	static const char *const req[] = { "snapname", NULL };
 	const char *snap;
 
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Snapshot", false, r))
+		return;
 	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, req, r))
 		return;
 	sim_param_str(p, "snapname", &snap);
@@ -119,6 +125,9 @@ void sim_snapshot_delete(struct sim *s, const char *node, const char *vmid,
 		{ "force", PT_BOOL, 0, 1, NULL },
 		{ NULL, 0, 0, 0, NULL },
 	};
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Snapshot", false, r))
+		return;
 	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	snap_task(s, node, vmid, &kind_vzdelsnapshot, snap, NULL, c, r);
@@ -132,6 +141,9 @@ void sim_snapshot_rollback(struct sim *s, const char *node, const char *vmid,
 		{ "start", PT_BOOL, 0, 1, NULL },
 		{ NULL, 0, 0, 0, NULL },
 	};
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Snapshot,VM.Snapshot.Rollback", true, r))
+		return;
 	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	snap_task(s, node, vmid, &kind_vzrollback, snap, p, c, r);
@@ -309,6 +321,9 @@ void sim_snapshot_config_get(struct sim *s, const char *node, const char *vmid,
 	json_object *g, *sc, *o;
 	int id;
 
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Snapshot,VM.Snapshot.Rollback,VM.Audit", true, r))
+		return;
 	if (sim_check_node(s, node, r) || check_snapname(snap, r) ||
 	    sim_validate(s, p, NULL, false, NULL, r))
 		return;
@@ -338,6 +353,9 @@ void sim_snapshot_config_put(struct sim *s, const char *node, const char *vmid,
 	json_object *g, *sc;
 	int id;
 
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Snapshot", false, r))
+		return;
 	if (sim_check_node(s, node, r) || check_snapname(snap, r) ||
 	    sim_validate(s, p, params, false, NULL, r))
 		return;

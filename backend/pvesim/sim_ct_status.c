@@ -14,6 +14,9 @@ void sim_lxc_status_current(struct sim *s, const char *node, const char *vmid,
 {
 	json_object *g, *o, *ha;
 	int id;
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Audit", false, r))
+		return;
 	if (sim_check_node(s, node, r))
 		return;
 	g = sim_load_config(s, node, vmid, r, &id);
@@ -140,6 +143,9 @@ void sim_lxc_status_op(struct sim *s, const char *node, const char *vmid,
 	struct sim_task *t;
 	int id;
 
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.PowerMgmt", false, r))
+		return;
 	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	if (json_object_object_get_ex(p, "skiplock", NULL) && !sim_is_root(c)) {
@@ -220,6 +226,9 @@ void sim_lxc_interfaces(struct sim *s, const char *node, const char *vmid,
 	json_object *g, *arr, *lo, *list;
 	int id;
 
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Audit", false, r))
+		return;
 	if (sim_check_node(s, node, r) || sim_validate(s, p, NULL, false, NULL, r))
 		return;
 	id = sim_parse_vmid(vmid);

@@ -19,6 +19,9 @@ void sim_lxc_template(struct sim *s, const char *node, const char *vmid,
 	json_object *g, *args;
 	int id;
 
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Allocate", false, r))
+		return;
 	if (sim_check_node(s, node, r) || sim_validate(s, p, NULL, false, NULL, r))
 		return;
 	g = sim_load_config(s, node, vmid, r, &id);

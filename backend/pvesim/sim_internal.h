@@ -58,6 +58,8 @@ struct sim {
 	uint64_t next_stats_ms;
 	uint64_t rng;
 	bool dirty;
+	json_object *access;    /* access.json: users, tokens, roles, acl */
+	char caller[256];       /* who makes the request being served */
 	sim_clock_fn mono;
 	sim_epoch_fn epoch;
 	void *clock_ctx;
@@ -152,6 +154,18 @@ bool sim_volume_exists(struct sim *s, const char *sid, const char *node,
 		       const char *volname);
 bool sim_storage_has_content(const struct sim_storage *st, const char *ct);
 extern const char *const sim_os_templates[];
+
+/* sim_access.c: privileges. sim_perm checks privs (comma list) on path
+ * for the caller, all of them or (any) one; 0 or a 403 in r. */
+bool sim_has_priv(struct sim *s, const char *ugid, const char *path,
+		  const char *priv);
+int sim_perm(struct sim *s, const char *path, const char *privs, bool any,
+	     struct sim_res *r);
+/* the same on /vms/VMID (VMID as the URL has it) */
+int sim_vm_perm(struct sim *s, const char *vmid, const char *privs, bool any,
+		struct sim_res *r);
+/* LXC.pm check_ct_modify_config_perm: the privilege a config key needs */
+const char *sim_conf_key_priv(const char *key);
 
 /* sim_task.c: the task engine. Kinds come from the API-area files. */
 struct sim_task *sim_task_start(struct sim *s, const char *node,

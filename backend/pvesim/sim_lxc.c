@@ -119,6 +119,10 @@ void sim_lxc_create(struct sim *s, const char *node, json_object *p,
 		return;
 	}
 	vmid = atoi(json_object_get_string(json_object_object_get(p, "vmid")));
+	/* create_vm permissions: VM.Allocate on /vms/{vmid} */
+	if (sim_vm_perm(s, json_object_get_string(json_object_object_get(p, "vmid")),
+			"VM.Allocate", false, r))
+		return;
 	if (sim_param_bool(p, "restore", false)) {
 		res_err(r, 501, "restore is not simulated by pvesim");
 		return;
@@ -162,6 +166,13 @@ void sim_lxc_create(struct sim *s, const char *node, json_object *p,
 			if (!sim_storage_has_content(st, "rootdir")) {
 				res_param(r, "storage", "storage '%s' does not support container directories", st->id);
 				return;
+			}
+			/* check_and_activate_storage */
+			{
+				char sp[128];
+				snprintf(sp, sizeof(sp), "/storage/%s", st->id);
+				if (sim_perm(s, sp, "Datastore.AllocateSpace", false, r))
+					return;
 			}
 		}
 		if (!rootfs && !sim_storage_has_content(sim_storage_find(s, storage), "rootdir")) {
@@ -342,6 +353,9 @@ void sim_lxc_destroy(struct sim *s, const char *node, const char *vmid,
 	struct sim_task *t;
 	int id;
 
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Allocate", false, r))
+		return;
 	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	g = sim_load_config(s, node, vmid, r, &id);
@@ -437,6 +451,9 @@ void sim_lxc_feature(struct sim *s, const char *node, const char *vmid,
 	json_object *g, *o;
 	int id, nm, has = 1;
 
+	/* the method's `permissions` (RPCEnvironment.pm check) */
+	if (sim_vm_perm(s, vmid, "VM.Audit", false, r))
+		return;
 	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, req, r))
 		return;
 	g = sim_load_config(s, node, vmid, r, &id);

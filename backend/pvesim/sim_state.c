@@ -182,6 +182,7 @@ void sim_free(struct sim *s)
 	free(s->tasks);
 	json_object_put(s->guests);
 	json_object_put(s->volumes);
+	json_object_put(s->access);
 	free(s);
 }
 

@@ -259,5 +259,25 @@ pvesim_api PUT /nodes/pve/lxc/300/config -d searchdomain=lan >/dev/null
 check "pending change of a running CT" "$(pvesim_api GET /nodes/pve/lxc/300/pending | jq -r '.data[]|select(.key=="searchdomain")|.pending')" lan
 pvesim_stop
 
+# --- users, API tokens with privilege separation, roles, ACLs ---
+mkdir -p "$BASE/k"
+cat >"$BASE/k/access.json" <<'EOJ'
+{"users": {"ops@pve": {"tokens": {"limited": {"secret": "s-limited", "privsep": 1}}}},
+ "acl": [{"path": "/vms", "ugid": "ops@pve", "role": "PVEVMAdmin", "propagate": 1},
+         {"path": "/vms/100", "ugid": "ops@pve!limited", "role": "PVEVMUser", "propagate": 1}]}
+EOJ
+pvesim_start "$BASE/k" 0 || exit 1
+pvesim_wait_task "$(pvesim_api POST /nodes/pve/lxc -d vmid=100 -d ostemplate=$DEB -d rootfs=local-lvm:4 | upid_of)" >/dev/null
+lim() { curl -sk -o /dev/null -D - -X "$1" -H 'Authorization: PVEAPIToken=ops@pve!limited=s-limited' "${@:3}" \
+	"$PVESIM_URL/api2/json$2" | head -1 | tr -d '\r' | cut -d' ' -f2-; }
+check "privsep token: its ACL allows start" "$(lim POST /nodes/pve/lxc/100/status/start)" "200 OK"
+check "privsep token: 403 names path and privilege" "$(lim PUT /nodes/pve/lxc/100/config -d memory=1024)" \
+	"403 Permission check failed (/vms/100, VM.Config.Memory)"
+check "privsep token: no VM.Allocate elsewhere" "$(lim POST /nodes/pve/lxc -d vmid=101 -d ostemplate=$DEB -d rootfs=local-lvm:4)" \
+	"403 Permission check failed (/vms/101, VM.Allocate)"
+check "token with a wrong secret" "$(curl -sk -o /dev/null -D - -H 'Authorization: PVEAPIToken=ops@pve!limited=nope' "$PVESIM_URL/api2/json/version" | head -1 | tr -d '\r')" \
+	"HTTP/1.1 401 Authentication failed!"
+pvesim_stop
+
 echo "$fails failure(s)"
 [ $fails = 0 ]

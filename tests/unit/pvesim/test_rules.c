@@ -2,6 +2,7 @@
  * clock, so that every task phase happens exactly when the test says. */
 #include "sim.h"
 #include "fault.h"
+#include "sim_internal.h"
 
 #include <check.h>
 #include <stdarg.h>
@@ -1412,6 +1413,84 @@ START_TEST(node_cluster_and_storage_endpoints)
 }
 END_TEST
 
+/* ---- users, tokens, roles, ACLs (pve-access-control) ---- */
+
+static void as_caller(const char *user)
+{
+	sim_set_caller(s, user);
+}
+
+START_TEST(acl_privileges_and_403_texts)
+{
+	json_object *p;
+	const char *acl =
+		"{\"users\":{\"ops@pve\":{\"tokens\":{"
+		"\"full\":{\"secret\":\"s1\",\"privsep\":0},"
+		"\"limited\":{\"secret\":\"s2\",\"privsep\":1}}}},"
+		"\"roles\":{\"Snapper\":[\"VM.Snapshot.Rollback\",\"VM.Audit\"]},"
+		"\"acl\":["
+		"{\"path\":\"/vms\",\"ugid\":\"ops@pve\",\"role\":\"PVEVMAdmin\",\"propagate\":1},"
+		"{\"path\":\"/storage\",\"ugid\":\"ops@pve\",\"role\":\"PVEDatastoreUser\",\"propagate\":1},"
+		"{\"path\":\"/vms/100\",\"ugid\":\"ops@pve!limited\",\"role\":\"PVEVMUser\",\"propagate\":1},"
+		"{\"path\":\"/vms/100\",\"ugid\":\"ops@pve!limited\",\"role\":\"Snapper\",\"propagate\":1},"
+		"{\"path\":\"/vms/300\",\"ugid\":\"ops@pve\",\"role\":\"NoAccess\",\"propagate\":1},"
+		"{\"path\":\"/\",\"ugid\":\"audit@pve\",\"role\":\"PVEAuditor\",\"propagate\":0}]}";
+	sim_access_set(s, json_tokener_parse(acl));
+	ck_assert_int_eq(sim_access_token(s, "ops@pve!full", "s1"), 0);
+	ck_assert_int_ne(sim_access_token(s, "ops@pve!full", "s2"), 0);
+	ck_assert_int_ne(sim_access_token(s, "nobody@pve!x", "s1"), 0);
+
+	/* a token without privsep has its user's privileges */
+	as_caller("ops@pve!full");
+	create("100", "local-lvm:8");
+	/* a privsep token: its own ACLs, within its user's */
+	as_caller("ops@pve!limited");
+	p = P("vmid", "101", "ostemplate", DEB, "rootfs", "local-lvm:8", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/vms/101, VM.Allocate)\n");
+	p = P("memory", "1024", NULL);
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/vms/100, VM.Config.Memory)\n");
+	sim_lxc_status_op(s, "pve", "100", "start", NULL, &call, &r);
+	take_upid();
+	settle();
+	/* any of two: the token's Snapper role gives the rollback one */
+	as_caller("ops@pve!full");
+	sim_snapshot_create(s, "pve", "100", p = P("snapname", "s1", NULL), &call, &r);
+	json_object_put(p);
+	take_upid();
+	settle();
+	as_caller("ops@pve!limited");
+	sim_snapshot_rollback(s, "pve", "100", "s1", NULL, &call, &r);
+	take_upid();
+	settle();
+	sim_snapshot_create(s, "pve", "100", p = P("snapname", "s2", NULL), &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/vms/100, VM.Snapshot)\n");
+	/* storage: a privsep token has no storage ACL of its own */
+	as_caller("ops@pve!full");
+	p = P("vmid", "300", "ostemplate", DEB, "rootfs", "local-lvm:8", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	/* NoAccess on /vms/300 beats PVEVMAdmin from /vms */
+	expect_err(403, "Permission check failed (/vms/300, VM.Allocate)\n");
+	/* propagate 0: / only, not /vms/100 */
+	as_caller("audit@pve");
+	sim_lxc_config_get(s, "pve", "100", NULL, &r);
+	expect_err(403, "Permission check failed (/vms/100, VM.Audit)\n");
+	ck_assert(sim_has_priv(s, "audit@pve", "/", "Sys.Audit"));
+	ck_assert(!sim_has_priv(s, "audit@pve", "/", "VM.Allocate"));
+	/* root@pam and its own token hold everything */
+	ck_assert(sim_has_priv(s, "root@pam!phoenixfs", "/vms/300", "VM.Allocate"));
+	as_caller(NULL);
+	sim_lxc_config_get(s, "pve", "100", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	reset();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("pvesim_rules");
@@ -1457,6 +1536,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, firewall_rules_and_options);
 	tcase_add_test(tc, pending_and_interfaces);
 	tcase_add_test(tc, node_cluster_and_storage_endpoints);
+	tcase_add_test(tc, acl_privileges_and_403_texts);
 	suite_add_tcase(su, tc);
 	return su;
 }
