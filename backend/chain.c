@@ -3,6 +3,7 @@
 #include "backend/schema.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -88,6 +89,144 @@ int phx_chain_check_all(json_object *configs, phx_exists_fn exists, void *arg,
 			return -EINVAL;
 		}
 		if (src && (rc = phx_chain_check(configs, ctid, src, exists, arg, err, errlen)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int phx_chain_deps(json_object *entry, uint32_t *out, size_t max, char *err, size_t errlen)
+{
+	json_object *v;
+	size_t n;
+
+	if (!entry || !json_object_object_get_ex(entry, "dependencies", &v) ||
+	    json_object_is_type(v, json_type_null))
+		return 0;
+	if (!json_object_is_type(v, json_type_array)) {
+		snprintf(err, errlen, "dependencies must be a list of container ids");
+		return -EINVAL;
+	}
+	n = json_object_array_length(v);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t id;
+
+		if (phx_json_ctid(json_object_array_get_idx(v, i), &id) < 0) {
+			snprintf(err, errlen, "dependencies[%zu] is not a container id", i);
+			return -EINVAL;
+		}
+		if (i < max)
+			out[i] = id;
+	}
+	return (int)n;
+}
+
+/* One step of the walk: who waits for whom, and why. */
+struct order_step {
+	uint32_t ctid;
+	uint32_t from;     /* the id that waits for ctid (0 at the start) */
+	const char *why;   /* "clone source" or "dependency" */
+	size_t parent;     /* index of `from`'s step, for the path in err */
+};
+
+#define ORDER_MAX 4096 /* steps looked at; more is a file no one can read */
+
+static void order_path(const struct order_step *s, size_t last, uint32_t ctid,
+		       char *err, size_t errlen)
+{
+	size_t chain[64], n = 0, len = 0;
+
+	for (size_t i = last; n < 64; i = s[i].parent) {
+		chain[n++] = i;
+		if (s[i].from == ctid || i == 0)
+			break;
+	}
+	len += (size_t)snprintf(err, errlen, "build order cycle: %u", ctid);
+	for (bool first = true; n-- > 0 && len < errlen; first = false) {
+		const struct order_step *x = &s[chain[n]];
+
+		len += (size_t)snprintf(err + len, errlen - len, "%s waits for %u (%s)",
+					first ? "" : ", which", x->ctid, x->why);
+	}
+}
+
+int phx_order_check(json_object *configs, uint32_t ctid, char *err, size_t errlen)
+{
+	struct order_step *s;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if (!configs || !entry_of(configs, ctid))
+		return 0;
+	s = calloc(ORDER_MAX, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	s[n++] = (struct order_step){ .ctid = ctid };
+	/* breadth first over the steps; an id already taken is not taken
+	 * again (a diamond is not a cycle) */
+	for (i = 0; i < n && rc == 0; i++) {
+		json_object *e = entry_of(configs, s[i].ctid);
+		uint32_t next[256], src = 0;
+		int nd;
+
+		if (!e)
+			continue; /* not in the file: waited for on the backend */
+		if (phx_chain_source(e, &src) < 0) {
+			snprintf(err, errlen, "%u: clone_from_ctid is not a container id", s[i].ctid);
+			rc = -EINVAL;
+			break;
+		}
+		nd = phx_chain_deps(e, next, 256, err, errlen);
+		if (nd < 0) {
+			rc = nd;
+			break;
+		}
+		if (nd > 256)
+			nd = 256;
+		for (int k = -1; k < nd && rc == 0; k++) {
+			uint32_t to = k < 0 ? src : next[k];
+			bool seen = false;
+
+			if (!to)
+				continue;
+			if (to == ctid) {
+				s[n < ORDER_MAX ? n : ORDER_MAX - 1] = (struct order_step){
+					.ctid = to, .from = s[i].ctid, .parent = i,
+					.why = k < 0 ? "clone source" : "dependency" };
+				order_path(s, n < ORDER_MAX ? n : ORDER_MAX - 1, ctid, err, errlen);
+				rc = -ELOOP;
+				break;
+			}
+			for (size_t j = 0; j < n && !seen; j++)
+				seen = s[j].ctid == to;
+			if (seen)
+				continue;
+			if (n == ORDER_MAX) {
+				snprintf(err, errlen, "build order from %u does not end", ctid);
+				rc = -ELOOP;
+				break;
+			}
+			s[n++] = (struct order_step){ .ctid = to, .from = s[i].ctid, .parent = i,
+						      .why = k < 0 ? "clone source" : "dependency" };
+		}
+	}
+	free(s);
+	return rc;
+}
+
+int phx_order_check_all(json_object *configs, char *err, size_t errlen)
+{
+	if (!configs)
+		return 0;
+	json_object_object_foreach(configs, key, entry) {
+		uint32_t ctid;
+		int rc;
+
+		(void)entry;
+		if (phx_parse_ctid(key, strlen(key), &ctid) < 0)
+			continue;
+		if ((rc = phx_order_check(configs, ctid, err, errlen)) < 0)
 			return rc;
 	}
 	return 0;

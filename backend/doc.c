@@ -36,6 +36,13 @@ struct queued_edit {
 	bool done;
 };
 
+/* The changes of one commit or one reload. */
+struct feed_set {
+	struct feed_set *next;
+	struct phx_change *v;
+	size_t n, cap;
+};
+
 struct phx_doc {
 	char *path;
 	pthread_rwlock_t tree_lock; /* guards root, generation, problem */
@@ -45,8 +52,14 @@ struct phx_doc {
 	struct file_id seen;        /* the file as we last wrote or read it */
 	char problem[512];
 
-	phx_doc_change_fn on_change;
-	void *on_change_arg;
+	/* The change feed: sets of changes wait in feed_queue (appended under
+	 * edit_lock, so in commit order; guarded by feedq_lock) until a thread
+	 * that has released edit_lock delivers them under feed_lock, which
+	 * keeps deliveries one at a time and in order. */
+	pthread_mutex_t feed_lock;  /* guards subs; held while delivering */
+	pthread_mutex_t feedq_lock; /* guards feed_queue */
+	struct feed_set *feed_queue, **feed_tail;
+	struct { phx_doc_feed_fn fn; void *arg; } subs[PHX_DOC_SUBSCRIBERS];
 
 	/* Group commit: writers queue their edits; one of them (the leader)
 	 * applies every queued edit to one copy and saves once, so N writers
@@ -72,6 +85,8 @@ struct phx_doc {
 	bool watch_stop;
 	unsigned watch_ms;
 };
+
+static void feed_set_free(struct feed_set *f);
 
 static struct file_id file_id_of(const char *path)
 {
@@ -297,6 +312,9 @@ int phx_doc_open(struct phx_doc **out, const char *path, char *err, size_t errle
 	pthread_mutex_init(&doc->queue_lock, NULL);
 	pthread_cond_init(&doc->queue_cond, NULL);
 	pthread_mutex_init(&doc->size_lock, NULL);
+	pthread_mutex_init(&doc->feed_lock, NULL);
+	pthread_mutex_init(&doc->feedq_lock, NULL);
+	doc->feed_tail = &doc->feed_queue;
 	doc->queue_tail = &doc->queue;
 	doc->gen = 1;
 	*out = doc;
@@ -316,6 +334,14 @@ void phx_doc_close(struct phx_doc *doc)
 	pthread_mutex_destroy(&doc->queue_lock);
 	pthread_cond_destroy(&doc->queue_cond);
 	pthread_mutex_destroy(&doc->size_lock);
+	pthread_mutex_destroy(&doc->feed_lock);
+	pthread_mutex_destroy(&doc->feedq_lock);
+	while (doc->feed_queue) {
+		struct feed_set *f = doc->feed_queue;
+
+		doc->feed_queue = f->next;
+		feed_set_free(f);
+	}
 	phx_doc_text_free(doc->text);
 	free(doc->path);
 	free(doc);
@@ -359,16 +385,228 @@ bool phx_doc_problem(struct phx_doc *doc, char *buf, size_t len)
 	return has;
 }
 
-void phx_doc_on_change(struct phx_doc *doc, phx_doc_change_fn fn, void *arg)
+/* --- the change feed --- */
+
+const char *phx_origin_name(enum phx_origin o)
 {
-	doc->on_change = fn;
-	doc->on_change_arg = arg;
+	return o == PHX_BY_OUTSIDE ? "edited in the file by another program" : "written through the mount";
 }
 
-/* Swap in a new tree; takes ownership of root. Caller holds edit_lock. */
+static void change_free(struct phx_change *c)
+{
+	for (size_t i = 0; i < c->nkeys; i++) {
+		free(c->keys[i].key);
+		json_object_put(c->keys[i].old_value);
+		json_object_put(c->keys[i].new_value);
+	}
+	free(c->keys);
+}
+
+static void feed_set_free(struct feed_set *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		change_free(&f->v[i]);
+	free(f->v);
+	free(f);
+}
+
+/* A private copy: subscribers run without the doc's locks, and json-c's
+ * reference counts are not atomic, so they must not share the live tree's
+ * objects. NULL stays NULL. */
+static bool copy_value(json_object *v, json_object **out)
+{
+	*out = NULL;
+	return !v || json_object_deep_copy(v, out, NULL) == 0;
+}
+
+static void add_key(struct phx_change *c, const char *key, json_object *o, json_object *n)
+{
+	struct phx_key_change *k;
+
+	if (c->partial)
+		return;
+	k = realloc(c->keys, (c->nkeys + 1) * sizeof(*k));
+	if (!k) {
+		c->partial = true;
+		return;
+	}
+	c->keys = k;
+	k = &c->keys[c->nkeys];
+	k->key = strdup(key);
+	if (!k->key || !copy_value(o, &k->old_value) || !copy_value(n, &k->new_value)) {
+		free(k->key);
+		json_object_put(k->old_value);
+		c->partial = true;
+		return;
+	}
+	c->nkeys++;
+}
+
+static json_object *entry_in(json_object *configs, const char *key)
+{
+	json_object *e = NULL;
+
+	if (!configs || !json_object_is_type(configs, json_type_object))
+		return NULL;
+	return json_object_object_get_ex(configs, key, &e) ? e : NULL;
+}
+
+static void diff_entry(struct feed_set *f, uint32_t ctid, json_object *o, json_object *n,
+		       enum phx_origin origin, uint64_t gen)
+{
+	struct phx_change *c;
+
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 4;
+		struct phx_change *v = realloc(f->v, cap * sizeof(*v));
+
+		if (!v) {
+			phx_err("out of memory: the change of %u is not passed on", ctid);
+			return;
+		}
+		f->v = v;
+		f->cap = cap;
+	}
+	c = &f->v[f->n++];
+	*c = (struct phx_change){ .gen = gen, .origin = origin, .ctid = ctid,
+				  .added = !o, .removed = !n };
+	if (n && json_object_is_type(n, json_type_object)) {
+		json_object_object_foreach(n, key, nv) {
+			json_object *ov = NULL;
+
+			if (o && json_object_is_type(o, json_type_object))
+				json_object_object_get_ex(o, key, &ov);
+			if (!o || !json_object_object_get_ex(o, key, NULL) || !json_object_equal(ov, nv))
+				add_key(c, key, ov, nv);
+		}
+	}
+	if (o && json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, ov) {
+			if (!n || !json_object_is_type(n, json_type_object) ||
+			    !json_object_object_get_ex(n, key, NULL))
+				add_key(c, key, ov, NULL);
+		}
+	}
+}
+
+/* The changed entries between two trees, queued for delivery. Entries the
+ * trees share (private_copy shares every entry an edit does not touch) are
+ * skipped without comparing them. Caller holds edit_lock. */
+static void feed_diff(struct phx_doc *doc, json_object *old_root, json_object *new_root,
+		      enum phx_origin origin, uint64_t gen)
+{
+	json_object *oc = old_root ? phx_doc_configs(old_root, false) : NULL;
+	json_object *nc = phx_doc_configs(new_root, false);
+	struct feed_set *f;
+	bool any_sub = false;
+
+	pthread_mutex_lock(&doc->feedq_lock);
+	for (int i = 0; i < PHX_DOC_SUBSCRIBERS; i++)
+		any_sub |= doc->subs[i].fn != NULL;
+	pthread_mutex_unlock(&doc->feedq_lock);
+	if (!any_sub || oc == nc)
+		return;
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		phx_err("out of memory: a change of %s is not passed on", doc->path);
+		return;
+	}
+	if (nc && json_object_is_type(nc, json_type_object)) {
+		json_object_object_foreach(nc, key, n) {
+			json_object *o = entry_in(oc, key);
+			uint32_t ctid;
+
+			if (o == n || (o && json_object_equal(o, n)) ||
+			    phx_parse_ctid(key, strlen(key), &ctid) < 0)
+				continue;
+			diff_entry(f, ctid, o, n, origin, gen);
+		}
+	}
+	if (oc && json_object_is_type(oc, json_type_object)) {
+		json_object_object_foreach(oc, key, o) {
+			uint32_t ctid;
+
+			if (!entry_in(nc, key) && phx_parse_ctid(key, strlen(key), &ctid) == 0)
+				diff_entry(f, ctid, o, NULL, origin, gen);
+		}
+	}
+	if (f->n == 0) {
+		feed_set_free(f);
+		return;
+	}
+	pthread_mutex_lock(&doc->feedq_lock);
+	*doc->feed_tail = f;
+	doc->feed_tail = &f->next;
+	pthread_mutex_unlock(&doc->feedq_lock);
+}
+
+/* Deliver every queued set, oldest first. Called with no doc lock held;
+ * whoever comes first delivers for everyone queued so far, and a caller
+ * that finds the lock taken waits for that delivery (its own change may
+ * be in it). */
+static void feed_deliver(struct phx_doc *doc)
+{
+	pthread_mutex_lock(&doc->feed_lock);
+	for (;;) {
+		struct feed_set *f;
+
+		pthread_mutex_lock(&doc->feedq_lock);
+		f = doc->feed_queue;
+		if (f) {
+			doc->feed_queue = f->next;
+			if (!doc->feed_queue)
+				doc->feed_tail = &doc->feed_queue;
+		}
+		pthread_mutex_unlock(&doc->feedq_lock);
+		if (!f)
+			break;
+		for (int i = 0; i < PHX_DOC_SUBSCRIBERS; i++)
+			if (doc->subs[i].fn)
+				doc->subs[i].fn(doc->subs[i].arg, f->v, f->n);
+		feed_set_free(f);
+	}
+	pthread_mutex_unlock(&doc->feed_lock);
+}
+
+int phx_doc_subscribe(struct phx_doc *doc, phx_doc_feed_fn fn, void *arg)
+{
+	int rc = -ENOSPC;
+
+	pthread_mutex_lock(&doc->feed_lock);
+	pthread_mutex_lock(&doc->feedq_lock);
+	for (int i = 0; i < PHX_DOC_SUBSCRIBERS; i++) {
+		if (!doc->subs[i].fn) {
+			doc->subs[i].fn = fn;
+			doc->subs[i].arg = arg;
+			rc = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&doc->feedq_lock);
+	pthread_mutex_unlock(&doc->feed_lock);
+	return rc;
+}
+
+void phx_doc_unsubscribe(struct phx_doc *doc, phx_doc_feed_fn fn, void *arg)
+{
+	pthread_mutex_lock(&doc->feed_lock);
+	pthread_mutex_lock(&doc->feedq_lock);
+	for (int i = 0; i < PHX_DOC_SUBSCRIBERS; i++) {
+		if (doc->subs[i].fn == fn && doc->subs[i].arg == arg) {
+			doc->subs[i].fn = NULL;
+			doc->subs[i].arg = NULL;
+		}
+	}
+	pthread_mutex_unlock(&doc->feedq_lock);
+	pthread_mutex_unlock(&doc->feed_lock);
+}
+
 /* Swap in a new tree (ownership taken) with its indentation; text_len is
- * the length of its text when the caller has just written it, else 0. */
-static uint64_t install(struct phx_doc *doc, json_object *root, int indent, size_t text_len)
+ * the length of its text when the caller has just written it, else 0. The
+ * changes from the old tree to the new one join the feed. Caller holds
+ * edit_lock. */
+static uint64_t install(struct phx_doc *doc, json_object *root, int indent, size_t text_len,
+			enum phx_origin origin)
 {
 	json_object *old;
 	uint64_t gen;
@@ -380,6 +618,7 @@ static uint64_t install(struct phx_doc *doc, json_object *root, int indent, size
 	gen = ++doc->gen;
 	doc->problem[0] = '\0';
 	pthread_rwlock_unlock(&doc->tree_lock);
+	feed_diff(doc, old, root, origin, gen);
 	if (text_len) {
 		pthread_mutex_lock(&doc->size_lock);
 		doc->text_gen = gen;
@@ -464,15 +703,9 @@ static int reload_locked(struct phx_doc *doc, uint64_t *gen)
 		return -EINVAL;
 	}
 	doc->seen = now;
-	*gen = install(doc, root, indent, 0);
+	*gen = install(doc, root, indent, 0, PHX_BY_OUTSIDE);
 	phx_info("picked up an outside edit of %s", doc->path);
 	return 1;
-}
-
-static void notify(struct phx_doc *doc, uint64_t gen)
-{
-	if (doc->on_change && gen)
-		doc->on_change(doc->on_change_arg, gen);
 }
 
 int phx_doc_check_outside(struct phx_doc *doc)
@@ -483,8 +716,7 @@ int phx_doc_check_outside(struct phx_doc *doc)
 	pthread_mutex_lock(&doc->edit_lock);
 	rc = reload_locked(doc, &gen);
 	pthread_mutex_unlock(&doc->edit_lock);
-	if (rc > 0)
-		notify(doc, gen);
+	feed_deliver(doc);
 	return rc;
 }
 
@@ -507,8 +739,10 @@ static int lock_file(const char *path)
 			return -1; /* nothing there yet: the first save makes it */
 		while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 			if (errno != EWOULDBLOCK || waited >= LOCK_WAIT_MS) {
+				int e = errno; /* close() may change it */
+
 				close(fd);
-				return errno == EWOULDBLOCK ? -EAGAIN : -1;
+				return e == EWOULDBLOCK ? -EAGAIN : -1;
 			}
 			nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 }, NULL);
 			waited += 2;
@@ -622,7 +856,7 @@ static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uin
 		goto fail_applied;
 	}
 	doc->seen = file_id_of(doc->path);
-	gen = install(doc, copy, doc->indent, len);
+	gen = install(doc, copy, doc->indent, len, PHX_BY_MOUNT);
 	copy = NULL;
 	goto out;
 
@@ -653,7 +887,7 @@ static int edit(struct phx_doc *doc, uint32_t ctid, phx_doc_edit_fn fn, void *ar
 {
 	struct queued_edit me = { .ctid = ctid, .fn = fn, .arg = arg, .err = err, .errlen = errlen };
 	struct queued_edit *batch;
-	uint64_t gen, outside_gen = 0;
+	uint64_t outside_gen = 0;
 
 	pthread_mutex_lock(&doc->queue_lock);
 	*doc->queue_tail = &me;
@@ -662,6 +896,9 @@ static int edit(struct phx_doc *doc, uint32_t ctid, phx_doc_edit_fn fn, void *ar
 		pthread_cond_wait(&doc->queue_cond, &doc->queue_lock);
 	if (me.done) {
 		pthread_mutex_unlock(&doc->queue_lock);
+		/* a leader committed ours: it is queued on the feed already;
+		 * return only once it has been delivered (journaled) */
+		feed_deliver(doc);
 		return me.rc;
 	}
 	/* Lead: take everything queued so far, ourselves included. */
@@ -671,7 +908,8 @@ static int edit(struct phx_doc *doc, uint32_t ctid, phx_doc_edit_fn fn, void *ar
 	doc->queue_tail = &doc->queue;
 	pthread_mutex_unlock(&doc->queue_lock);
 
-	gen = commit_batch(doc, batch, &outside_gen);
+	/* its changes (and an outside edit found first) join the feed */
+	commit_batch(doc, batch, &outside_gen);
 
 	pthread_mutex_lock(&doc->queue_lock);
 	for (struct queued_edit *e = batch, *next; e; e = next) {
@@ -681,7 +919,7 @@ static int edit(struct phx_doc *doc, uint32_t ctid, phx_doc_edit_fn fn, void *ar
 	doc->leader = false;
 	pthread_cond_broadcast(&doc->queue_cond);
 	pthread_mutex_unlock(&doc->queue_lock);
-	notify(doc, gen ? gen : outside_gen);
+	feed_deliver(doc); /* ours and whatever queued before it, in order */
 	return me.rc;
 }
 
@@ -725,10 +963,14 @@ static void *watch_main(void *arg)
 
 int phx_doc_watch_start(struct phx_doc *doc, unsigned interval_ms)
 {
+	int rc;
+
 	doc->watch_ms = interval_ms ? interval_ms : 1000;
 	doc->watch_stop = false;
-	if (pthread_create(&doc->watcher, NULL, watch_main, doc) != 0)
-		return -errno;
+	rc = pthread_create(&doc->watcher, NULL, watch_main, doc);
+
+	if (rc != 0)
+		return -rc; /* pthread_create returns its error; errno is not set */
 	doc->watching = true;
 	return 0;
 }

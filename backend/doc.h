@@ -76,11 +76,47 @@ json_object *phx_doc_parse(const char *text, size_t len, char *err, size_t errle
  * tree stays live and phx_doc_problem says why). */
 int phx_doc_check_outside(struct phx_doc *doc);
 
-/* Called after every change with the generation; runs without the doc lock. */
-typedef void (*phx_doc_change_fn)(void *arg, uint64_t gen);
-void phx_doc_on_change(struct phx_doc *doc, phx_doc_change_fn fn, void *arg);
+/* --- the change feed ---
+ *
+ * Every committed change of an entry is published: this mount's edits and
+ * other programs' edits of the file (found when the file is re-read). A
+ * change that leaves an entry exactly as it was is not published, so
+ * writing the value a file already has asks for nothing. Subscribers are
+ * called once per change, in commit order, after every lock of the
+ * document (and the file's flock) is released; an edit returns only after
+ * its change has been delivered, so what a subscriber records (the
+ * engine's journal) is done when the writer's write returns. */
+enum phx_origin {
+	PHX_BY_MOUNT,   /* a write through this mount */
+	PHX_BY_OUTSIDE, /* another program's edit of the file */
+};
+const char *phx_origin_name(enum phx_origin o);
 
-/* A thread that checks the file for outside edits every interval_ms. */
+struct phx_key_change {
+	char *key;          /* the entry's key */
+	json_object *old_value, *new_value; /* private copies; NULL: absent */
+};
+
+struct phx_change {
+	uint64_t gen;          /* the document generation that holds it */
+	enum phx_origin origin;
+	uint32_t ctid;
+	bool added, removed;   /* the entry appeared, or went away */
+	bool partial;          /* out of memory listing its keys: take every
+				  key of the entry as changed */
+	size_t nkeys;
+	struct phx_key_change *keys;
+};
+
+typedef void (*phx_doc_feed_fn)(void *arg, const struct phx_change *changes, size_t n);
+/* At most PHX_DOC_SUBSCRIBERS; returns 0 or -ENOSPC. */
+#define PHX_DOC_SUBSCRIBERS 4
+int phx_doc_subscribe(struct phx_doc *doc, phx_doc_feed_fn fn, void *arg);
+/* Returns once no delivery to it is under way. */
+void phx_doc_unsubscribe(struct phx_doc *doc, phx_doc_feed_fn fn, void *arg);
+
+/* A thread that checks the file for outside edits every interval_ms.
+ * Returns 0 or a negative errno. */
 int phx_doc_watch_start(struct phx_doc *doc, unsigned interval_ms);
 void phx_doc_watch_stop(struct phx_doc *doc);
 

@@ -49,6 +49,11 @@ struct phx_guest {
 	char name[128];   /* may be empty while status is unknown */
 	int template_;    /* 1, 0, or -1 when not reported (lags) */
 	char lock[32];    /* live; "" when none */
+	/* Sizes from the same statistics as status (they lag like it); 0 when
+	 * not reported. */
+	uint64_t maxmem;  /* bytes: the config's memory */
+	uint64_t maxdisk; /* bytes: the root disk's size */
+	double maxcpu;    /* cores, or cpulimit when set */
 };
 
 struct phx_guest_list {
@@ -56,6 +61,23 @@ struct phx_guest_list {
 	size_t n;
 };
 void phx_guest_list_free(struct phx_guest_list *l);
+
+/* One entry of the cluster's storage configuration (GET /storage). */
+struct phx_storage {
+	char id[64];       /* as Proxmox spells it (ids are case-insensitive) */
+	char type[32];     /* dir, lvmthin, zfspool, nfs, cifs, cephfs, ... */
+	char path[512];    /* where a file-based storage lives, "" otherwise */
+	char content[256]; /* comma list: rootdir,images,vztmpl,iso,backup,... */
+	char nodes[256];   /* comma list the storage is limited to, "" for all */
+	bool shared;
+	bool disabled;
+};
+
+struct phx_storage_list {
+	struct phx_storage *v;
+	size_t n;
+};
+void phx_storage_list_free(struct phx_storage_list *l);
 
 struct phx_task_status {
 	bool running;
@@ -106,6 +128,36 @@ struct phx_driver_ops {
 	/* GET /nodes/{node}/tasks/{upid}/log?start=N: lines from N on, malloc'd. */
 	int (*task_log)(void *ctx, const char *upid, unsigned start,
 			char ***lines, size_t *n, struct phx_err *err);
+	/* GET /storage: the cluster's storage configuration. */
+	int (*list_storage)(void *ctx, struct phx_storage_list *out, struct phx_err *err);
+	/* GET /nodes/{node}/lxc/{vmid}/snapshot: snapshot names as listed (not
+	 * sorted by Proxmox),
+	 * without the "current" pseudo-entry; malloc'd array of strings. */
+	int (*list_snapshots)(void *ctx, const char *node, uint32_t vmid, char ***names,
+			      size_t *n, struct phx_err *err);
+	/* POST /nodes/{node}/lxc/{vmid}/snapshot (snapname, description): task. */
+	int (*snapshot)(void *ctx, const char *node, uint32_t vmid, const char *name,
+			const char *description, char upid[PHX_UPID_MAX], struct phx_err *err);
+	/* DELETE /nodes/{node}/lxc/{vmid}/snapshot/{name}: task. */
+	int (*delete_snapshot)(void *ctx, const char *node, uint32_t vmid, const char *name,
+			       char upid[PHX_UPID_MAX], struct phx_err *err);
+	/* PUT /nodes/{node}/lxc/{vmid}/resize (disk, size such as "32G"): a
+	 * task; upid is "" when the server answers without one. */
+	int (*resize)(void *ctx, const char *node, uint32_t vmid, const char *disk,
+		      const char *size, char upid[PHX_UPID_MAX], struct phx_err *err);
+	/* GET /nodes/{node}/lxc/{vmid}/firewall/rules: the rules as Proxmox
+	 * lists them (objects with pos, type, action, ...), new reference. */
+	int (*fw_rules)(void *ctx, const char *node, uint32_t vmid, json_object **rules,
+			struct phx_err *err);
+	/* POST /nodes/{node}/lxc/{vmid}/firewall/rules (synchronous). */
+	int (*fw_add_rule)(void *ctx, const char *node, uint32_t vmid,
+			   const struct phx_kv *params, size_t n, struct phx_err *err);
+	/* DELETE /nodes/{node}/lxc/{vmid}/firewall/rules/{pos} (synchronous). */
+	int (*fw_delete_rule)(void *ctx, const char *node, uint32_t vmid, unsigned pos,
+			      struct phx_err *err);
+	/* PUT /nodes/{node}/lxc/{vmid}/firewall/options (synchronous). */
+	int (*fw_set_options)(void *ctx, const char *node, uint32_t vmid,
+			      const struct phx_kv *params, size_t n, struct phx_err *err);
 	/* GET /nodes/{node}/tasks?vmid=V&typefilter=T&source=all: the newest task
 	 * of that type for that guest, "" in upid when there is none. Used to
 	 * find the task of a request whose answer was lost (crash, dropped

@@ -50,13 +50,43 @@ bool phx_engine_is_template(struct phx_engine *e, uint32_t ctid);
 /* CTIDs of every guest the backend has (sorted, malloc'd). */
 size_t phx_engine_backend_ctids(struct phx_engine *e, uint32_t **out);
 
-/* --- what writes ask for --- */
+/* --- what writes ask for ---
+ *
+ * The engine subscribes to the document's change feed (phx_doc_subscribe)
+ * when it starts: every committed change, written through the mount or by
+ * another program, reaches it the same way, after the document's locks are
+ * released. Nothing else tells it about changes. What a change asks for is
+ * read from the schema table: a build of a container that does not exist
+ * (a row that builds, or a new entry that names what to build from), an
+ * attribute set on an existing one (live, or stored for the next start),
+ * a conversion (is_template). */
 
-/* A write through the mount was committed to the doc. key is the entry key
- * that changed (e.g. "clone_from_ctid", "memory_mb"), or NULL when the whole
- * entry was replaced (config.json). The engine decides what that asks for:
- * a build, a conversion, an attribute change on an existing container. */
+/* As if the feed had published a change of key (NULL: of every key, as
+ * when a whole entry is replaced) of ctid: for the engine's own tests. */
 void phx_engine_changed(struct phx_engine *e, uint32_t ctid, const char *key);
+
+/* The backend facts a write is checked against, taken before the write
+ * takes the document's lock (so that the check never calls into the
+ * engine while that lock is held). */
+struct phx_engine_facts {
+	uint32_t *exists;    /* sorted */
+	size_t nexists;
+	uint32_t *templates; /* sorted */
+	size_t ntemplates;
+};
+/* A snapshot; NULL when out of memory. Free with phx_engine_facts_free. */
+struct phx_engine_facts *phx_engine_facts(struct phx_engine *e);
+void phx_engine_facts_free(struct phx_engine_facts *f);
+bool phx_facts_exists(const struct phx_engine_facts *f, uint32_t ctid);
+/* For phx_chain_check: arg is a struct phx_engine_facts. */
+bool phx_facts_has(void *facts, uint32_t ctid);
+/* The template rules, in one place: a container that is a template on the
+ * backend cannot be turned back, so a change that takes is_template away
+ * from its entry is refused (-EPERM, err says why). old_entry and
+ * new_entry may be NULL. */
+int phx_engine_check_edit(const struct phx_engine_facts *f, uint32_t ctid,
+			  bool old_wants_template, bool new_wants_template,
+			  char *err, size_t errlen);
 
 /* A ctl command: create, start, stop, restart, retry, destroy, refresh.
  * Returns 0 once accepted (the work runs later), -EINVAL for an unknown

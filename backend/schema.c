@@ -2,6 +2,7 @@
 
 #include "backend/json_write.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -9,50 +10,113 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define GiB_IN_MiB 1024LL
-#define INT_ROW(f, lo, hi, what) { f, f, PHX_T_INT, lo, hi, 0, what }
+/* The Proxmox columns of a row: parameter, how it is formed, when it applies. */
+#define PVE(param, how, when) .pve = param, .form = how, .apply = when
+#define INT_ROW(f, lo, hi, what, ...) { f, f, PHX_T_INT, lo, hi, 0, what, __VA_ARGS__ }
+#define NO_PVE .pve = NULL, .apply = PHX_AT_BUILD
 
-/* The SPEC's per-container file table. Ranges follow Proxmox's own schema
- * (pve-container LXC/Config.pm) so that a value accepted here is one the
- * backend accepts too. */
+/* The attribute table. Ranges and formats follow Proxmox's own schema
+ * (pve-container src/PVE/LXC/Config.pm, pve-common JSONSchema.pm) so that a
+ * value accepted here is one the backend accepts too. When a change applies
+ * follows pve-container's vmconfig_hotplug_pending: hostname, onboot,
+ * startup and cores are fast-plugged, memory, swap and net0 hot-plugged;
+ * anything else stays pending until the next start. */
 const struct phx_attr phx_attrs[] = {
-	{ "name", "name", PHX_T_HOSTNAME, 0, 0, 0, "a hostname (letters, digits, '-', dots between labels)" },
-	INT_ROW("memory_mb", 16, 268435456, "an integer number of MiB, at least 16"),
-	INT_ROW("swap_mb", 0, 268435456, "an integer number of MiB, 0 or more"),
-	INT_ROW("cores", 1, 8192, "an integer number of cores, 1 to 8192"),
-	{ "storage_pool", "storage_pool", PHX_T_STORAGE, 0, 0, 0, "a Proxmox storage id such as local-lvm" },
-	INT_ROW("storage_size_gb", 1, 128 * GiB_IN_MiB, "an integer number of GiB, at least 1"),
-	{ "template", "template", PHX_T_OSTEMPLATE, 0, 0, 0,
-	  "an OS template volid such as local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst, or an absolute path" },
-	{ "clone_from", "clone_from_ctid", PHX_T_CTID, PHX_CTID_MIN, PHX_CTID_MAX, PHX_A_STRING_NEW,
-	  "a container id, 100 to 999999999" },
+	{ "name", "name", PHX_T_HOSTNAME, 0, 0, 0, "a hostname (letters, digits, '-', dots between labels)",
+	  PVE("hostname", PHX_PVE_VALUE, PHX_LIVE) },
+	INT_ROW("memory_mb", 16, 268435456, "an integer number of MiB, at least 16",
+		PVE("memory", PHX_PVE_VALUE, PHX_LIVE)),
+	INT_ROW("swap_mb", 0, 268435456, "an integer number of MiB, 0 or more",
+		PVE("swap", PHX_PVE_VALUE, PHX_LIVE)),
+	INT_ROW("cores", 1, 8192, "an integer number of cores, 1 to 8192",
+		PVE("cores", PHX_PVE_VALUE, PHX_LIVE)),
+	{ "storage_pool", "storage_pool", PHX_T_STORAGE, 0, 0, 0, "a Proxmox storage id such as local-lvm",
+	  PVE("rootfs", PHX_PVE_ROOTFS, PHX_AT_BUILD) },
+	INT_ROW("storage_size_gb", 1, 128 * GiB_IN_MiB, "an integer number of GiB, at least 1",
+		PVE("rootfs", PHX_PVE_ROOTFS, PHX_AT_BUILD)),
+	{ "template", "template", PHX_T_OSTEMPLATE, 0, 0, PHX_A_BUILDS,
+	  "an OS template volid such as local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst, or an absolute path",
+	  PVE("ostemplate", PHX_PVE_VALUE, PHX_AT_BUILD) },
+	{ "clone_from", "clone_from_ctid", PHX_T_CTID, PHX_CTID_MIN, PHX_CTID_MAX,
+	  PHX_A_STRING_NEW | PHX_A_BUILDS, "a container id, 100 to 999999999", NO_PVE },
 	{ "template_snapshot_name", "template_snapshot_name", PHX_T_SNAPNAME, 0, 0, 0,
-	  "a snapshot name: a letter, then letters, digits, '-' or '_'" },
-	{ "is_template", "is_template", PHX_T_BOOL, 0, 0, PHX_A_ONLY_TRUE | PHX_A_TOUCH_SETS, "true or false" },
-	{ "start_at_boot", "start_at_boot", PHX_T_BOOL, 0, 0, 0, "true or false" },
-	INT_ROW("boot_order", 0, 1000000, "an integer, 0 or more"),
-	INT_ROW("boot_delay", 0, 1000000, "an integer number of seconds, 0 or more"),
-	{ "unprivileged", "unprivileged", PHX_T_BOOL, 0, 0, 0, "true or false" },
-	{ "mac_address", "mac_address", PHX_T_MAC, 0, 0, 0, "a unicast MAC address such as BC:24:11:00:00:01 (empty: let Proxmox pick)" },
-	{ "node", "node", PHX_T_NODE, 0, 0, 0, "a Proxmox node name" },
+	  "a snapshot name: a letter, then letters, digits, '-' or '_'", NO_PVE },
+	{ "is_template", "is_template", PHX_T_BOOL, 0, 0, PHX_A_ONLY_TRUE | PHX_A_TOUCH_SETS | PHX_A_BUILDS,
+	  "true or false", NO_PVE },
+	{ "start_at_boot", "start_at_boot", PHX_T_BOOL, 0, 0, 0, "true or false",
+	  PVE("onboot", PHX_PVE_VALUE, PHX_LIVE) },
+	INT_ROW("boot_order", 0, 1000000, "an integer, 0 or more",
+		PVE("startup", PHX_PVE_STARTUP, PHX_LIVE)),
+	INT_ROW("boot_delay", 0, 1000000, "an integer number of seconds, 0 or more",
+		PVE("startup", PHX_PVE_STARTUP, PHX_LIVE)),
+	/* PVE 8 creates a privileged container when the parameter is left out
+	 * (PVE 9 an unprivileged one): always say which. Read-only after. */
+	{ "unprivileged", "unprivileged", PHX_T_BOOL, 0, 0, 0, "true or false",
+	  PVE("unprivileged", PHX_PVE_VALUE, PHX_AT_BUILD), .pve_default = "1" },
+	{ "mac_address", "mac_address", PHX_T_MAC, 0, 0, 0, "a unicast MAC address such as BC:24:11:00:00:01 (empty: let Proxmox pick)",
+	  PVE("net0", PHX_PVE_NET0, PHX_LIVE) },
+	{ "node", "node", PHX_T_NODE, 0, 0, 0, "a Proxmox node name", NO_PVE },
+	{ NULL, "network_config", PHX_T_NETWORK, 0, 0, 0, "an object of net0's keys (name, bridge, ip, gw, ...)",
+	  PVE("net0", PHX_PVE_NET0, PHX_LIVE) },
+	{ "nameservers", "nameservers", PHX_T_ADDRLIST, 0, 0, 0,
+	  "IP addresses separated by spaces or commas, such as 10.0.0.13 1.1.1.1",
+	  PVE("nameserver", PHX_PVE_VALUE, PHX_RESTART), .net_alias = "nameservers" },
+	{ "searchdomain", "searchdomain", PHX_T_DNSLIST, 0, 0, 0,
+	  "DNS domains separated by spaces or commas, such as lab.example.com",
+	  PVE("searchdomain", PHX_PVE_VALUE, PHX_RESTART), .net_alias = "searchdomain" },
 };
 const size_t phx_nattrs = sizeof(phx_attrs) / sizeof(phx_attrs[0]);
+_Static_assert(sizeof(phx_attrs) / sizeof(phx_attrs[0]) <= PHX_ATTRS_MAX,
+	       "the engine keeps a set of rows in 32 bits");
 
 const struct phx_attr *phx_attr_by_file(const char *file)
 {
 	for (size_t i = 0; i < phx_nattrs; i++)
-		if (strcmp(phx_attrs[i].file, file) == 0)
+		if (phx_attrs[i].file && strcmp(phx_attrs[i].file, file) == 0)
+			return &phx_attrs[i];
+	return NULL;
+}
+
+const struct phx_attr *phx_schema_row(const char *key)
+{
+	for (size_t i = 0; key && i < phx_nattrs; i++)
+		if (strcmp(phx_attrs[i].key, key) == 0)
 			return &phx_attrs[i];
 	return NULL;
 }
 
 const struct phx_attr *phx_attr_by_key(const char *key)
 {
-	for (size_t i = 0; i < phx_nattrs; i++)
-		if (strcmp(phx_attrs[i].key, key) == 0)
-			return &phx_attrs[i];
-	return NULL;
+	const struct phx_attr *a = phx_schema_row(key);
+
+	return a && a->file ? a : NULL;
+}
+
+bool phx_entry_wants_template(json_object *entry)
+{
+	json_object *v;
+
+	if (!entry || !json_object_object_get_ex(entry, "is_template", &v))
+		return false;
+	/* a hand-edited file may say "true" */
+	return json_object_is_type(v, json_type_string) ?
+		strcmp(json_object_get_string(v), "true") == 0 : json_object_get_boolean(v);
+}
+
+json_object *phx_entry_value(json_object *entry, const struct phx_attr *a)
+{
+	json_object *v = NULL, *net;
+
+	if (!entry || !json_object_is_type(entry, json_type_object))
+		return NULL;
+	if (!json_object_object_get_ex(entry, a->key, &v) && a->net_alias &&
+	    json_object_object_get_ex(entry, "network_config", &net) &&
+	    json_object_is_type(net, json_type_object))
+		json_object_object_get_ex(net, a->net_alias, &v);
+	return json_object_is_type(v, json_type_null) ? NULL : v;
 }
 
 static int einval(char *err, size_t errlen, const char *fmt, ...)
@@ -234,6 +298,207 @@ static bool parse_bool(const char *s, size_t len, bool *out)
 	return false;
 }
 
+/* An IPv4 or IPv6 address (inet_pton's forms), of at most len bytes. */
+static bool is_ip(const char *s, size_t len, int family)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	unsigned char out[sizeof(struct in6_addr)];
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (family)
+		return inet_pton(family, buf, out) == 1;
+	return inet_pton(AF_INET, buf, out) == 1 || inet_pton(AF_INET6, buf, out) == 1;
+}
+
+/* ADDRESS/PREFIX with the prefix in 8..maxbits: pve-common JSONSchema.pm
+ * pve_verify_cidrv4 / pve_verify_cidrv6 (/(\d+) with $1 > 7). */
+static bool is_cidr(const char *s, size_t len, int family, long maxbits)
+{
+	const char *slash = memchr(s, '/', len);
+	long long bits;
+
+	if (!slash || !is_ip(s, (size_t)(slash - s), family))
+		return false;
+	len -= (size_t)(slash - s) + 1;
+	return parse_decimal(slash + 1, len, &bits) && bits >= 8 && bits <= maxbits;
+}
+
+/* pve-common PVE::Tools::split_list: items separated by spaces, commas or
+ * ';'. Each item must pass ok; an empty list is refused. */
+static bool is_list_sep(char c)
+{
+	return c == ' ' || c == '\t' || c == ',' || c == ';'; /* not NUL: strchr would say yes */
+}
+
+static bool list_ok(const char *s, size_t len, bool (*ok)(const char *, size_t))
+{
+	size_t i = 0, items = 0;
+
+	while (i < len) {
+		size_t j = i;
+
+		while (j < len && !is_list_sep(s[j]))
+			j++;
+		if (j > i) {
+			if (!ok(s + i, j - i))
+				return false;
+			items++;
+		}
+		i = j + 1;
+	}
+	return items > 0;
+}
+
+/* pve-container's lxc-ip-with-ll-iface: an address, a link-local IPv6 one
+ * may name its interface (fe80::1%eth0). */
+static bool is_nameserver(const char *s, size_t len)
+{
+	const char *pct = memchr(s, '%', len);
+
+	if (pct)
+		return is_ip(s, (size_t)(pct - s), AF_INET6) && is_label(pct + 1, len - (size_t)(pct - s) - 1);
+	return is_ip(s, len, 0);
+}
+
+static bool is_dns_name(const char *s, size_t len) { return is_hostname(s, len); }
+
+/* net0's name and bridge: pve-container's pattern [-_.\w\d]+ */
+static bool is_ifname(const char *s, size_t len)
+{
+	if (len == 0 || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+static bool is_ipv4_config(const char *s, size_t len)
+{
+	return (len == 4 && memcmp(s, "dhcp", 4) == 0) || (len == 6 && memcmp(s, "manual", 6) == 0) ||
+	       is_cidr(s, len, AF_INET, 32);
+}
+
+static bool is_ipv6_config(const char *s, size_t len)
+{
+	return (len == 4 && (memcmp(s, "dhcp", 4) == 0 || memcmp(s, "auto", 4) == 0)) ||
+	       (len == 6 && memcmp(s, "manual", 6) == 0) || is_cidr(s, len, AF_INET6, 128);
+}
+
+static bool is_ipv4(const char *s, size_t len) { return is_ip(s, len, AF_INET); }
+static bool is_ipv6(const char *s, size_t len) { return is_ip(s, len, AF_INET6); }
+
+/* The keys of network_config that become net0 (pve-container's
+ * $netconf_desc), and the two that the origin's scripts keep there for
+ * their own parameters. Other keys are free. */
+static const struct net_key {
+	const char *key;
+	bool (*text)(const char *, size_t); /* a string key */
+	long long min, max;                 /* an integer key, when text is NULL */
+	const char *what;
+} net_keys[] = {
+	{ "name", is_ifname, 0, 0, "an interface name (letters, digits, '-', '_', '.')" },
+	{ "bridge", is_ifname, 0, 0, "a bridge name such as vmbr0 (letters, digits, '-', '_', '.')" },
+	{ "ip", is_ipv4_config, 0, 0, "an IPv4 address with its prefix, 8 to 32 (10.0.0.5/24), dhcp or manual" },
+	{ "gw", is_ipv4, 0, 0, "an IPv4 address" },
+	{ "ip6", is_ipv6_config, 0, 0, "an IPv6 address with its prefix, 8 to 128 (fd00::5/64), auto, dhcp or manual" },
+	{ "gw6", is_ipv6, 0, 0, "an IPv6 address" },
+	{ "tag", NULL, 1, 4094, "a VLAN tag, 1 to 4094" },
+	{ "mtu", NULL, 64, 65535, "an MTU, 64 to 65535" },
+	{ "rate", NULL, 0, 0, "a rate limit in MB/s, 0 or more" },
+	{ "firewall", NULL, 0, 0, "true or false" },
+};
+
+/* Proxmox's boolean words (pve-common JSONSchema: 1|0|yes|no|on|off|true|false). */
+static bool is_pve_bool(json_object *v)
+{
+	static const char *const words[] = { "1", "0", "yes", "no", "on", "off", "true", "false" };
+	long long n;
+
+	if (json_object_is_type(v, json_type_boolean))
+		return true;
+	if (json_object_is_type(v, json_type_int))
+		return phx_json_int(v, &n) && (n == 0 || n == 1);
+	if (!json_object_is_type(v, json_type_string))
+		return false;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasecmp(json_object_get_string(v), words[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool is_rate(json_object *v)
+{
+	const char *s;
+	char *end;
+	double d;
+
+	if (json_object_is_type(v, json_type_int))
+		return json_object_get_int64(v) >= 0;
+	if (json_object_is_type(v, json_type_double))
+		return json_object_get_double(v) >= 0;
+	if (!json_object_is_type(v, json_type_string))
+		return false;
+	s = json_object_get_string(v);
+	if (!isdigit((unsigned char)s[0]))
+		return false;
+	d = strtod(s, &end);
+	return *end == '\0' && isfinite(d) && d >= 0;
+}
+
+static void shown(char *dst, size_t dstlen, const char *s, size_t len);
+
+static int net_check(json_object *net, char *err, size_t errlen)
+{
+	if (!json_object_is_type(net, json_type_object))
+		return einval(err, errlen, "\"network_config\" must be a JSON object of net0's keys");
+	json_object_object_foreach(net, key, v) {
+		const struct net_key *k = NULL;
+		long long n;
+		bool ok;
+
+		for (size_t i = 0; i < sizeof(net_keys) / sizeof(net_keys[0]); i++)
+			if (strcmp(net_keys[i].key, key) == 0)
+				k = &net_keys[i];
+		if (strcmp(key, "nameservers") == 0 || strcmp(key, "searchdomain") == 0) {
+			const struct phx_attr *a = phx_schema_row(key);
+			char why[256];
+
+			if (!json_object_is_type(v, json_type_null) &&
+			    phx_attr_check(a, v, why, sizeof(why)) < 0)
+				return einval(err, errlen, "network_config.%s must be %s", key, a->what);
+			continue;
+		}
+		if (!k || json_object_is_type(v, json_type_null))
+			continue;
+		if (k->text)
+			ok = json_object_is_type(v, json_type_string) &&
+			     k->text(json_object_get_string(v), (size_t)json_object_get_string_len(v));
+		else if (strcmp(key, "firewall") == 0)
+			ok = is_pve_bool(v);
+		else if (strcmp(key, "rate") == 0)
+			ok = is_rate(v);
+		else
+			ok = phx_json_int(v, &n) && n >= k->min && n <= k->max;
+		if (!ok) {
+			char show[96];
+			const char *s = json_object_is_type(v, json_type_string) ?
+				json_object_get_string(v) : NULL;
+			char num[64];
+
+			if (!s)
+				s = json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array) ?
+					"(an object or array)" : phx_json_scalar(v, num, sizeof(num));
+			shown(show, sizeof(show), s, strlen(s));
+			return einval(err, errlen, "network_config.%s: '%s' is not %s", key, show, k->what);
+		}
+	}
+	return 0;
+}
+
 /* Check text against a string-valued type. */
 static bool text_ok(enum phx_vtype t, const char *s, size_t len)
 {
@@ -245,6 +510,8 @@ static bool text_ok(enum phx_vtype t, const char *s, size_t len)
 	case PHX_T_MAC:        return is_mac(s, len);
 	case PHX_T_SNAPNAME:   return is_snapname(s, len);
 	case PHX_T_STRING:     return memchr(s, '\n', len) == NULL && memchr(s, '\0', len) == NULL;
+	case PHX_T_ADDRLIST:   return list_ok(s, len, is_nameserver);
+	case PHX_T_DNSLIST:    return list_ok(s, len, is_dns_name);
 	default:               return false;
 	}
 }
@@ -427,7 +694,8 @@ int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
 		return 0;
 	}
 	case PHX_T_OBJECT:
-		return einval(err, errlen, "%s: internal: objects are written as config.json", a->file);
+	case PHX_T_NETWORK:
+		return einval(err, errlen, "%s: internal: objects are written as config.json", a->key);
 	default:
 		if (!text_ok(a->type, text, len))
 			return einval(err, errlen, "%s: '%s' is not %s", a->file, show, a->what);
@@ -459,6 +727,8 @@ int phx_attr_check(const struct phx_attr *a, json_object *v, char *err, size_t e
 		if (!json_object_is_type(v, json_type_object))
 			return einval(err, errlen, "\"%s\" must be a JSON object", a->key);
 		return 0;
+	case PHX_T_NETWORK:
+		return net_check(v, err, errlen);
 	default:
 		if (!json_object_is_type(v, json_type_string) ||
 		    !text_ok(a->type, json_object_get_string(v),
@@ -488,7 +758,7 @@ char *phx_json_format(json_object *v)
 
 char *phx_attr_format(const struct phx_attr *a, json_object *v)
 {
-	if (a->type == PHX_T_JSON || a->type == PHX_T_OBJECT)
+	if (a->type == PHX_T_JSON || a->type == PHX_T_OBJECT || a->type == PHX_T_NETWORK)
 		return phx_json_format(v);
 	if (json_object_is_type(v, json_type_string))
 		return with_newline(json_object_get_string(v));
@@ -507,7 +777,7 @@ int phx_entry_check(json_object *entry, char *err, size_t errlen)
 	if (!json_object_is_type(entry, json_type_object))
 		return einval(err, errlen, "a container entry must be a JSON object");
 	json_object_object_foreach(entry, key, val) {
-		const struct phx_attr *a = phx_attr_by_key(key);
+		const struct phx_attr *a = phx_schema_row(key);
 		int rc;
 
 		if (a && (rc = phx_attr_check(a, val, err, errlen)) < 0)

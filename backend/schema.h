@@ -1,7 +1,12 @@
-/* The schema of a container entry in phoenix_lxc_configs.json: one row per
- * attribute file, sysfs style. Adding a file is adding a row in schema.c.
- * Both the FUSE side (file names, parse on write, format on read) and the
- * document (validation of whole entries) read this one table. */
+/* The schema of a container entry in phoenix_lxc_configs.json: the one table
+ * of attributes, one row per entry key. A row says the key, its file, its
+ * type and validator, the Proxmox parameter it becomes, when a change of it
+ * reaches an existing container (live, at the next restart, or only at
+ * build) and whether writing it asks for a build. The FUSE side (file names,
+ * parse on write, format on read), the document (validation of whole
+ * entries) and the engine (what a change asks of Proxmox, the parameters of
+ * create and config requests) all read this table and nothing else, so an
+ * attribute that maps to one Proxmox parameter is one row in schema.c. */
 #ifndef PHX_SCHEMA_H
 #define PHX_SCHEMA_H
 
@@ -25,6 +30,9 @@ enum phx_vtype {
 	PHX_T_MAC,        /* unicast XX:XX:XX:XX:XX:XX */
 	PHX_T_SNAPNAME,   /* Proxmox snapshot name */
 	PHX_T_STRING,     /* free single-line text */
+	PHX_T_ADDRLIST,   /* IP addresses separated by spaces, commas or ';' */
+	PHX_T_DNSLIST,    /* DNS names separated by spaces, commas or ';' */
+	PHX_T_NETWORK,    /* network_config: an object of net0's keys */
 	PHX_T_JSON,       /* any JSON value (keys the table does not know) */
 	PHX_T_OBJECT,     /* a JSON object (a whole entry) */
 };
@@ -37,22 +45,69 @@ enum phx_attr_flags {
 	PHX_A_ONLY_TRUE = 1 << 1,
 	/* Creating the file without writing to it sets the value (touch). */
 	PHX_A_TOUCH_SETS = 1 << 2,
+	/* Writing it asks for a build of a container that does not exist yet
+	 * (clone_from, template, is_template; is_template also converts an
+	 * existing one). */
+	PHX_A_BUILDS = 1 << 3,
+};
+
+/* When a changed value reaches a container that exists already. */
+enum phx_apply {
+	PHX_AT_BUILD, /* only when the container is built (create or clone) */
+	PHX_LIVE,     /* PUT config applies it to a running container at once */
+	PHX_RESTART,  /* PUT config stores it; a running container takes it at
+			 its next start (pve-container keeps it pending: it is
+			 neither fast-plugged nor hot-plugged) */
+};
+
+/* How the row's Proxmox parameter is formed. */
+enum phx_pve_form {
+	PHX_PVE_VALUE,   /* the value itself: numbers in decimal, booleans 0/1,
+			    strings as they are, lists space-separated */
+	PHX_PVE_NET0,    /* net0 from network_config and mac_address */
+	PHX_PVE_STARTUP, /* startup "order=N,up=N" from boot_order, boot_delay */
+	PHX_PVE_ROOTFS,  /* rootfs "POOL:SIZE" from storage_pool, storage_size_gb */
 };
 
 struct phx_attr {
-	const char *file;
+	const char *file;  /* NULL: no file of its own (network_config is a
+			      directory of its keys) */
 	const char *key;
 	enum phx_vtype type;
 	long long min, max;
 	unsigned flags;
-	const char *what; /* for error messages: "an integer number of MiB" */
+	const char *what;  /* for error messages: "an integer number of MiB" */
+	/* The Proxmox side. */
+	const char *pve;   /* parameter of create and config, NULL: none */
+	enum phx_pve_form form;
+	enum phx_apply apply;
+	const char *pve_default; /* sent at create when the entry lacks the key */
+	const char *net_alias;   /* where the origin's scripts keep the same
+				    value inside network_config (read when
+				    the entry has no key of its own) */
 };
 
+/* Every row; the engine keeps a set of rows as a bit per index. */
 extern const struct phx_attr phx_attrs[];
 extern const size_t phx_nattrs;
+#define PHX_ATTRS_MAX 32
 
+/* The row of an attribute file by its file name, or by its key (rows with
+ * a file only: these are what the FUSE side shows as files). */
 const struct phx_attr *phx_attr_by_file(const char *file);
 const struct phx_attr *phx_attr_by_key(const char *key);
+/* Any row by its entry key (network_config included). */
+const struct phx_attr *phx_schema_row(const char *key);
+static inline unsigned phx_attr_bit(const struct phx_attr *a)
+{
+	return 1u << (unsigned)(a - phx_attrs);
+}
+
+/* The one answer to "does this entry ask to be a template". */
+bool phx_entry_wants_template(json_object *entry);
+/* A row's value in an entry: its own key, else its net_alias inside
+ * network_config. NULL when neither is there (or it is null). */
+json_object *phx_entry_value(json_object *entry, const struct phx_attr *a);
 
 /* Parse bytes written to an attribute file (surrounding whitespace and the
  * trailing newline are not part of the value). `old` is the current JSON

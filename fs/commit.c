@@ -17,6 +17,9 @@ struct change {
 	const char *data;
 	size_t len;
 	bool dry_run;
+	/* Backend facts taken before the document's lock: the edit runs under
+	 * that lock and must not call into the engine. */
+	const struct phx_engine_facts *facts;
 	json_object *value; /* CH_REINSERT: the value and its place */
 	int index;
 	/* results */
@@ -35,25 +38,12 @@ static json_object *entry_of(json_object *configs, uint32_t ctid)
 	return configs && json_object_object_get_ex(configs, key, &e) ? e : NULL;
 }
 
-static bool wants_template(json_object *entry)
-{
-	json_object *v;
-
-	return entry && json_object_object_get_ex(entry, "is_template", &v) &&
-	       json_object_get_boolean(v);
-}
-
-/* A template on the backend cannot be turned back: refuse a new entry that
- * drops is_template when the old one had it. */
+/* The engine's template rules, for a whole entry replaced. */
 static int check_untemplate(struct change *c, uint32_t ctid, json_object *old_entry,
 			    json_object *new_entry, char *err, size_t errlen)
 {
-	if (wants_template(old_entry) && !wants_template(new_entry) &&
-	    phx_engine_is_template(c->fs->engine, ctid)) {
-		snprintf(err, errlen, "%u is a template on the backend; a template cannot be turned back into a container", ctid);
-		return -EPERM;
-	}
-	return 0;
+	return phx_engine_check_edit(c->facts, ctid, phx_entry_wants_template(old_entry),
+				     phx_entry_wants_template(new_entry), err, errlen);
 }
 
 /* A written JSON value, parsed strictly (phx_json_parse); a JSON null
@@ -89,14 +79,11 @@ static int set_attr(struct change *c, json_object *configs, char *err, size_t er
 		uint32_t src;
 
 		phx_json_ctid(v, &src);
-		rc = phx_chain_check(configs, n->ctid, src, phx_fs_backend_has, c->fs, err, errlen);
+		rc = phx_chain_check(configs, n->ctid, src, phx_facts_has, (void *)c->facts, err, errlen);
 	}
-	if (rc == 0 && !v && (a->flags & PHX_A_ONLY_TRUE) &&
-	    phx_engine_is_template(c->fs->engine, n->ctid)) {
-		snprintf(err, errlen, "%u is a template on the backend; a template cannot be turned back into a container",
-			 n->ctid);
-		rc = -EPERM;
-	}
+	if (rc == 0 && !v && (a->flags & PHX_A_ONLY_TRUE))
+		rc = phx_engine_check_edit(c->facts, n->ctid, phx_entry_wants_template(entry), false,
+					   err, errlen);
 	if (rc < 0 || c->dry_run) {
 		json_object_put(v);
 		return rc;
@@ -132,6 +119,33 @@ static json_object *parent_of(const struct phx_node *n, json_object *configs)
 	return v && json_object_is_type(v, json_type_object) ? v : NULL;
 }
 
+/* A key inside a table row's value (network_config/ip): the row's
+ * validator checks the whole value as it would be, on a copy, so that a
+ * refused value is refused at write(2) (dry run) as at close. */
+static int check_in_row(const struct phx_node *n, json_object *configs, json_object *v,
+			char *err, size_t errlen)
+{
+	const struct phx_attr *row = phx_schema_row(n->keys[0]);
+	json_object *top, *copy = NULL, *parent;
+	int rc;
+
+	if (!row)
+		return 0;
+	if (n->nkeys == 1)
+		return v ? phx_attr_check(row, v, err, errlen) : 0;
+	top = json_object_object_get(entry_of(configs, n->ctid), n->keys[0]);
+	if (!top || json_object_deep_copy(top, &copy, NULL) != 0)
+		return top ? -ENOMEM : 0;
+	parent = copy;
+	for (int i = 1; parent && i < n->nkeys - 1; i++)
+		parent = json_object_object_get(parent, n->keys[i]);
+	if (parent && json_object_is_type(parent, json_type_object))
+		json_object_object_add(parent, n->name, json_object_get(v));
+	rc = phx_attr_check(row, copy, err, errlen);
+	json_object_put(copy);
+	return rc;
+}
+
 static int set_key(struct change *c, json_object *configs, char *err, size_t errlen)
 {
 	const struct phx_node *n = c->n;
@@ -143,6 +157,8 @@ static int set_key(struct change *c, json_object *configs, char *err, size_t err
 		return -ENOENT;
 	}
 	rc = parse_json(c->data, c->len, n->name, &v, err, errlen);
+	if (rc == 0)
+		rc = check_in_row(n, configs, v, err, errlen);
 	if (rc < 0 || c->dry_run) {
 		json_object_put(v);
 		return rc;
@@ -170,7 +186,7 @@ static int set_entry(struct change *c, json_object *root, char *err, size_t errl
 		goto out;
 	}
 	if ((rc = phx_chain_source(v, &src)) == 0 && src)
-		rc = phx_chain_check(configs, n->ctid, src, phx_fs_backend_has, c->fs, err, errlen);
+		rc = phx_chain_check(configs, n->ctid, src, phx_facts_has, (void *)c->facts, err, errlen);
 	if (rc == 0)
 		rc = check_untemplate(c, n->ctid, old, v, err, errlen);
 	if (rc < 0 || c->dry_run)
@@ -204,7 +220,7 @@ static int set_document(struct change *c, json_object *root, char *err, size_t e
 		goto out;
 	}
 	new_configs = phx_doc_configs(v, false);
-	if ((rc = phx_chain_check_all(new_configs, phx_fs_backend_has, c->fs, err, errlen)) < 0)
+	if ((rc = phx_chain_check_all(new_configs, phx_facts_has, (void *)c->facts, err, errlen)) < 0)
 		goto out;
 	if (new_configs) {
 		size_t cap = (size_t)json_object_object_length(new_configs);
@@ -289,7 +305,7 @@ static int drop_node(struct change *c, json_object *root, char *err, size_t errl
 	char key[16];
 
 	if (n->kind == NK_CT) {
-		if (phx_engine_exists(c->fs->engine, n->ctid)) {
+		if (phx_facts_exists(c->facts, n->ctid)) {
 			snprintf(err, errlen, "%u exists on the backend; destroy it first (echo destroy > ctl)", n->ctid);
 			return -EBUSY;
 		}
@@ -378,10 +394,12 @@ static int remove_value(struct change *c, json_object *root, char *err, size_t e
 		return drop_node(c, root, err, errlen);
 	if (!entry || !json_object_object_get_ex(entry, n->attr->key, NULL))
 		return -ENOENT;
-	if ((n->attr->flags & PHX_A_ONLY_TRUE) && phx_engine_is_template(c->fs->engine, n->ctid)) {
-		snprintf(err, errlen, "%u is a template on the backend; a template cannot be turned back into a container",
-			 n->ctid);
-		return -EPERM;
+	if (n->attr->flags & PHX_A_ONLY_TRUE) {
+		int rc = phx_engine_check_edit(c->facts, n->ctid, phx_entry_wants_template(entry),
+					       false, err, errlen);
+
+		if (rc < 0)
+			return rc;
 	}
 	if (!c->dry_run)
 		json_object_object_del(entry, n->attr->key);
@@ -400,6 +418,10 @@ static int apply(json_object *root, void *arg, char *err, size_t errlen)
 		case NK_KEY:         return set_key(c, phx_doc_configs(root, false), err, errlen);
 		case NK_CT_CONFIG:   return set_entry(c, root, err, errlen);
 		case NK_ROOT_CONFIG: return set_document(c, root, err, errlen);
+		case NK_NONE:        /* a new key inside an entry or object directory */
+			if (n->ctid && n->nkeys > 0)
+				return set_key(c, phx_doc_configs(root, false), err, errlen);
+			return -EPERM;
 		default:             return -EPERM;
 		}
 	case CH_REMOVE: return remove_value(c, root, err, errlen);
@@ -419,6 +441,21 @@ static int check_size(size_t len, char *err, size_t errlen)
 	return 0;
 }
 
+/* Whether a change is checked against backend facts: clone sources, the
+ * template rule, removing an entry whose container exists. A plain value
+ * write needs none, and taking the snapshot costs a pass over every
+ * container, on every write(2) that checks a value early. */
+static bool needs_facts(const struct change *c)
+{
+	const struct phx_node *n = c->n;
+
+	if (c->op != CH_SET)
+		return c->op == CH_REMOVE || c->op == CH_DROP;
+	if (n->kind == NK_ATTR)
+		return n->attr->type == PHX_T_CTID || (n->attr->flags & PHX_A_ONLY_TRUE);
+	return n->kind == NK_CT_CONFIG || n->kind == NK_ROOT_CONFIG;
+}
+
 int phx_value_check(struct phx_fs *fs, const struct phx_node *n,
 		    const char *data, size_t len, char *err, size_t errlen)
 {
@@ -429,20 +466,38 @@ int phx_value_check(struct phx_fs *fs, const struct phx_node *n,
 		return rc;
 	if (phx_doc_problem(fs->doc, err, errlen))
 		return -EIO; /* the file on disk is broken: nothing can be saved */
+	if (needs_facts(&c) && !(c.facts = phx_engine_facts(fs->engine)))
+		return -ENOMEM;
 	phx_doc_rdlock(fs->doc);
 	rc = apply(phx_doc_root(fs->doc), &c, err, errlen);
 	phx_doc_unlock(fs->doc);
+	phx_engine_facts_free((struct phx_engine_facts *)c.facts);
 	free(c.touched);
 	return rc;
 }
 
+/* Run a change as a document edit. What it asks of the backend reaches
+ * the engine through the document's change feed, after the edit's locks
+ * are released; nothing here calls the engine while they are held. */
 static int run(struct phx_fs *fs, struct change *c, char *err, size_t errlen)
 {
+	struct phx_engine_facts *facts = needs_facts(c) ? phx_engine_facts(fs->engine) : NULL;
+	int rc;
+
 	err[0] = '\0';
+	if (!facts && needs_facts(c)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->facts = facts;
 	/* every change but a whole-document write stays inside one entry */
 	if (c->n->kind != NK_ROOT_CONFIG && c->n->ctid)
-		return phx_doc_edit_entry(fs->doc, c->n->ctid, apply, c, err, errlen);
-	return phx_doc_edit(fs->doc, apply, c, err, errlen);
+		rc = phx_doc_edit_entry(fs->doc, c->n->ctid, apply, c, err, errlen);
+	else
+		rc = phx_doc_edit(fs->doc, apply, c, err, errlen);
+	c->facts = NULL;
+	phx_engine_facts_free(facts);
+	return rc;
 }
 
 int phx_value_commit(struct phx_fs *fs, const struct phx_node *n,
@@ -466,22 +521,18 @@ int phx_value_commit(struct phx_fs *fs, const struct phx_node *n,
 
 		phx_engine_note(fs->engine, n->ctid, "%s %s '%.*s'", n->attr->file,
 				c.unchanged ? "unchanged:" : "set to", (int)(vl > 200 ? 200 : vl), v);
-		phx_engine_changed(fs->engine, n->ctid, n->attr->key);
 		break;
 	}
 	case NK_KEY:
+	case NK_NONE:
 		phx_engine_note(fs->engine, n->ctid, "%s %s", n->path + 1, c.unchanged ? "unchanged" : "changed");
-		phx_engine_changed(fs->engine, n->ctid, n->keys[0]);
 		break;
 	case NK_CT_CONFIG:
 		phx_engine_note(fs->engine, n->ctid, "config.json %s", c.unchanged ? "unchanged" : "replaced");
-		phx_engine_changed(fs->engine, n->ctid, NULL);
 		break;
 	case NK_ROOT_CONFIG:
-		for (size_t i = 0; i < c.ntouched; i++) {
+		for (size_t i = 0; i < c.ntouched; i++)
 			phx_engine_note(fs->engine, c.touched[i], "entry changed by a write of the whole config.json");
-			phx_engine_changed(fs->engine, c.touched[i], NULL);
-		}
 		break;
 	default:
 		break;

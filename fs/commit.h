@@ -13,7 +13,10 @@
 int phx_value_check(struct phx_fs *fs, const struct phx_node *n,
 		    const char *data, size_t len, char *err, size_t errlen);
 /* Commit a complete value for node n (NK_ATTR, NK_KEY, NK_CT_CONFIG,
- * NK_ROOT_CONFIG, or NK_NONE inside an entry: a new key). */
+ * NK_ROOT_CONFIG, or NK_NONE inside an entry or one of its object
+ * directories: a new key, its value JSON). Anything else is -EPERM. What
+ * the change asks of the backend reaches the engine through the
+ * document's change feed, not from here. */
 int phx_value_commit(struct phx_fs *fs, const struct phx_node *n,
 		     const char *data, size_t len, char *err, size_t errlen);
 /* rm of an attribute or key file: remove the key ("no opinion"). */

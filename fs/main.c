@@ -62,7 +62,10 @@ static int make_driver(const struct phx_options *o, struct phx_driver *drv)
 		.cafile = o->pve_cafile,
 		.insecure = o->pve_insecure,
 		.connections = o->jobs + 2,
-		.retries = 4,
+		/* One attempt per call: the engine's steps.c is the one retry
+		 * policy (attempts, backoff, lock waits). Retrying here too
+		 * multiplied them: 4 HTTP tries x 5 engine tries x 30 s. */
+		.retries = 1,
 		.timeout_ms = 30000,
 	};
 	struct phx_err err = { 0 };
@@ -186,8 +189,15 @@ int main(int argc, char *argv[])
 		phx_err("cannot start: %s", err);
 		goto out_unmount;
 	}
-	/* Outside edits of the config file show up within a second. */
-	phx_doc_watch_start(fs.doc, 1000);
+	/* Outside edits of the config file show up within a second (and reach
+	 * the engine through the document's change feed): without the watcher
+	 * they would be silently ignored, so failing to start it is fatal. */
+	if ((rc = phx_doc_watch_start(fs.doc, 1000)) < 0) {
+		phx_err("cannot start: watching %s for outside edits: %s", config, strerror(-rc));
+		rc = 1;
+		goto out_engine;
+	}
+	rc = 1;
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
 		goto out_engine;
 	phx_info("mounted %s on %s (%s)", config, o.mountpoint,

@@ -83,7 +83,7 @@ static void list_ct(struct phx_fs *fs, const struct phx_node *n, struct dir_list
 	for (size_t i = 0; i < phx_nattrs; i++) {
 		const struct phx_attr *a = &phx_attrs[i];
 		json_object *v = NULL;
-		bool shown = entry && json_object_object_get_ex(entry, a->key, &v) &&
+		bool shown = a->file && entry && json_object_object_get_ex(entry, a->key, &v) &&
 			     !((a->flags & PHX_A_ONLY_TRUE) && !json_object_get_boolean(v));
 
 		if (shown || phx_pending_has(fs->pending, n->ctid, a))

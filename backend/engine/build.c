@@ -6,6 +6,7 @@
 #include "backend/engine/params.h"
 
 #include "backend/chain.h"
+#include "backend/schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,10 @@ static int do_create(struct step *s)
 	if (rc)
 		return rc;
 	params_create(s->entry, &kv);
+	if (kv.failed) {
+		kv_free(&kv);
+		return step_fail(s, "out of memory forming the create request of %u", s->ctid);
+	}
 	step_show(s, ST_CREATING, "from %s", tmpl);
 	step_note(s, "creating %u on %s from %s", s->ctid, s->node, tmpl);
 	for (;;) {
@@ -204,6 +209,10 @@ static int do_clone(struct step *s, uint32_t src)
 	if (want_node && *want_node && strcmp(want_node, srcnode) != 0)
 		kv_add(&kv, "target", "%s", want_node);
 
+	if (kv.failed) {
+		kv_free(&kv);
+		return step_fail(s, "out of memory forming the clone request of %u", s->ctid);
+	}
 	step_show(s, ST_CLONING, "from %u", src);
 	step_note(s, "cloning %u from %u on %s (%s clone)", s->ctid, src, srcnode,
 		  tpl == 1 ? "linked" : "full");
@@ -368,11 +377,11 @@ static int do_build(struct step *s, uint32_t src, bool exists)
 	/* A clone carries its source's settings; a create already had ours;
 	 * an adopted container may have been left before its configure. */
 	if (src || adopted) {
-		rc = step_configure(s, K_ALL);
+		rc = step_configure(s, params_config_rows());
 		if (rc)
 			return rc;
 	}
-	entry_bool(s->entry, "is_template", &want_tpl);
+	want_tpl = phx_entry_wants_template(s->entry);
 	if (want_tpl)
 		return step_convert(s);
 	if (adopted && tpl == 1)

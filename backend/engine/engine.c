@@ -5,6 +5,9 @@
 #include "backend/engine/engine_int.h"
 
 #include "backend/chain.h"
+#include "backend/engine/params.h"
+#include "backend/json_write.h"
+#include "backend/schema.h"
 #include "backend/log.h"
 
 #include <ctype.h>
@@ -15,6 +18,8 @@
 #include <time.h>
 
 #define OFFLINE_REASON "no backend configured"
+
+static void on_feed(void *arg, const struct phx_change *changes, size_t n);
 
 static char *dup_or_null(const char *s)
 {
@@ -50,6 +55,13 @@ int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 	pthread_cond_init(&e->refresh, &ca);
 	pthread_condattr_destroy(&ca);
 
+	/* Every committed change reaches the engine through the feed. */
+	if (e->doc && phx_doc_subscribe(e->doc, on_feed, e) < 0) {
+		snprintf(err, errlen, "the document has no room for another subscriber");
+		phx_engine_stop(e);
+		return -ENOSPC;
+	}
+	e->subscribed = e->doc != NULL;
 	if (e->drv) {
 		rc = journal_load(e, err, errlen);
 		if (rc == 0)
@@ -75,6 +87,8 @@ void phx_engine_stop(struct phx_engine *e)
 {
 	if (!e)
 		return;
+	if (e->subscribed)
+		phx_doc_unsubscribe(e->doc, on_feed, e); /* waits out a delivery */
 	pthread_mutex_lock(&e->lock);
 	e->stopping = true;
 	pthread_cond_broadcast(&e->work);
@@ -235,14 +249,7 @@ static void fail_offline(struct phx_engine *e, uint32_t ctid, const char *what)
 	pthread_mutex_unlock(&e->lock);
 }
 
-static bool asks_for_build(const char *key)
-{
-	return !key || strcmp(key, "clone_from_ctid") == 0 ||
-	       strcmp(key, "template") == 0 || strcmp(key, "is_template") == 0;
-}
-
-/* Whether the entry names something to build from (for whole-entry writes,
- * which build only when they can). */
+/* Whether the entry names something to build from. */
 static bool entry_buildable(struct phx_engine *e, uint32_t ctid)
 {
 	json_object *entry, *v;
@@ -259,19 +266,31 @@ static bool entry_buildable(struct phx_engine *e, uint32_t ctid)
 	return ok;
 }
 
+static bool entry_wants_template(struct phx_engine *e, uint32_t ctid)
+{
+	bool b;
+
+	phx_doc_rdlock(e->doc);
+	b = phx_entry_wants_template(phx_doc_entry(e->doc, ctid));
+	phx_doc_unlock(e->doc);
+	return b;
+}
+
 /* Ask for wants on ctid: recorded in the journal before returning, then
- * planned. */
-static void request(struct phx_engine *e, uint32_t ctid, unsigned wants,
-		    unsigned cfg_keys, const char *why)
+ * planned. Returns 0, or a negative errno when the request could not be
+ * recorded (no memory, or the journal could not be written). */
+static int request(struct phx_engine *e, uint32_t ctid, unsigned wants,
+		   unsigned cfg_keys, const char *why)
 {
 	struct ct_rec *r;
+	int rc;
 
 	pthread_mutex_lock(&e->lock);
 	r = rec_get(e, ctid);
 	if (!r) {
 		pthread_mutex_unlock(&e->lock);
 		phx_err("engine: out of memory recording a request for %u", ctid);
-		return;
+		return -ENOMEM;
 	}
 	if (wants & (W_BUILD | W_CONVERT))
 		rec_clear_failure(e, r);
@@ -287,51 +306,274 @@ static void request(struct phx_engine *e, uint32_t ctid, unsigned wants,
 	rec_touch(e, r);
 	journal_dirty(e);
 	pthread_mutex_unlock(&e->lock);
-	journal_sync(e);
-	plan_ctid(e, ctid);
+	rc = journal_sync(e);
+	{
+		int prc = plan_ctid(e, ctid);
+
+		if (rc == 0)
+			rc = prc;
+	}
+	if (rc < 0) {
+		/* Not on disk: a crash now would lose it. Say so where the
+		 * writer looks; the request still runs in this process. */
+		phx_engine_note(e, ctid, "the request could not be written to the journal (%s): "
+				"it is lost if phoenixfs stops before it is done", strerror(-rc));
+	}
+	return rc;
+}
+
+/* Ask again for what failed; the build of ours that failed after its create
+ * or clone (configure, start, conversion) left the container behind: it is
+ * finished, as a build resumed from the journal is, rather than adopted as
+ * done. Returns false when nothing failed. */
+static bool resume_failed(struct phx_engine *e, uint32_t ctid, const char *why)
+{
+	struct ct_rec *r;
+	unsigned wants = 0;
+
+	pthread_mutex_lock(&e->lock);
+	r = rec_find(e, ctid);
+	if (r && r->failed) {
+		wants = r->failed_wants ? r->failed_wants : W_BUILD;
+		rec_clear_failure(e, r);
+		r->failed_wants = 0;
+		if (wants & W_BUILD)
+			r->resume_build = true;
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (!wants)
+		return false;
+	request(e, ctid, wants, (wants & W_CONFIG) ? params_config_rows() : 0, why);
+	return true;
+}
+
+/* A value as the log shows it: compact JSON, cut short. */
+static void shown_value(json_object *v, char *buf, size_t len)
+{
+	char *t;
+
+	if (!v) {
+		snprintf(buf, len, "(none)");
+		return;
+	}
+	if (json_object_is_type(v, json_type_string)) {
+		snprintf(buf, len, "'%.80s'", json_object_get_string(v));
+		return;
+	}
+	t = phx_json_pretty(v, 0, NULL);
+	if (!t) {
+		snprintf(buf, len, "(a value)");
+		return;
+	}
+	for (char *p = t; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	for (size_t n = strlen(t); n > 0 && t[n - 1] == ' '; n--)
+		t[n - 1] = '\0'; /* the text's final newline */
+	snprintf(buf, len, "%.80s%s", t, strlen(t) > 80 ? "..." : "");
+	free(t);
+}
+
+/* Where an outside edit came from goes in the log, with what it changed. */
+static void note_outside(struct phx_engine *e, const struct phx_change *ch)
+{
+	const char *from = phx_origin_name(ch->origin);
+
+	if (ch->added)
+		phx_engine_note(e, ch->ctid, "entry added (%s)", from);
+	else if (ch->removed)
+		phx_engine_note(e, ch->ctid, "entry removed (%s)", from);
+	if (ch->removed)
+		return;
+	for (size_t i = 0; i < ch->nkeys; i++) {
+		char o[96], n[96];
+
+		shown_value(ch->keys[i].old_value, o, sizeof(o));
+		shown_value(ch->keys[i].new_value, n, sizeof(n));
+		phx_engine_note(e, ch->ctid, "%s: %s -> %s (%s)", ch->keys[i].key, o, n, from);
+	}
+	if (ch->partial)
+		phx_engine_note(e, ch->ctid, "entry changed (%s)", from);
+}
+
+/* The rows a change touched (a new entry: the keys it has). network_config
+ * also holds the values of rows that the origin's scripts keep there
+ * (net_alias). */
+static unsigned changed_rows(const struct phx_change *ch, bool *builds)
+{
+	unsigned rows = 0;
+
+	*builds = false;
+	if (ch->partial) {
+		for (size_t i = 0; i < phx_nattrs; i++)
+			rows |= phx_attr_bit(&phx_attrs[i]);
+		return rows;
+	}
+	for (size_t i = 0; i < ch->nkeys; i++) {
+		const struct phx_attr *a = phx_schema_row(ch->keys[i].key);
+
+		if (!a)
+			continue;
+		rows |= phx_attr_bit(a);
+		*builds |= (a->flags & PHX_A_BUILDS) != 0;
+		if (a->type == PHX_T_NETWORK)
+			for (size_t k = 0; k < phx_nattrs; k++)
+				if (phx_attrs[k].net_alias)
+					rows |= phx_attr_bit(&phx_attrs[k]);
+	}
+	return rows;
+}
+
+static void on_change(struct phx_engine *e, const struct phx_change *ch)
+{
+	unsigned rows, cfg;
+	bool builds, exists, failed, running;
+	uint32_t ctid = ch->ctid;
+	struct ct_rec *r;
+
+	if (ch->origin == PHX_BY_OUTSIDE)
+		note_outside(e, ch);
+	if (ch->removed)
+		return; /* an entry goes only when its container is gone */
+	rows = changed_rows(ch, &builds);
+	if (!rows)
+		return; /* keys the table does not know: desired state only */
+
+	pthread_mutex_lock(&e->lock);
+	r = rec_find(e, ctid);
+	exists = r && r->exists;
+	failed = r && r->failed && (r->failed_wants & W_BUILD);
+	running = r && strcmp(r->status, "running") == 0;
+	pthread_mutex_unlock(&e->lock);
+
+	if (!exists) {
+		/* a new entry asks to exist when it names what to build from */
+		if (!builds && !((ch->added || ch->partial) && entry_buildable(e, ctid)) &&
+		    !(failed && entry_buildable(e, ctid)))
+			return; /* desired state only: applied when it is built */
+		if (!e->drv) {
+			fail_offline(e, ctid, ch->added ? "build (new entry)" : "build");
+			return;
+		}
+		if (failed && resume_failed(e, ctid, "the entry changed: the failed build is resumed"))
+			return;
+		request(e, ctid, W_BUILD, 0, ch->added ? "new entry: build asked for" : NULL);
+		return;
+	}
+	if (!e->drv)
+		return;
+	/* The write that fixed a failed build resumes it (so does retry). */
+	if (failed && resume_failed(e, ctid, "the entry changed: the failed build is resumed"))
+		return;
+	if ((rows & phx_attr_bit(phx_schema_row("is_template"))) && entry_wants_template(e, ctid))
+		request(e, ctid, W_BUILD, 0, "is_template written");
+	cfg = rows & params_config_rows();
+	if (cfg)
+		request(e, ctid, W_CONFIG, cfg, NULL);
+	for (size_t i = 0; i < phx_nattrs && !ch->added && !ch->partial; i++) {
+		const struct phx_attr *a = &phx_attrs[i];
+
+		if (!(rows & phx_attr_bit(a)))
+			continue;
+		if (a->apply == PHX_RESTART && running)
+			phx_engine_note(e, ctid, "%s: Proxmox keeps the new value pending until %u "
+					"starts again (echo restart > ctl applies it now)", a->key, ctid);
+		else if (a->apply == PHX_AT_BUILD && !(a->flags & PHX_A_BUILDS))
+			phx_engine_note(e, ctid, "%s only applies when the container is built; "
+					"nothing changed on the backend", a->key);
+	}
+}
+
+static void on_feed(void *arg, const struct phx_change *changes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		on_change(arg, &changes[i]);
 }
 
 void phx_engine_changed(struct phx_engine *e, uint32_t ctid, const char *key)
 {
-	bool exists = phx_engine_exists(e, ctid);
-	unsigned bit;
+	struct phx_key_change k = { .key = (char *)key };
+	struct phx_change ch = { .origin = PHX_BY_MOUNT, .ctid = ctid,
+				 .partial = !key, .nkeys = key ? 1 : 0, .keys = &k };
 
-	if (asks_for_build(key)) {
-		if (!key && !exists && !entry_buildable(e, ctid))
-			return; /* a whole entry with nothing to build from */
-		if (!e->drv) {
-			char what[96];
+	on_change(e, &ch);
+}
 
-			snprintf(what, sizeof(what), "build (%s written)", key ? key : "config.json");
-			fail_offline(e, ctid, what);
-			return;
-		}
-		if (!key) {
-			/* config.json: build if missing, else apply everything */
-			request(e, ctid, W_BUILD | (exists ? W_CONFIG : 0),
-				exists ? K_ALL : 0,
-				exists ? "config.json written: applying it" :
-					 "config.json written: build asked for");
-			return;
-		}
-		if (exists && strcmp(key, "is_template") != 0)
-			return; /* the source only matters when building */
-		request(e, ctid, W_BUILD, 0, exists ? "is_template written" : NULL);
-		return;
+/* --- the facts a write is checked against --- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct phx_engine_facts *phx_engine_facts(struct phx_engine *e)
+{
+	struct phx_engine_facts *f = calloc(1, sizeof(*f));
+	size_t n = 0;
+
+	if (!f)
+		return NULL;
+	pthread_mutex_lock(&e->lock);
+	f->exists = malloc((e->nrecs + 1) * sizeof(uint32_t));
+	f->templates = malloc((e->nrecs + 1) * sizeof(uint32_t));
+	if (f->exists && f->templates) {
+		for (size_t i = 0; i < e->nbuckets; i++)
+			for (struct ct_rec *r = e->buckets[i]; r; r = r->hnext) {
+				if (!r->exists)
+					continue;
+				f->exists[n++] = r->ctid;
+				if (r->template_ == 1)
+					f->templates[f->ntemplates++] = r->ctid;
+			}
 	}
-	bit = ct_cfg_key_bit(key);
-	if (!exists || !e->drv)
-		return; /* desired state only: applied when it is built */
-	if (!bit) {
-		pthread_mutex_lock(&e->lock);
-		struct ct_rec *r = rec_get(e, ctid);
-		if (r)
-			rec_note(e, r, "%s only applies when the container is built; "
-				 "nothing changed on the backend", key);
-		pthread_mutex_unlock(&e->lock);
-		return;
+	pthread_mutex_unlock(&e->lock);
+	if (!f->exists || !f->templates) {
+		phx_engine_facts_free(f);
+		return NULL;
 	}
-	request(e, ctid, W_CONFIG, bit, NULL);
+	f->nexists = n;
+	qsort(f->exists, f->nexists, sizeof(uint32_t), cmp_u32);
+	qsort(f->templates, f->ntemplates, sizeof(uint32_t), cmp_u32);
+	return f;
+}
+
+void phx_engine_facts_free(struct phx_engine_facts *f)
+{
+	if (!f)
+		return;
+	free(f->exists);
+	free(f->templates);
+	free(f);
+}
+
+static bool in_sorted(const uint32_t *v, size_t n, uint32_t x)
+{
+	return n && bsearch(&x, v, n, sizeof(x), cmp_u32) != NULL;
+}
+
+bool phx_facts_exists(const struct phx_engine_facts *f, uint32_t ctid)
+{
+	return f && in_sorted(f->exists, f->nexists, ctid);
+}
+
+bool phx_facts_has(void *facts, uint32_t ctid)
+{
+	return phx_facts_exists(facts, ctid);
+}
+
+int phx_engine_check_edit(const struct phx_engine_facts *f, uint32_t ctid,
+			  bool old_wants_template, bool new_wants_template,
+			  char *err, size_t errlen)
+{
+	if (old_wants_template && !new_wants_template && f &&
+	    in_sorted(f->templates, f->ntemplates, ctid)) {
+		snprintf(err, errlen, "%u is a template on the backend; a template cannot be turned "
+			 "back into a container", ctid);
+		return -EPERM;
+	}
+	return 0;
 }
 
 static const char *const ctl_cmds = "create, start, stop, restart, retry, destroy, refresh";
@@ -341,7 +583,7 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 {
 	char word[32];
 	size_t n;
-	bool exists, failed = false;
+	bool exists, failed = false, busy = false;
 	unsigned retry_wants = 0;
 	struct ct_rec *r;
 
@@ -387,15 +629,20 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 	if (r) {
 		failed = r->failed;
 		retry_wants = r->failed_wants;
+		busy = !rec_settled(r);
 	}
 	pthread_mutex_unlock(&e->lock);
 
 	if (strcmp(word, "create") == 0) {
-		request(e, ctid, W_BUILD, 0, exists ? "create asked for (it exists: adopting it)" :
-			"create asked for");
-		return 0;
+		return request(e, ctid, W_BUILD, 0, exists ? "create asked for (it exists: adopting it)" :
+			       "create asked for");
 	}
 	if (strcmp(word, "retry") == 0) {
+		if (!failed && busy) {
+			/* the write that fixed the failure resumed it already */
+			phx_engine_note(e, ctid, "retry asked for: already under way");
+			return 0;
+		}
 		if (!failed) {
 			snprintf(err, errlen, "nothing to retry: %u has not failed", ctid);
 			phx_engine_refused(e, ctid, err);
@@ -417,9 +664,8 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 				r->resume_build = true;
 		}
 		pthread_mutex_unlock(&e->lock);
-		request(e, ctid, retry_wants, (retry_wants & W_CONFIG) ? K_ALL : 0,
-			"retry asked for");
-		return 0;
+		return request(e, ctid, retry_wants, (retry_wants & W_CONFIG) ? params_config_rows() : 0,
+			       "retry asked for");
 	}
 	if (!exists) {
 		snprintf(err, errlen, "%u does not exist on the backend (echo create > ctl builds it)",
@@ -428,14 +674,12 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 		return -ENOENT;
 	}
 	if (strcmp(word, "start") == 0)
-		request(e, ctid, W_START, 0, "start asked for");
-	else if (strcmp(word, "stop") == 0)
-		request(e, ctid, W_STOP, 0, "stop asked for");
-	else if (strcmp(word, "restart") == 0)
-		request(e, ctid, W_RESTART, 0, "restart asked for");
-	else
-		request(e, ctid, W_DESTROY, 0, "destroy asked for");
-	return 0;
+		return request(e, ctid, W_START, 0, "start asked for");
+	if (strcmp(word, "stop") == 0)
+		return request(e, ctid, W_STOP, 0, "stop asked for");
+	if (strcmp(word, "restart") == 0)
+		return request(e, ctid, W_RESTART, 0, "restart asked for");
+	return request(e, ctid, W_DESTROY, 0, "destroy asked for");
 }
 
 void phx_engine_refused(struct phx_engine *e, uint32_t ctid, const char *msg)

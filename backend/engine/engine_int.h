@@ -4,8 +4,9 @@
  * backend list. It is held only for bookkeeping, never across a driver call,
  * a file write or a doc lock: the doc is read before e->lock is taken
  * (planner.c gathers what it needs first), so the order is always
- * doc -> engine and the FUSE side can call any phx_engine_* function while
- * it holds the doc's read lock. */
+ * doc -> engine. Changes reach the engine through the document's change
+ * feed, delivered after the document's locks (and the file's flock) are
+ * released; nothing calls into the engine while it holds one. */
 #ifndef PHX_ENGINE_INT_H
 #define PHX_ENGINE_INT_H
 
@@ -49,21 +50,8 @@ enum ct_want {
 /* Wants whose result other containers may be waiting for. */
 #define W_PROVIDES (W_BUILD | W_CONVERT)
 
-/* The attributes an existing container can take through PUT config; a bit
- * each in cfg_keys. Order matches config_keys[] in build.c. */
-enum ct_cfg_key {
-	K_NAME = 1u << 0,
-	K_MEMORY = 1u << 1,
-	K_SWAP = 1u << 2,
-	K_CORES = 1u << 3,
-	K_NET = 1u << 4,     /* network_config and mac_address */
-	K_ONBOOT = 1u << 5,
-	K_STARTUP = 1u << 6, /* boot_order and boot_delay */
-};
-#define K_ALL 0x7fu
-/* The key bit for an entry key, 0 when the key cannot be applied to an
- * existing container. */
-unsigned ct_cfg_key_bit(const char *key);
+/* cfg_keys below: a set of schema rows (phx_attr_bit), the attributes a
+ * PUT config is to carry to an existing container. */
 
 struct ct_rec {
 	uint32_t ctid;
@@ -83,7 +71,7 @@ struct ct_rec {
 
 	/* Work. */
 	unsigned wants;
-	unsigned cfg_keys;
+	unsigned cfg_keys;      /* schema rows to PUT (phx_attr_bit) */
 	unsigned doing;         /* the wants a worker is carrying out now */
 	unsigned doing_keys;
 	unsigned failed_wants;  /* what `retry` re-asks */
@@ -112,6 +100,7 @@ struct ct_rec {
 
 struct phx_engine {
 	struct phx_doc *doc;
+	bool subscribed;        /* to doc's change feed */
 	struct phx_driver *drv; /* NULL offline */
 	char *default_node;
 	unsigned jobs;
@@ -174,7 +163,7 @@ void rec_del_waiter(struct ct_rec *src, uint32_t ctid);
 /* Decide what ctid's wants need: run now, wait for a source (asking for
  * the source to be built or converted, recursively), or fail. Takes the
  * doc read lock, then e->lock; call with neither held. */
-void plan_ctid(struct phx_engine *e, uint32_t ctid);
+int plan_ctid(struct phx_engine *e, uint32_t ctid); /* journal_sync's result */
 /* After src's job ended: re-plan its waiters on success, fail them (and
  * theirs) on failure. Call with e->lock held; returns the CTIDs to
  * re-plan (malloc'd) since planning needs the doc. */

@@ -3,11 +3,18 @@
  * file, fsync, rename) whenever it changes; it is small, since only
  * unfinished work is in it.
  *
- *   {"version": 1, "pending": [{"ctid": 103, "wants": ["build"], "cfg_keys": 0}]}
+ *   {"version": 1, "pending": [{"ctid": 103, "wants": ["config"], "keys": ["memory_mb"]}]}
+ *
+ * Attributes still to be set are named by their entry keys, so a journal
+ * stays meaningful when rows are added to the schema table. (An older
+ * "cfg_keys" bit set is read as "every attribute": setting them again is
+ * harmless.)
  */
 #include "backend/engine/engine_int.h"
 
 #include "backend/atomic_file.h"
+#include "backend/engine/params.h"
+#include "backend/schema.h"
 #include "backend/log.h"
 
 #include <errno.h>
@@ -40,8 +47,11 @@ static json_object *snapshot(struct phx_engine *e)
 					json_object_array_add(names, json_object_new_string(want_names[k]));
 			json_object_object_add(o, "ctid", json_object_new_int64(r->ctid));
 			json_object_object_add(o, "wants", names);
-			json_object_object_add(o, "cfg_keys",
-					       json_object_new_int(r->cfg_keys | r->doing_keys));
+			names = json_object_new_array();
+			for (size_t k = 0; k < phx_nattrs; k++)
+				if ((r->cfg_keys | r->doing_keys) & phx_attr_bit(&phx_attrs[k]))
+					json_object_array_add(names, json_object_new_string(phx_attrs[k].key));
+			json_object_object_add(o, "keys", names);
 			json_object_array_add(pending, o);
 		}
 	json_object_object_add(root, "pending", pending);
@@ -135,8 +145,17 @@ int journal_load(struct phx_engine *e, char *err, size_t errlen)
 		if (ctid < 100 || ctid > 999999999)
 			continue;
 		wants = json_object_object_get_ex(o, "wants", &v) ? parse_wants(v) : 0;
-		if (json_object_object_get_ex(o, "cfg_keys", &v))
-			keys = (unsigned)json_object_get_int(v) & K_ALL;
+		if (json_object_object_get_ex(o, "keys", &v) && json_object_is_type(v, json_type_array)) {
+			for (size_t k = 0; k < json_object_array_length(v); k++) {
+				const struct phx_attr *a = phx_schema_row(
+					json_object_get_string(json_object_array_get_idx(v, k)));
+
+				if (a)
+					keys |= phx_attr_bit(a);
+			}
+		} else if (json_object_object_get_ex(o, "cfg_keys", &v) && json_object_get_int(v)) {
+			keys = params_config_rows();
+		}
 		if (!wants)
 			continue;
 		r = rec_get(e, (uint32_t)ctid);

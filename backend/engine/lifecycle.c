@@ -21,6 +21,10 @@ int step_configure(struct step *s, unsigned keys)
 	int rc;
 
 	params_config(s->entry, keys, &kv);
+	if (kv.failed) {
+		kv_free(&kv);
+		return step_fail(s, "out of memory forming the config request of %u", s->ctid);
+	}
 	if (kv.n == 0)
 		return STEP_OK;
 	kv_keys(&kv, names, sizeof(names));

@@ -48,10 +48,7 @@ static void read_link(json_object *entry, uint32_t ctid, struct link *l)
 		l->bad_src = true;
 		l->src = 0;
 	}
-	if (json_object_object_get_ex(entry, "is_template", &v))
-		l->is_template = json_object_is_type(v, json_type_boolean) ?
-			json_object_get_boolean(v) :
-			strcmp(json_object_get_string(v), "true") == 0;
+	l->is_template = phx_entry_wants_template(entry);
 	l->has_ostemplate = json_object_object_get_ex(entry, "template", &v) &&
 		json_object_is_type(v, json_type_string) &&
 		json_object_get_string_len(v) > 0;
@@ -276,8 +273,12 @@ static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
 			 sl->ctid, l->ctid);
 		return false;
 	}
+	if (rec_add_waiter(sr, r->ctid) < 0) {
+		/* unregistered, it would never be released: wait would hang */
+		fail_now(e, r, "out of memory waiting for clone source %u", sl->ctid);
+		return false;
+	}
 	r->waiting_for = sl->ctid;
-	rec_add_waiter(sr, r->ctid);
 	rec_touch(e, r);
 	if (providing(sr))
 		return false; /* shared: its build is already on the way */
@@ -294,15 +295,22 @@ static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
 	return true;
 }
 
-void plan_ctid(struct phx_engine *e, uint32_t ctid)
+int plan_ctid(struct phx_engine *e, uint32_t ctid)
 {
 	struct chain *c = malloc(sizeof(*c));
 	uint32_t *replan = NULL;
 	size_t nreplan = 0;
 	struct ct_rec *r;
+	int rc;
 
-	if (!c)
-		return;
+	if (!c) {
+		pthread_mutex_lock(&e->lock);
+		r = rec_get(e, ctid);
+		if (r && r->wants)
+			fail_now(e, r, "out of memory planning %u", ctid);
+		pthread_mutex_unlock(&e->lock);
+		return journal_sync(e);
+	}
 	gather(e, ctid, c);
 	pthread_mutex_lock(&e->lock);
 	if (e->refreshed_once && !e->stopping) {
@@ -321,8 +329,13 @@ void plan_ctid(struct phx_engine *e, uint32_t ctid)
 	}
 	pthread_mutex_unlock(&e->lock);
 	free(c);
-	journal_sync(e);
-	for (size_t i = 0; i < nreplan; i++)
-		plan_ctid(e, replan[i]);
+	rc = journal_sync(e);
+	for (size_t i = 0; i < nreplan; i++) {
+		int prc = plan_ctid(e, replan[i]);
+
+		if (rc == 0)
+			rc = prc;
+	}
 	free(replan);
+	return rc;
 }

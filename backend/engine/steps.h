@@ -37,10 +37,13 @@ bool step_stopping(struct step *s);
 /* Sleep up to ms; false when the engine is stopping. */
 bool step_nap(struct step *s, unsigned ms);
 
-/* After a failed call: whether to try again. Transient errors are retried
- * with backoff (STEP_TRANSIENT_TRIES times); a lock is waited out by
- * polling the locked container's config (bounded). *tries counts attempts.
- * lock_vmid is the container whose lock would be reported. */
+/* After a failed call: whether to try again. This is phoenixfs's one retry
+ * policy: the driver makes one attempt per call (fs/main.c asks it for
+ * retries = 1), and every call the engine makes goes through here.
+ * Transient errors are retried with backoff (STEP_TRANSIENT_TRIES attempts
+ * in all, 200 ms doubling); a lock is waited out by polling the locked
+ * container's config (bounded). *tries counts attempts. lock_vmid is the
+ * container whose lock would be reported. */
 #define STEP_TRANSIENT_TRIES 5
 bool step_again(struct step *s, const struct phx_err *err, unsigned *tries,
 		const char *what, const char *lock_node, uint32_t lock_vmid);

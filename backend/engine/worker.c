@@ -94,7 +94,9 @@ static void finish(struct phx_engine *e, struct ct_rec *r, struct job *j, int rc
 	rec_touch(e, r);
 	pthread_mutex_unlock(&e->lock);
 
-	journal_sync(e);
+	if (journal_sync(e) < 0) /* logged; the next change writes it again */
+		phx_engine_note(e, j->ctid, "the journal could not be written: what is still "
+				"to be done is lost if phoenixfs stops now");
 	if (again)
 		plan_ctid(e, j->ctid);
 	for (size_t i = 0; i < nreplan; i++)

@@ -329,6 +329,166 @@ static int op_last_task(void *ctx, const char *node, uint32_t vmid, const char *
 	return op_task_status(ctx, upid, st, err);
 }
 
+static int op_list_storage(void *ctx, struct phx_storage_list *out, struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	json_object *data = NULL;
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	if (pve_http_call(d->http, PVE_GET, "/storage", NULL, 0, &data, err) < 0)
+		return -1;
+	rc = pve_parse_storage(data, out, err);
+	json_object_put(data);
+	return rc;
+}
+
+/* Snapshot names go into URL paths: only pve-snapshot-name's characters
+ * (pve-common JSONSchema: a letter, then letters, digits, '_' and '-'). */
+static int check_snapname(const char *name, struct phx_err *err)
+{
+	if (!name || !isalpha((unsigned char)name[0]) || strlen(name) > 40)
+		return refuse(err, "invalid snapshot name '%.80s'", name ? name : "");
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+			return refuse(err, "invalid snapshot name '%.80s'", name);
+	return 0;
+}
+
+/* "/nodes/NODE/lxc/VMID" + suffix, the node checked. */
+static int ct_path(char *path, size_t len, const char *node, uint32_t vmid,
+		   const char *suffix, struct phx_err *err)
+{
+	if (check_node(node, err) < 0)
+		return -1;
+	snprintf(path, len, "/nodes/%s/lxc/%u%s", node, vmid, suffix);
+	return 0;
+}
+
+static int op_list_snapshots(void *ctx, const char *node, uint32_t vmid, char ***names,
+			     size_t *n, struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	json_object *data = NULL;
+	char path[128];
+	int rc;
+
+	*names = NULL;
+	*n = 0;
+	if (ct_path(path, sizeof(path), node, vmid, "/snapshot", err) < 0)
+		return -1;
+	if (pve_http_call(d->http, PVE_GET, path, NULL, 0, &data, err) < 0)
+		return -1;
+	rc = pve_parse_snapshots(data, names, n, err);
+	json_object_put(data);
+	return rc;
+}
+
+static int op_snapshot(void *ctx, const char *node, uint32_t vmid, const char *name,
+		       const char *description, char upid[PHX_UPID_MAX], struct phx_err *err)
+{
+	const struct phx_kv q[] = { { "snapname", name }, { "description", description } };
+	char path[128];
+
+	upid[0] = '\0';
+	if (check_snapname(name, err) < 0 ||
+	    ct_path(path, sizeof(path), node, vmid, "/snapshot", err) < 0)
+		return -1;
+	return call_upid(ctx, PVE_POST, path, q, description && *description ? 2 : 1, upid,
+			 err);
+}
+
+static int op_delete_snapshot(void *ctx, const char *node, uint32_t vmid, const char *name,
+			      char upid[PHX_UPID_MAX], struct phx_err *err)
+{
+	char path[192], suffix[64];
+
+	upid[0] = '\0';
+	if (check_snapname(name, err) < 0)
+		return -1;
+	snprintf(suffix, sizeof(suffix), "/snapshot/%s", name);
+	if (ct_path(path, sizeof(path), node, vmid, suffix, err) < 0)
+		return -1;
+	return call_upid(ctx, PVE_DELETE, path, NULL, 0, upid, err);
+}
+
+static int op_resize(void *ctx, const char *node, uint32_t vmid, const char *disk,
+		     const char *size, char upid[PHX_UPID_MAX], struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	const struct phx_kv q[] = { { "disk", disk }, { "size", size } };
+	json_object *data = NULL;
+	char path[128];
+	int rc;
+
+	upid[0] = '\0';
+	if (ct_path(path, sizeof(path), node, vmid, "/resize", err) < 0)
+		return -1;
+	if (pve_http_call(d->http, PVE_PUT, path, q, 2, &data, err) < 0)
+		return -1;
+	rc = pve_parse_upid_or_null(data, upid, err);
+	json_object_put(data);
+	return rc;
+}
+
+static int op_fw_rules(void *ctx, const char *node, uint32_t vmid, json_object **rules,
+		       struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	json_object *data = NULL;
+	char path[128];
+
+	*rules = NULL;
+	if (ct_path(path, sizeof(path), node, vmid, "/firewall/rules", err) < 0)
+		return -1;
+	if (pve_http_call(d->http, PVE_GET, path, NULL, 0, &data, err) < 0)
+		return -1;
+	if (!json_object_is_type(data, json_type_array)) {
+		json_object_put(data);
+		err->kind = PHX_E_PROTOCOL;
+		err->http = 200;
+		snprintf(err->msg, sizeof(err->msg), "firewall rule list is not an array");
+		return -1;
+	}
+	*rules = data;
+	return 0;
+}
+
+static int op_fw_add_rule(void *ctx, const char *node, uint32_t vmid,
+			  const struct phx_kv *params, size_t n, struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	char path[128];
+
+	if (ct_path(path, sizeof(path), node, vmid, "/firewall/rules", err) < 0)
+		return -1;
+	return pve_http_call(d->http, PVE_POST, path, params, n, NULL, err);
+}
+
+static int op_fw_delete_rule(void *ctx, const char *node, uint32_t vmid, unsigned pos,
+			     struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	char path[128], suffix[48];
+
+	snprintf(suffix, sizeof(suffix), "/firewall/rules/%u", pos);
+	if (ct_path(path, sizeof(path), node, vmid, suffix, err) < 0)
+		return -1;
+	return pve_http_call(d->http, PVE_DELETE, path, NULL, 0, NULL, err);
+}
+
+static int op_fw_set_options(void *ctx, const char *node, uint32_t vmid,
+			     const struct phx_kv *params, size_t n, struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	char path[128];
+
+	if (ct_path(path, sizeof(path), node, vmid, "/firewall/options", err) < 0)
+		return -1;
+	return pve_http_call(d->http, PVE_PUT, path, params, n, NULL, err);
+}
+
 static const struct phx_driver_ops pve_ops = {
 	.destroy = op_destroy,
 	.list_guests = op_list_guests,
@@ -343,6 +503,15 @@ static const struct phx_driver_ops pve_ops = {
 	.task_status = op_task_status,
 	.task_log = op_task_log,
 	.last_task = op_last_task,
+	.list_storage = op_list_storage,
+	.list_snapshots = op_list_snapshots,
+	.snapshot = op_snapshot,
+	.delete_snapshot = op_delete_snapshot,
+	.resize = op_resize,
+	.fw_rules = op_fw_rules,
+	.fw_add_rule = op_fw_add_rule,
+	.fw_delete_rule = op_fw_delete_rule,
+	.fw_set_options = op_fw_set_options,
 };
 
 int phx_pve_driver_new(struct phx_driver *out, const struct phx_pve_opts *opts,

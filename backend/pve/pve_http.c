@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 #define DEFAULT_CONNECTIONS 8
-#define DEFAULT_RETRIES     4
+#define DEFAULT_RETRIES     1 /* the engine retries (steps.c) */
 #define DEFAULT_TIMEOUT_MS  30000
 #define CONNECT_TIMEOUT_MS  10000
 #define BACKOFF_FIRST_MS    100

@@ -261,6 +261,31 @@ static void copy_member(json_object *o, const char *key, char *dst, size_t len)
 	snprintf(dst, len, "%s", s ? s : "");
 }
 
+/* A size the listing may send as number or numeric string; 0 if neither. */
+static uint64_t num_member(json_object *o, const char *key)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	if (json_object_is_type(v, json_type_double))
+		return json_object_get_double(v) > 0 ? (uint64_t)json_object_get_double(v) : 0;
+	n = json_object_get_int64(v);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+static double dbl_member(json_object *o, const char *key)
+{
+	json_object *v;
+	double d;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	d = json_object_get_double(v);
+	return d > 0 ? d : 0;
+}
+
 int pve_parse_guests(json_object *data, struct phx_guest_list *out,
 		     struct phx_err *err)
 {
@@ -303,6 +328,9 @@ int pve_parse_guests(json_object *data, struct phx_guest_list *out,
 		 * node has published it (PVE-API §2.3): -1 says "not known". */
 		g->template_ = int_member(e, "template", &tmpl) == 0 ? (tmpl != 0) : -1;
 		copy_member(e, "lock", g->lock, sizeof(g->lock));
+		g->maxmem = num_member(e, "maxmem");
+		g->maxdisk = num_member(e, "maxdisk");
+		g->maxcpu = dbl_member(e, "maxcpu");
 		k++;
 	}
 	out->n = k;
@@ -352,6 +380,97 @@ int pve_parse_nodes(json_object *data, char ***nodes, size_t *n,
 	*nodes = v;
 	*n = len;
 	return 0;
+}
+
+/* A JSON boolean, or 0/1 as number or string: the API sends all three. */
+static bool flag_member(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return false;
+	if (json_object_is_type(v, json_type_string))
+		return strcmp(json_object_get_string(v), "1") == 0;
+	return json_object_get_int64(v) != 0 || json_object_get_boolean(v);
+}
+
+int pve_parse_storage(json_object *data, struct phx_storage_list *out,
+		      struct phx_err *err)
+{
+	size_t len;
+
+	out->v = NULL;
+	out->n = 0;
+	if (!json_object_is_type(data, json_type_array))
+		return fail(err, PHX_E_PROTOCOL, "storage list is not an array");
+	len = json_object_array_length(data);
+	out->v = calloc(len ? len : 1, sizeof(*out->v));
+	if (!out->v)
+		return fail(err, PHX_E_TRANSIENT, "out of memory");
+	for (size_t i = 0; i < len; i++) {
+		json_object *e = json_object_array_get_idx(data, i);
+		struct phx_storage *st = &out->v[i];
+		const char *id = json_object_is_type(e, json_type_object) ?
+				 str_member(e, "storage") : NULL;
+
+		if (!id || !*id || strlen(id) >= sizeof(st->id)) {
+			phx_storage_list_free(out);
+			return fail(err, PHX_E_PROTOCOL, "storage entry %zu has no usable id", i);
+		}
+		copy_member(e, "storage", st->id, sizeof(st->id));
+		copy_member(e, "type", st->type, sizeof(st->type));
+		copy_member(e, "path", st->path, sizeof(st->path));
+		copy_member(e, "content", st->content, sizeof(st->content));
+		copy_member(e, "nodes", st->nodes, sizeof(st->nodes));
+		st->shared = flag_member(e, "shared");
+		st->disabled = flag_member(e, "disable");
+	}
+	out->n = len;
+	return 0;
+}
+
+int pve_parse_snapshots(json_object *data, char ***names, size_t *n,
+			struct phx_err *err)
+{
+	size_t len, k = 0;
+	char **v;
+
+	*names = NULL;
+	*n = 0;
+	if (!json_object_is_type(data, json_type_array))
+		return fail(err, PHX_E_PROTOCOL, "snapshot list is not an array");
+	len = json_object_array_length(data);
+	v = calloc(len ? len : 1, sizeof(*v));
+	if (!v)
+		return fail(err, PHX_E_TRANSIENT, "out of memory");
+	for (size_t i = 0; i < len; i++) {
+		json_object *e = json_object_array_get_idx(data, i);
+		const char *name = json_object_is_type(e, json_type_object) ?
+				   str_member(e, "name") : NULL;
+
+		if (!name || !*name) {
+			pve_strlist_free(v, k);
+			return fail(err, PHX_E_PROTOCOL, "snapshot entry %zu has no name", i);
+		}
+		if (strcmp(name, "current") == 0)
+			continue;
+		if (!(v[k++] = strdup(name))) {
+			pve_strlist_free(v, k - 1);
+			return fail(err, PHX_E_TRANSIENT, "out of memory");
+		}
+	}
+	*names = v;
+	*n = k;
+	return 0;
+}
+
+int pve_parse_upid_or_null(json_object *data, char upid[PHX_UPID_MAX],
+			   struct phx_err *err)
+{
+	upid[0] = '\0';
+	if (!data)
+		return 0;
+	return pve_parse_upid(data, upid, err);
 }
 
 int pve_parse_config(json_object *data, json_object **cfg, struct phx_err *err)

@@ -37,6 +37,21 @@ int pve_parse_guests(json_object *data, struct phx_guest_list *out,
 int pve_parse_nodes(json_object *data, char ***nodes, size_t *n,
 		    struct phx_err *err);
 
+/* data of GET /storage: every entry with a storage id (others are a
+ * protocol error); content and nodes as the server lists them. */
+int pve_parse_storage(json_object *data, struct phx_storage_list *out,
+		      struct phx_err *err);
+
+/* data of GET .../snapshot: the names in the order listed, without
+ * "current" (the running state, not a snapshot). */
+int pve_parse_snapshots(json_object *data, char ***names, size_t *n,
+			struct phx_err *err);
+
+/* data of a call that may start a task or answer null (resize on older
+ * servers): upid is "" for null. */
+int pve_parse_upid_or_null(json_object *data, char upid[PHX_UPID_MAX],
+			   struct phx_err *err);
+
 /* data of GET .../config: must be an object; *cfg gets a new reference. */
 int pve_parse_config(json_object *data, json_object **cfg, struct phx_err *err);
 

@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_BODY (1 << 20)
+/* pve-http-server AnyEvent.pm: $limit_max_post = 512 * 1024; a longer
+ * form or JSON body is answered 501 "for data too large" */
+#define MAX_BODY (512 * 1024)
 
 struct http_server {
 	struct sim *sim;
@@ -177,51 +179,100 @@ static enum MHD_Result send_result(struct http_server *h,
 
 /* ---- parameters ---- */
 
+/* pve-http-server AnyEvent.pm decode_urlencoded (since 5.0.2, in PVE 8
+ * and 9): a key given again makes its value an array of every value, in
+ * order; what an array means is the schema's business (sim_validate). */
+static void add_value(json_object *p, const char *key, json_object *v)
+{
+	json_object *old;
+	if (!json_object_object_get_ex(p, key, &old)) {
+		json_object_object_add(p, key, v);
+		return;
+	}
+	if (!json_object_is_type(old, json_type_array)) {
+		json_object *a = json_object_new_array();
+		json_object_array_add(a, json_object_get(old));
+		json_object_object_add(p, key, a);
+		old = a;
+	}
+	json_object_array_add(old, v);
+}
+
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind,
 				   const char *key, const char *value)
 {
 	json_object *p = cls;
 	(void)kind;
-	if (key && !json_object_object_get_ex(p, key, NULL))
-		json_object_object_add(p, key, json_object_new_string(value ? value : ""));
+	if (key)
+		add_value(p, key, json_object_new_string(value ? value : ""));
 	return MHD_YES;
 }
 
-static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind,
-				 const char *key, const char *filename,
-				 const char *ctype, const char *enc,
-				 const char *data, uint64_t off, size_t size)
+static int hexval(char c)
 {
-	json_object *p = cls, *old;
-	(void)kind; (void)filename; (void)ctype; (void)enc;
-	if (!key)
-		return MHD_YES;
-	if (off > 0 && json_object_object_get_ex(p, key, &old)) {
-		/* a long value arrives in pieces */
-		const char *prev = json_object_get_string(old);
-		size_t pl = strlen(prev);
-		char *joined = malloc(pl + size + 1);
-		if (!joined)
-			return MHD_NO;
-		memcpy(joined, prev, pl);
-		memcpy(joined + pl, data, size);
-		joined[pl + size] = 0;
-		json_object_object_add(p, key, json_object_new_string(joined));
-		free(joined);
-		return MHD_YES;
-	}
-	json_object_object_add(p, key, json_object_new_string_len(data, (int)size));
-	return MHD_YES;
+	return c >= '0' && c <= '9' ? c - '0' :
+	       c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-/* Query string, then the body (form or JSON) merged over it. */
+/* '+' is a space, %XX a byte; in place */
+static void url_unescape(char *s)
+{
+	char *w = s;
+	for (; *s; s++) {
+		if (*s == '+') {
+			*w++ = ' ';
+		} else if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
+			*w++ = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+			s += 2;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = 0;
+}
+
+/* pve-http-server AnyEvent.pm decode_urlencoded, for form bodies: pairs
+ * split on '&' and ';', each on '=' keeping the first two fields (so an
+ * unescaped '=' cuts the value there, as Perl's split does); a key without
+ * '=' has no value (null); repeats become arrays (add_value). */
+static json_object *decode_urlencoded(const char *body, size_t len)
+{
+	json_object *p = json_object_new_object();
+	char *buf = malloc(len + 1), *save, *kv;
+
+	if (!buf) {
+		json_object_put(p);
+		return NULL;
+	}
+	memcpy(buf, body, len);
+	buf[len] = 0;
+	for (kv = strtok_r(buf, "&;", &save); kv; kv = strtok_r(NULL, "&;", &save)) {
+		char *eq = strchr(kv, '='), *v = NULL;
+		if (eq) {
+			*eq = 0;
+			v = eq + 1;
+			v[strcspn(v, "=")] = 0;
+			url_unescape(v);
+		}
+		url_unescape(kv);
+		if (!*kv && !v)
+			continue;
+		add_value(p, kv, v ? json_object_new_string(v) : NULL);
+	}
+	free(buf);
+	return p;
+}
+
+/* The body (form or JSON), then the query string over it: AnyEvent.pm
+ * extract_params lets a query parameter replace a body one. */
 static int gather_params(struct MHD_Connection *c, struct req *rq,
 			 json_object **out, struct sim_res *r)
 {
-	json_object *p = json_object_new_object();
+	json_object *p = json_object_new_object(), *q = json_object_new_object();
 	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_TYPE);
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, p);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, q);
 	if (rq->len > 0 && ct && !strncasecmp(ct, "application/json", 16)) {
 		json_tokener *tok = json_tokener_new();
 		json_object *b = json_tokener_parse_ex(tok, rq->body, (int)rq->len);
@@ -231,6 +282,7 @@ static int gather_params(struct MHD_Connection *c, struct req *rq,
 		if (!ok) {
 			json_object_put(b);
 			json_object_put(p);
+			json_object_put(q);
 			r->status = 400;
 			snprintf(r->msg, sizeof(r->msg), "malformed JSON string\n");
 			return -1;
@@ -242,6 +294,9 @@ static int gather_params(struct MHD_Connection *c, struct req *rq,
 		json_object_object_foreach(rq->form, k, v)
 			json_object_object_add(p, k, json_object_get(v));
 	}
+	json_object_object_foreach(q, qk, qv)
+		json_object_object_add(p, qk, json_object_get(qv));
+	json_object_put(q);
 	*out = p;
 	return 0;
 }
@@ -306,11 +361,28 @@ static void dispatch(struct route_ctx *x, const char *method, const char *path,
 		return sim_cluster_resources(s, x->p, r);
 	if (x->nseg == 2 && is(x, 0, "cluster") && is(x, 1, "nextid") && m == M_GET)
 		return sim_nextid(s, x->p, r);
+	if (x->nseg == 2 && is(x, 0, "cluster") && is(x, 1, "status") && m == M_GET)
+		return sim_cluster_status(s, x->p, r);
+	if (x->nseg == 1 && is(x, 0, "storage") && m == M_GET)
+		return sim_storage_config_list(s, x->p, r);
+	if (x->nseg == 2 && is(x, 0, "storage") && m == M_GET) {
+		if (path_param(x, "storage", x->seg[1], r))
+			return;
+		return sim_storage_config_get(s, x->seg[1], x->p, r);
+	}
 	if (x->nseg < 3 || !is(x, 0, "nodes"))
 		return not_implemented(x, method, path, r);
 	node = x->seg[1];
 	if (path_param(x, "node", node, r))
 		return;
+	if (x->nseg == 3 && m == M_GET) {
+		if (is(x, 2, "status"))
+			return sim_node_status(s, node, x->p, r);
+		if (is(x, 2, "version"))
+			return sim_node_version(s, node, x->p, r);
+		if (is(x, 2, "network"))
+			return sim_node_network(s, node, x->p, r);
+	}
 	if (is(x, 2, "storage")) {
 		if (x->nseg == 3 && m == M_GET)
 			return sim_storage_list(s, node, x->p, r);
@@ -343,8 +415,9 @@ static void dispatch(struct route_ctx *x, const char *method, const char *path,
 		if (m == M_DELETE)
 			return sim_lxc_destroy(s, node, vmid, x->p, &x->call, r);
 		if (m == M_GET) {
-			static const char *const dirs[] = { "config", "status", "snapshot",
-				"clone", "template", "feature", NULL };
+			static const char *const dirs[] = { "config", "pending", "status",
+				"snapshot", "clone", "template", "feature", "resize",
+				"interfaces", "firewall", NULL };
 			json_object *arr = json_object_new_array();
 			int id;
 			if (!sim_check_node(s, node, r)) {
@@ -357,6 +430,37 @@ static void dispatch(struct route_ctx *x, const char *method, const char *path,
 			}
 			r->data = arr;
 			return;
+		}
+		return not_implemented(x, method, path, r);
+	}
+	if (x->nseg == 5 && is(x, 4, "pending") && m == M_GET)
+		return sim_lxc_pending(s, node, vmid, x->p, r);
+	if (x->nseg == 5 && is(x, 4, "interfaces") && m == M_GET)
+		return sim_lxc_interfaces(s, node, vmid, x->p, r);
+	if (x->nseg == 5 && is(x, 4, "resize") && m == M_PUT)
+		return sim_lxc_resize(s, node, vmid, x->p, &x->call, r);
+	if (x->nseg >= 6 && is(x, 4, "firewall")) {
+		if (x->nseg == 6 && is(x, 5, "options")) {
+			if (m == M_GET)
+				return sim_fw_options_get(s, node, vmid, x->p, r);
+			if (m == M_PUT)
+				return sim_fw_options_set(s, node, vmid, x->p, r);
+		}
+		if (x->nseg == 6 && is(x, 5, "rules")) {
+			if (m == M_GET)
+				return sim_fw_rules_list(s, node, vmid, x->p, r);
+			if (m == M_POST)
+				return sim_fw_rule_create(s, node, vmid, x->p, r);
+		}
+		if (x->nseg == 7 && is(x, 5, "rules")) {
+			if (path_param(x, "pos", x->seg[6], r))
+				return;
+			if (m == M_GET)
+				return sim_fw_rule_get(s, node, vmid, x->seg[6], x->p, r);
+			if (m == M_PUT)
+				return sim_fw_rule_update(s, node, vmid, x->seg[6], x->p, r);
+			if (m == M_DELETE)
+				return sim_fw_rule_delete(s, node, vmid, x->seg[6], x->p, r);
 		}
 		return not_implemented(x, method, path, r);
 	}
@@ -387,9 +491,17 @@ static void dispatch(struct route_ctx *x, const char *method, const char *path,
 			return sim_snapshot_list(s, node, vmid, r);
 		if (x->nseg == 5 && m == M_POST)
 			return sim_snapshot_create(s, node, vmid, x->p, &x->call, r);
+		if (x->nseg >= 6 && path_param(x, "snapname", x->seg[5], r))
+			return;
 		if (x->nseg == 6 && m == M_DELETE)
 			return sim_snapshot_delete(s, node, vmid, x->seg[5], x->p,
 						   &x->call, r);
+		if (x->nseg == 6 && m == M_GET)
+			return sim_snapshot_index(s, node, vmid, x->seg[5], x->p, r);
+		if (x->nseg == 7 && is(x, 6, "config") && m == M_GET)
+			return sim_snapshot_config_get(s, node, vmid, x->seg[5], x->p, r);
+		if (x->nseg == 7 && is(x, 6, "config") && m == M_PUT)
+			return sim_snapshot_config_put(s, node, vmid, x->seg[5], x->p, r);
 		if (x->nseg == 7 && is(x, 6, "rollback") && m == M_POST)
 			return sim_snapshot_rollback(s, node, vmid, x->seg[5], x->p,
 						     &x->call, r);
@@ -416,8 +528,21 @@ static int auth_check(struct http_server *h, struct MHD_Connection *c,
 		return -1;
 	}
 	if (strcmp(a + 12, h->o.token)) {
-		*why = "Authentication failed!";
-		return -1;
+		/* a token of access.json: USER@REALM!NAME=SECRET, split at the
+		 * last '=' as AccessControl.pm does */
+		const char *eq = strrchr(a + 12, '=');
+		char id[256];
+		int rc = -1;
+		if (eq && (size_t)(eq - a - 12) < sizeof(id)) {
+			snprintf(id, sizeof(id), "%.*s", (int)(eq - a - 12), a + 12);
+			pthread_mutex_lock(&h->mu);
+			rc = sim_access_token(h->sim, id, eq + 1);
+			pthread_mutex_unlock(&h->mu);
+		}
+		if (rc) {
+			*why = "Authentication failed!";
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -499,25 +624,33 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 		return send_raw(c, 501, reason, "text/plain", reason);
 	}
 	if (rq->too_big) {
-		log_request(method, url, 413, "body too large");
-		return send_raw(c, 413, "Request Entity Too Large", "text/plain", "");
+		log_request(method, url, 501, "for data too large");
+		return send_raw(c, 501, "for data too large", NULL, "for data too large");
 	}
 	if (m == M_OTHER) {
 		log_request(method, url, 501, "method");
 		return send_raw(c, 501, "Not Implemented", "text/plain", "");
 	}
-	/* form bodies go through libmicrohttpd's own decoder */
+	/* form bodies are decoded as pve-http-server decodes them */
 	if (rq->len > 0 && (m == M_POST || m == M_PUT)) {
 		const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_TYPE);
-		if (ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {
-			struct MHD_PostProcessor *pp;
-			rq->form = json_object_new_object();
-			pp = MHD_create_post_processor(c, 64 * 1024, post_iter, rq->form);
-			if (pp) {
-				MHD_post_process(pp, rq->body, rq->len);
-				MHD_destroy_post_processor(pp);
-			}
+		/* AnyEvent.pm unshift_read_header: a body that is neither a
+		 * form nor JSON (nor a multipart upload) is refused */
+		if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) &&
+		    strncasecmp(ct, "application/json", 16) &&
+		    strncasecmp(ct, "multipart/form-data", 19)) {
+			char reason[300];
+			snprintf(reason, sizeof(reason),
+				 "upload 'Content-Type '%.200s' not implemented", ct);
+			log_request(method, url, 506, reason);
+			return send_raw(c, 506, reason, NULL, reason);
+		}
+		/* no content type counts as a form, as in AnyEvent.pm */
+		if (!ct || !strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {
+			rq->form = decode_urlencoded(rq->body, rq->len);
+			if (!rq->form)
+				return MHD_NO;
 		}
 	}
 
@@ -535,7 +668,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	memset(&x, 0, sizeof(x));
 	x.h = h;
 	x.method = m;
-	x.call.user = token_user(h->o.token, user, sizeof(user));
+	x.call.user = token_user(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					MHD_HTTP_HEADER_AUTHORIZATION) + 12, user, sizeof(user));
 	x.call.taskfail = fd.taskfail;
 	snprintf(path, sizeof(path), "%s", url + 10);
 	{
@@ -569,6 +703,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 		uint64_t deadline = mono_ms() + h->o.lock_timeout_ms;
 		for (;;) {
 			pthread_mutex_lock(&h->mu);
+			sim_set_caller(h->sim, x.call.user);
 			dispatch(&x, method, path, &r);
 			if (r.status != SIM_BUSY)
 				detach_result(&r);

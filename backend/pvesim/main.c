@@ -17,7 +17,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: pvesim [--listen ADDR:PORT] [--state DIR] [--node NAME]...\n"
-"              [--storage ID:TYPE]... [--task-ms N] [--faults SPEC]\n"
+"              [--storage ID:TYPE[:PATH]]... [--pve-version 8|9]\n"
+"              [--task-ms N] [--faults SPEC]\n"
 "\n"
 "Serves a simulated Proxmox VE node (or cluster, with several --node) over\n"
 "HTTPS at /api2/json, with its state kept in DIR.\n"
@@ -26,8 +27,13 @@ static void usage(FILE *f)
 "  --state DIR            state.json, cert.pem, key.pem, fingerprint, token\n"
 "                         (default ./pvesim-state)\n"
 "  --node NAME            a cluster node; repeat for several (default pve)\n"
-"  --storage ID:TYPE      dir, lvmthin, zfspool or nfs (nfs is shared); default\n"
-"                         local:dir, local-lvm:lvmthin, local-zfs:zfspool\n"
+"  --storage ID:TYPE[:PATH]\n"
+"                         dir, lvmthin, zfspool or nfs (nfs is shared); default\n"
+"                         local:dir, local-lvm:lvmthin, local-zfs:zfspool.\n"
+"                         PATH (dir, nfs): where it lives; default\n"
+"                         /var/lib/vz for local, else /mnt/pve/ID\n"
+"  --pve-version 8|9      the Proxmox VE release simulated (default 9): its\n"
+"                         defaults, rules and texts\n"
 "  --task-ms N            base task duration in ms (default 200)\n"
 "  --faults SPEC          KIND=RATE[:ARG],... with KIND http500, drop,\n"
 "                         slow (RATE:MS), taskfail, lock; RATE in 0..1\n"
@@ -74,7 +80,7 @@ static int parse_listen(const char *s, struct sockaddr_in *sa)
 enum {
 	OPT_LISTEN = 256, OPT_STATE, OPT_NODE, OPT_STORAGE, OPT_TASKMS,
 	OPT_FAULTS, OPT_SEED, OPT_LAG, OPT_AUTHDELAY, OPT_LOCKTO, OPT_NOMSG,
-	OPT_UNLOCK, OPT_HELP, OPT_VERSION,
+	OPT_UNLOCK, OPT_HELP, OPT_VERSION, OPT_PVEVERSION,
 };
 
 int main(int argc, char **argv)
@@ -94,6 +100,7 @@ int main(int argc, char **argv)
 		{ "unlock", required_argument, NULL, OPT_UNLOCK },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "pve-version", required_argument, NULL, OPT_PVEVERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim_opts so;
@@ -130,8 +137,9 @@ int main(int argc, char **argv)
 		case OPT_LOCKTO: bad = parse_uint(optarg, &so.lock_timeout_ms); break;
 		case OPT_NOMSG: ho.no_message = true; break;
 		case OPT_UNLOCK: bad = parse_uint(optarg, &unlock); break;
+		case OPT_PVEVERSION: bad = sim_opts_set_version(&so, optarg); break;
 		case OPT_HELP: usage(stdout); return 0;
-		case OPT_VERSION: printf("pvesim %s (simulating pve-manager 9.2.11)\n",
+		case OPT_VERSION: printf("pvesim %s (simulating pve-manager 9.2.11, or 8.4.21 with --pve-version 8)\n",
 					 PHX_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -163,7 +171,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sim_set_seed(sim, seed);
-	if (sim_load(sim, err, sizeof(err))) {
+	if (sim_load(sim, err, sizeof(err)) || sim_access_load(sim, err, sizeof(err))) {
 		fprintf(stderr, "pvesim: %s\n", err);
 		sim_free(sim);
 		return 1;

@@ -21,6 +21,7 @@ enum sim_storage_type { ST_DIR, ST_LVMTHIN, ST_ZFSPOOL, ST_NFS };
 struct sim_storage {
 	char id[SIM_NAME_MAX];
 	enum sim_storage_type type;
+	char path[192];           /* dir and nfs: where it is mounted, else "" */
 };
 
 struct sim_opts {
@@ -32,6 +33,7 @@ struct sim_opts {
 	unsigned stats_lag_ms;    /* pvestatd period for /cluster/resources */
 	unsigned lock_timeout_ms; /* config flock acquire timeout (10 s real) */
 	const char *state_dir;    /* NULL: no persistence (unit tests) */
+	int pve_version;          /* 8 or 9; 0 means 9 (sim_opts_defaults) */
 };
 
 /* What the HTTP layer answers. status 200: data (may be NULL = json null),
@@ -61,7 +63,11 @@ int sim_storage_type_parse(const char *s, enum sim_storage_type *t);
 bool sim_storage_is_shared(enum sim_storage_type t);
 
 int sim_opts_add_node(struct sim_opts *o, const char *name);
+/* spec: ID:TYPE[:PATH]; a dir storage without PATH gets /var/lib/vz for
+ * `local` and /mnt/pve/ID otherwise, an nfs one /mnt/pve/ID */
 int sim_opts_add_storage(struct sim_opts *o, const char *spec);
+/* "8" or "9" */
+int sim_opts_set_version(struct sim_opts *o, const char *v);
 void sim_opts_defaults(struct sim_opts *o);
 
 struct sim *sim_new(const struct sim_opts *opts, char *err, size_t errlen);
@@ -94,6 +100,16 @@ struct sim_call {
 
 /* API: each fills r. node = URL {node}; params may be NULL. */
 void sim_version(struct sim *s, struct sim_res *r);
+void sim_node_version(struct sim *s, const char *node, json_object *p,
+		      struct sim_res *r);
+void sim_node_status(struct sim *s, const char *node, json_object *p,
+		     struct sim_res *r);
+void sim_node_network(struct sim *s, const char *node, json_object *p,
+		      struct sim_res *r);
+void sim_cluster_status(struct sim *s, json_object *p, struct sim_res *r);
+void sim_storage_config_list(struct sim *s, json_object *p, struct sim_res *r);
+void sim_storage_config_get(struct sim *s, const char *sid, json_object *p,
+			    struct sim_res *r);
 void sim_nodes(struct sim *s, const char *fingerprint, struct sim_res *r);
 void sim_cluster_resources(struct sim *s, json_object *p, struct sim_res *r);
 void sim_nextid(struct sim *s, json_object *p, struct sim_res *r);
@@ -136,6 +152,33 @@ void sim_snapshot_delete(struct sim *s, const char *node, const char *vmid,
 void sim_snapshot_rollback(struct sim *s, const char *node, const char *vmid,
 			   const char *snap, json_object *p,
 			   const struct sim_call *c, struct sim_res *r);
+void sim_snapshot_index(struct sim *s, const char *node, const char *vmid,
+			const char *snap, json_object *p, struct sim_res *r);
+void sim_snapshot_config_get(struct sim *s, const char *node, const char *vmid,
+			     const char *snap, json_object *p, struct sim_res *r);
+void sim_snapshot_config_put(struct sim *s, const char *node, const char *vmid,
+			     const char *snap, json_object *p, struct sim_res *r);
+void sim_lxc_pending(struct sim *s, const char *node, const char *vmid,
+		     json_object *p, struct sim_res *r);
+void sim_lxc_interfaces(struct sim *s, const char *node, const char *vmid,
+			json_object *p, struct sim_res *r);
+void sim_lxc_resize(struct sim *s, const char *node, const char *vmid,
+		    json_object *p, const struct sim_call *c, struct sim_res *r);
+/* container firewall: rules (pos is the URL's {pos}) and options */
+void sim_fw_rules_list(struct sim *s, const char *node, const char *vmid,
+		       json_object *p, struct sim_res *r);
+void sim_fw_rule_get(struct sim *s, const char *node, const char *vmid,
+		     const char *pos, json_object *p, struct sim_res *r);
+void sim_fw_rule_create(struct sim *s, const char *node, const char *vmid,
+			json_object *p, struct sim_res *r);
+void sim_fw_rule_update(struct sim *s, const char *node, const char *vmid,
+			const char *pos, json_object *p, struct sim_res *r);
+void sim_fw_rule_delete(struct sim *s, const char *node, const char *vmid,
+			const char *pos, json_object *p, struct sim_res *r);
+void sim_fw_options_get(struct sim *s, const char *node, const char *vmid,
+			json_object *p, struct sim_res *r);
+void sim_fw_options_set(struct sim *s, const char *node, const char *vmid,
+			json_object *p, struct sim_res *r);
 void sim_task_list(struct sim *s, const char *node, json_object *p,
 		   struct sim_res *r);
 void sim_task_status(struct sim *s, const char *node, const char *upid,
@@ -149,6 +192,16 @@ int sim_check_node(struct sim *s, const char *node, struct sim_res *r);
 
 /* Text of the flock timeout for a CT. */
 void sim_flock_timeout_msg(int vmid, char *buf, size_t len);
+
+/* Users, tokens, roles and ACLs (sim_access.c): access.json in the state
+ * directory, or set directly (the sim takes the reference). A token from
+ * it authenticates when its secret matches: 0 or -1. */
+int sim_access_load(struct sim *s, char *err, size_t errlen);
+void sim_access_set(struct sim *s, json_object *access);
+int sim_access_token(struct sim *s, const char *tokenid, const char *secret);
+/* Who makes the requests that follow (NULL: root@pam's own token). The
+ * HTTP layer sets it per request; calls are serialised. */
+void sim_set_caller(struct sim *s, const char *user);
 
 /* Offline `pct unlock`: remove a CT's lock property. 0 or -ENOENT. */
 int sim_unlock(struct sim *s, int vmid);

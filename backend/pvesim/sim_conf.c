@@ -183,6 +183,10 @@ int sim_net_canonical(struct sim *s, const char *in, bool new_mac, char *out,
 		*eq = 0;
 		for (const char *const *k = known; *k; k++)
 			ok |= !strcmp(*k, tok);
+		/* host-managed came with PVE 9 (pve-container master
+		 * LXC/Config.pm $netconf_desc; absent from stable-bookworm) */
+		if (!strcmp(tok, "host-managed") && sim_pve(s) < 9)
+			ok = false;
 		if (!ok) {
 			snprintf(err, errlen, "invalid format - format error\n%s: property is not defined in schema and the schema does not allow additional properties\n", tok);
 			return -EINVAL;

@@ -10,7 +10,26 @@
 
 enum task_phase { TP_WAIT_FLOCK, TP_RUNNING, TP_DONE };
 
+struct sim_task;
+
+/* What one kind of task does, owned by the file of its API area (the core
+ * knows kinds only through this table row): the UPID type, its duration as
+ * a percentage of --task-ms, whether the worker holds the CT's config flock
+ * while it runs, and its hooks. begin runs when the worker starts (after the
+ * flock wait), finish when its time is up; each returns 0 or fills err with
+ * the exitstatus text. failed cleans up after either failed. NULL: nothing
+ * to do. */
+struct sim_task_kind {
+	const char *type;
+	unsigned pct;
+	bool flock;
+	int (*begin)(struct sim *s, struct sim_task *t, char *err, size_t len);
+	int (*finish)(struct sim *s, struct sim_task *t, char *err, size_t len);
+	void (*failed)(struct sim *s, struct sim_task *t);
+};
+
 struct sim_task {
+	const struct sim_task_kind *kind; /* NULL for tasks restored finished */
 	char upid[160];
 	char node[SIM_NAME_MAX];
 	char type[24];
@@ -39,10 +58,19 @@ struct sim {
 	uint64_t next_stats_ms;
 	uint64_t rng;
 	bool dirty;
+	json_object *access;    /* access.json: users, tokens, roles, acl */
+	char caller[256];       /* who makes the request being served */
 	sim_clock_fn mono;
 	sim_epoch_fn epoch;
 	void *clock_ctx;
 };
+
+/* The Proxmox VE major version simulated (8 or 9). Rules that differ cite
+ * pve-container's stable-bookworm (PVE 8) and master (PVE 9) branches. */
+static inline int sim_pve(const struct sim *s)
+{
+	return s->o.pve_version;
+}
 
 /* sim_state.c */
 uint64_t sim_now(struct sim *s);
@@ -73,7 +101,14 @@ json_object *sim_load_config(struct sim *s, const char *node,
 			     const char *vmid, struct sim_res *r, int *vmid_out);
 
 /* sim_params.c: schema validation. Each returns 0 or fills r with a 400. */
-enum ptype { PT_INT, PT_NUM, PT_BOOL, PT_STR, PT_DNS, PT_ENUM, PT_VMID };
+enum ptype {
+	PT_INT, PT_NUM, PT_BOOL, PT_STR, PT_DNS, PT_ENUM, PT_VMID,
+	PT_DNSLIST,   /* dns-name-list (searchdomain) */
+	PT_IPLIST,    /* lxc-ip-with-ll-iface-list (nameserver) */
+	PT_FEATURES,  /* LXC/Config.pm $features_desc property string */
+	PT_NOCTL,     /* pattern [^\x00-\x08\x0a-\x1F\x7F]+ (entrypoint) */
+	PT_ENV,       /* NUL-separated NAME=value list (env) */
+};
 struct pdef {
 	const char *name;
 	enum ptype type;
@@ -81,12 +116,19 @@ struct pdef {
 	const char *enums;        /* PT_ENUM: comma list */
 };
 const struct pdef *sim_conf_pdef(const char *key);
-int sim_validate(json_object *p, const struct pdef *extra, bool conf_keys,
-		 const char *const *required, struct sim_res *r);
+/* s: the version simulated decides which keys exist. Arrays given for
+ * `-list` parameters are joined into p first. */
+int sim_validate(const struct sim *s, json_object *p, const struct pdef *extra,
+		 bool conf_keys, const char *const *required,
+		 struct sim_res *r);
 bool sim_param_str(json_object *p, const char *k, const char **out);
 bool sim_param_bool(json_object *p, const char *k, bool dflt);
 long long sim_param_int(json_object *p, const char *k, long long dflt);
 int sim_parse_vmid(const char *s);
+/* POSIX extended regex match of the whole pattern as written */
+bool sim_match(const char *re, const char *s);
+/* 0, or a 400 on param when sid is not a pve-storage-id */
+int sim_check_storage_id(const char *param, const char *sid, struct sim_res *r);
 
 /* sim_conf.c: config values, property strings, volumes */
 void sim_conf_set_param(json_object *conf, const char *key, json_object *v);
@@ -113,22 +155,70 @@ bool sim_volume_exists(struct sim *s, const char *sid, const char *node,
 bool sim_storage_has_content(const struct sim_storage *st, const char *ct);
 extern const char *const sim_os_templates[];
 
-/* sim_task.c */
+/* sim_access.c: privileges. sim_perm checks privs (comma list) on path
+ * for the caller, all of them or (any) one; 0 or a 403 in r. */
+bool sim_has_priv(struct sim *s, const char *ugid, const char *path,
+		  const char *priv);
+int sim_perm(struct sim *s, const char *path, const char *privs, bool any,
+	     struct sim_res *r);
+/* the same on /vms/VMID (VMID as the URL has it) */
+int sim_vm_perm(struct sim *s, const char *vmid, const char *privs, bool any,
+		struct sim_res *r);
+/* LXC.pm check_ct_modify_config_perm: the privilege a config key needs */
+const char *sim_conf_key_priv(const char *key);
+
+/* sim_task.c: the task engine. Kinds come from the API-area files. */
 struct sim_task *sim_task_start(struct sim *s, const char *node,
-				const char *type, int id,
+				const struct sim_task_kind *kind, int id,
 				const struct sim_call *c, json_object *args,
 				int flock_vmid);
 struct sim_task *sim_task_find(struct sim *s, const char *upid);
 void task_log(struct sim_task *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 bool sim_flock_held(struct sim *s, int vmid);
-unsigned sim_task_duration(struct sim *s, const char *type);
 
-/* sim_lxc.c: what tasks do when they begin and end. Return 0 or fill err
- * (the exitstatus text) for a failure. */
-int sim_task_begin(struct sim *s, struct sim_task *t, char *err, size_t len);
-int sim_task_finish(struct sim *s, struct sim_task *t, char *err, size_t len);
-/* Cleanup after a failure (begin or finish), e.g. delete a new config. */
-void sim_task_failed(struct sim *s, struct sim_task *t);
+/* sim_ct.c: container helpers the API-area files share (above the core,
+ * below every API area). */
+#define FAULT_TEXT "simulated failure (pvesim fault injection)"
+json_object *sim_guest_new(struct sim *s, int vmid, const char *node);
+void sim_guest_delete(struct sim *s, int vmid);
+json_object *sim_guest_snapshots(json_object *g);
+int sim_check_lock(json_object *g, struct sim_res *r);
+int sim_lock_err(json_object *g, bool allow_mounted, char *err, size_t len);
+int sim_busy(struct sim_res *r, int vmid);
+bool sim_is_root(const struct sim_call *c);
+int sim_args_int(json_object *a, const char *k);
+const char *sim_args_str(json_object *a, const char *k);
+int sim_check_features(const char *newf, const char *oldf, bool unpriv,
+		       const struct sim_call *c, struct sim_res *r);
+bool sim_new_volume_syntax(const char *v, char *sid, size_t sidlen,
+			   char *size, size_t slen);
+void sim_add_num(json_object *o, const char *k, long long v);
+long long sim_size_bytes(const char *opts);
+long long sim_conf_int(json_object *c, const char *k, long long dflt);
+long long sim_guest_maxdisk(json_object *c);
+json_object *sim_vmstatus(int vmid, json_object *g);
+int sim_canonical_nets(struct sim *s, json_object *p, bool new_mac,
+		       struct sim_res *r);
+void sim_free_allocated(struct sim *s, struct sim_task *t, const char *node);
+void sim_apply_pending(struct sim *s, json_object *g);
+struct mount_ref {
+	char key[16];
+	char sid[64];
+	char vol[300];
+	char opts[256];
+	bool bind;
+};
+int sim_collect_mounts(json_object *conf, struct mount_ref *m, int max);
+bool sim_linked_capable(struct sim *s, const char *sid);
+/* The guest a task works on, or NULL with err set to the missing-config
+ * text (every task but create and clone begins with this). */
+json_object *sim_task_guest(struct sim *s, struct sim_task *t, char *err,
+			    size_t len);
+/* failed hook: drop the lock the task set (args "lockset"), if still ours */
+void sim_task_unlock(struct sim *s, struct sim_task *t);
+/* Start a vzstart worker as start_vm does for create --start and rollback
+ * --start (the kind belongs to sim_ct_status.c). */
+extern const struct sim_task_kind sim_kind_vzstart;
 
 #endif

@@ -1,5 +1,6 @@
-/* The simulated cluster's state: options, guest lookup, result helpers, and
- * persistence of everything in state.json. */
+/* The simulated cluster's state: options, guest lookup, and persistence of
+ * everything in state.json. Core layer: uses sim_params.c and sim_res.c,
+ * nothing above. */
 #include "sim_internal.h"
 #include "backend/atomic_file.h"
 
@@ -68,29 +69,59 @@ int sim_opts_add_node(struct sim_opts *o, const char *name)
 
 int sim_opts_add_storage(struct sim_opts *o, const char *spec)
 {
-	char id[SIM_NAME_MAX];
-	const char *colon = strchr(spec, ':');
+	char id[SIM_NAME_MAX], type[16];
+	const char *colon = strchr(spec, ':'), *path;
+	struct sim_storage *st;
 	enum sim_storage_type t;
+	size_t tl;
 
 	if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof(id) ||
 	    o->n_storages >= SIM_MAX_STORAGES)
 		return -EINVAL;
 	memcpy(id, spec, colon - spec);
 	id[colon - spec] = 0;
-	if (!valid_name(id, true) || sim_storage_type_parse(colon + 1, &t))
+	path = strchr(colon + 1, ':');
+	tl = path ? (size_t)(path - colon - 1) : strlen(colon + 1);
+	if (tl >= sizeof(type))
+		return -EINVAL;
+	memcpy(type, colon + 1, tl);
+	type[tl] = 0;
+	if (!valid_name(id, true) || sim_storage_type_parse(type, &t))
+		return -EINVAL;
+	/* only file-based storages have a path, and it is absolute */
+	if (path && (path[1] != '/' || strlen(path + 1) >= sizeof(st->path) ||
+		     (t != ST_DIR && t != ST_NFS)))
 		return -EINVAL;
 	for (int i = 0; i < o->n_storages; i++)
 		if (!strcmp(o->storages[i].id, id))
 			return -EEXIST;
-	snprintf(o->storages[o->n_storages].id, SIM_NAME_MAX, "%s", id);
-	o->storages[o->n_storages++].type = t;
+	st = &o->storages[o->n_storages++];
+	memset(st, 0, sizeof(*st));
+	snprintf(st->id, SIM_NAME_MAX, "%s", id);
+	st->type = t;
+	if (path)
+		snprintf(st->path, sizeof(st->path), "%s", path + 1);
+	else if (t == ST_DIR && !strcmp(id, "local"))
+		snprintf(st->path, sizeof(st->path), "/var/lib/vz");
+	else if (t == ST_DIR || t == ST_NFS)
+		snprintf(st->path, sizeof(st->path), "/mnt/pve/%s", id);
 	return 0;
 }
 
-/* Fill in what the command line left out: one node `pve`, the three stock
- * storages, and the timing defaults. */
+int sim_opts_set_version(struct sim_opts *o, const char *v)
+{
+	if (strcmp(v, "8") && strcmp(v, "9"))
+		return -EINVAL;
+	o->pve_version = v[0] - '0';
+	return 0;
+}
+
+/* Fill in what the command line left out: PVE 9, one node `pve`, the three
+ * stock storages. */
 void sim_opts_defaults(struct sim_opts *o)
 {
+	if (o->pve_version == 0)
+		o->pve_version = 9;
 	if (o->n_nodes == 0)
 		sim_opts_add_node(o, "pve");
 	if (o->n_storages == 0) {
@@ -151,6 +182,7 @@ void sim_free(struct sim *s)
 	free(s->tasks);
 	json_object_put(s->guests);
 	json_object_put(s->volumes);
+	json_object_put(s->access);
 	free(s);
 }
 
@@ -266,73 +298,6 @@ void sim_mark_dirty(struct sim *s)
 bool sim_dirty(const struct sim *s)
 {
 	return s->dirty;
-}
-
-void sim_res_init(struct sim_res *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->status = 200;
-	r->total = -1;
-}
-
-void sim_res_clear(struct sim_res *r)
-{
-	json_object_put(r->errors);
-	json_object_put(r->data);
-	sim_res_init(r);
-}
-
-void res_err(struct sim_res *r, int status, const char *fmt, ...)
-{
-	va_list ap;
-	size_t n;
-
-	r->status = status;
-	va_start(ap, fmt);
-	vsnprintf(r->msg, sizeof(r->msg) - 1, fmt, ap);
-	va_end(ap);
-	/* Perl die messages end with a newline, and PVE keeps it */
-	n = strlen(r->msg);
-	if (n == 0 || r->msg[n - 1] != '\n')
-		strcat(r->msg, "\n");
-}
-
-void res_param(struct sim_res *r, const char *param, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (!r->errors)
-		r->errors = json_object_new_object();
-	if (!json_object_object_get_ex(r->errors, param, NULL))
-		json_object_object_add(r->errors, param,
-				       json_object_new_string(buf));
-	r->status = 400;
-	snprintf(r->msg, sizeof(r->msg), "Parameter verification failed.\n");
-}
-
-void res_ok(struct sim_res *r, json_object *data)
-{
-	/* a caller reusing a result must not leak what it held */
-	json_object_put(r->data);
-	r->status = 200;
-	r->data = data;
-}
-
-void res_missing_conf(struct sim_res *r, const char *node, int vmid)
-{
-	res_err(r, 500, "Configuration file 'nodes/%s/lxc/%d.conf' does not exist",
-		node, vmid);
-}
-
-void sim_flock_timeout_msg(int vmid, char *buf, size_t len)
-{
-	snprintf(buf, len,
-		 "can't lock file '/run/lock/lxc/pve-config-%d.lock' - got timeout\n",
-		 vmid);
 }
 
 int sim_check_node(struct sim *s, const char *node, struct sim_res *r)

@@ -9,38 +9,10 @@
 #include <string.h>
 
 /* Real tasks differ in length: extracting a template takes longer than
- * starting a container. Multipliers of --task-ms, in percent. */
-static const struct {
-	const char *type;
-	unsigned pct;
-	bool flock; /* worker holds the CT's config flock while it runs */
-} kinds[] = {
-	{ "vzcreate", 300, false },
-	{ "vzclone", 200, false },
-	{ "vztemplate", 100, true },
-	{ "vzstart", 100, true },
-	{ "vzstop", 50, true },
-	{ "vzshutdown", 100, true },
-	{ "vzreboot", 200, true },
-	{ "vzdestroy", 100, true },
-	{ "vzsnapshot", 100, false },
-	{ "vzdelsnapshot", 100, false },
-	{ "vzrollback", 100, false },
-};
-
-static int kind_index(const char *type)
+ * starting a container. Each kind gives its multiplier of --task-ms. */
+static unsigned task_duration(struct sim *s, const struct sim_task_kind *k)
 {
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (!strcmp(kinds[i].type, type))
-			return (int)i;
-	return -1;
-}
-
-unsigned sim_task_duration(struct sim *s, const char *type)
-{
-	int k = kind_index(type);
-	return (unsigned)((unsigned long long)s->o.task_ms *
-			  (k >= 0 ? kinds[k].pct : 100) / 100);
+	return (unsigned)((unsigned long long)s->o.task_ms * k->pct / 100);
 }
 
 void task_log(struct sim_task *t, const char *fmt, ...)
@@ -100,8 +72,8 @@ static void task_end(struct sim *s, struct sim_task *t, const char *error)
 	}
 	t->phase = TP_DONE;
 	t->endtime = sim_epoch_now(s);
-	if (error)
-		sim_task_failed(s, t);
+	if (error && t->kind && t->kind->failed)
+		t->kind->failed(s, t);
 	sim_mark_dirty(s);
 }
 
@@ -120,8 +92,8 @@ static uint64_t task_advance(struct sim *s, struct sim_task *t, uint64_t now)
 		}
 		err[0] = 0;
 		t->phase = TP_RUNNING;
-		t->due_ms = now + sim_task_duration(s, t->type);
-		if (sim_task_begin(s, t, err, sizeof(err))) {
+		t->due_ms = now + task_duration(s, t->kind);
+		if (t->kind->begin && t->kind->begin(s, t, err, sizeof(err))) {
 			task_end(s, t, err);
 			return UINT64_MAX;
 		}
@@ -131,7 +103,7 @@ static uint64_t task_advance(struct sim *s, struct sim_task *t, uint64_t now)
 		if (now < t->due_ms)
 			return t->due_ms - now;
 		err[0] = 0;
-		if (sim_task_finish(s, t, err, sizeof(err)))
+		if (t->kind->finish && t->kind->finish(s, t, err, sizeof(err)))
 			task_end(s, t, err);
 		else
 			task_end(s, t, NULL);
@@ -156,12 +128,11 @@ static void prune_tasks(struct sim *s)
 }
 
 struct sim_task *sim_task_start(struct sim *s, const char *node,
-				const char *type, int id,
+				const struct sim_task_kind *kind, int id,
 				const struct sim_call *c, json_object *args,
 				int flock_vmid)
 {
 	struct sim_task *t;
-	int k = kind_index(type);
 	uint64_t now = sim_now(s);
 
 	if (s->n_tasks >= SIM_MAX_TASKS_KEPT)
@@ -179,7 +150,8 @@ struct sim_task *sim_task_start(struct sim *s, const char *node,
 	t = &s->tasks[s->n_tasks++];
 	memset(t, 0, sizeof(*t));
 	snprintf(t->node, sizeof(t->node), "%s", node);
-	snprintf(t->type, sizeof(t->type), "%s", type);
+	t->kind = kind;
+	snprintf(t->type, sizeof(t->type), "%s", kind->type);
 	if (id > 0)
 		snprintf(t->id, sizeof(t->id), "%d", id);
 	snprintf(t->user, sizeof(t->user), "%s",
@@ -193,7 +165,7 @@ struct sim_task *sim_task_start(struct sim *s, const char *node,
 	t->args = args ? args : json_object_new_object();
 	t->log = json_object_new_array();
 	t->taskfail = c && c->taskfail;
-	t->flock_vmid = (k >= 0 && kinds[k].flock) ? flock_vmid : 0;
+	t->flock_vmid = kind->flock ? flock_vmid : 0;
 	t->phase = TP_WAIT_FLOCK;
 	t->due_ms = now + s->o.lock_timeout_ms;
 	sim_mark_dirty(s);
@@ -350,7 +322,7 @@ void sim_task_log(struct sim *s, const char *node, const char *upid,
 	json_object *arr;
 	long long start, limit, n;
 
-	if (sim_check_node(s, node, r) || sim_validate(p, params, false, NULL, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	t = task_lookup(s, node, upid, r);
 	if (!t)
@@ -399,7 +371,7 @@ void sim_task_list(struct sim *s, const char *node, json_object *p,
 	bool errors;
 	json_object *arr;
 
-	if (sim_check_node(s, node, r) || sim_validate(p, params, false, NULL, r))
+	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
 		return;
 	sim_param_str(p, "vmid", &vmid);
 	sim_param_str(p, "typefilter", &type);

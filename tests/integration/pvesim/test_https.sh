@@ -25,7 +25,9 @@ status_line() { # METHOD PATH [curl args]
 }
 upid_of() { jq -r .data; }
 
-pvesim_start "$BASE/a" 0 --auth-delay-ms 300 || exit 1
+# tasks of 400 ms (clones 800 ms): the concurrent-clone check below must
+# reach pvesim while the first clone runs, also on a loaded machine
+pvesim_start "$BASE/a" 0 --auth-delay-ms 300 --task-ms 400 || exit 1
 
 # --- certificate, fingerprint, token ---
 check "token file is owner-only" "$(stat -c %a "$PVESIM_TOKEN_FILE")" 600
@@ -173,6 +175,108 @@ check "CT on another node" "$(pvesim_api GET /nodes/pve2/lxc/100/config | jq -r 
 u=$(pvesim_api POST /nodes/pve1/lxc/100/clone -d newid=101 -d target=pve2 | upid_of)
 check "clone to another node on shared storage" "$(pvesim_wait_task "$u")" OK
 check "clone lives on the target" "$(pvesim_api GET /nodes/pve2/lxc | jq -r '.data[0].vmid')" 101
+pvesim_stop
+
+# --- PVE 9 (default) and PVE 8 (--pve-version 8): what differs ---
+versioned() { # VERSION DIR
+	local v=$1 dir=$2 u out
+	pvesim_start "$dir" 0 --pve-version "$v" || exit 1
+	check "pve$v: /version" "$(pvesim_api GET /version | jq -r .data.version)" "$( [ "$v" = 8 ] && echo 8.4.21 || echo 9.2.11)"
+	check "pve$v: node version" "$(pvesim_api GET /nodes/pve/version | jq -r .data.release)" "$( [ "$v" = 8 ] && echo 8.4 || echo 9.2)"
+	u=$(pvesim_api POST /nodes/pve/lxc -d vmid=200 -d ostemplate=$DEB -d rootfs=local-lvm:4 | upid_of)
+	check "pve$v: create OK" "$(pvesim_wait_task "$u")" OK
+	check "pve$v: unprivileged default" "$(pvesim_api GET /nodes/pve/lxc/200/config | jq -r '.data.unprivileged // 0')" \
+		"$( [ "$v" = 8 ] && echo 0 || echo 1)"
+	pvesim_wait_task "$(pvesim_api POST /nodes/pve/lxc/200/status/start | upid_of)" >/dev/null
+	out=$(pvesim_api POST /nodes/pve/lxc/200/clone -d newid=201 -d full=1)
+	check "pve$v: full clone of a running CT" "$(pvesim_last_status) $(echo "$out" | jq -r .message)" \
+		"500 $( [ "$v" = 8 ] && echo "Cannot do full clones on a running container without snapshots" || echo "Full clone of a running container is only possible from a snapshot")"
+	out=$(pvesim_api PUT /nodes/pve/lxc/200/config -d entrypoint=/sbin/init)
+	check "pve$v: entrypoint" "$(pvesim_last_status)" "$( [ "$v" = 8 ] && echo 400 || echo 200)"
+	pvesim_stop
+}
+versioned 9 "$BASE/v9"
+versioned 8 "$BASE/v8"
+
+# --- read-only endpoints peer clients call ---
+pvesim_start "$BASE/j" 0 --storage local:dir:/srv/pve --storage local-lvm:lvmthin || exit 1
+check "node status" "$(pvesim_api GET /nodes/pve/status | jq -r '.data.pveversion')" pve-manager/9.2.11/14a22df3
+check "node network bridge" "$(pvesim_api GET '/nodes/pve/network?type=any_bridge' | jq -r '[.data[].iface]|join(",")')" vmbr0
+check "cluster status local node" "$(pvesim_api GET /cluster/status | jq -c '[.data[]|[.type,.name,.local]]')" '[["node","pve",1]]'
+check "storage path from --storage" "$(pvesim_api GET /storage/local | jq -r '.data|.path+" "+.content')" "/srv/pve backup,iso,vztmpl"
+check "storage list" "$(pvesim_api GET /storage | jq -r '[.data[].storage]|join(",")')" local,local-lvm
+check "unknown storage" "$(pvesim_api GET /storage/nope | jq -r .message)" "storage 'nope' does not exist"
+check "node name with a dot" "$(pvesim_api GET /nodes/pve.lan/status | jq -r .errors.node)" \
+	"invalid format - value does not look like a valid node name"
+
+# --- form decoding, body limit, content type (pve-http-server AnyEvent.pm) ---
+u=$(pvesim_api POST /nodes/pve/lxc -d vmid=300 -d ostemplate=$DEB -d rootfs=local-lvm:8 \
+	--data-urlencode 'net0=name=eth0,bridge=vmbr0,ip=10.0.0.5/24' -d tags=Alpha -d tags=beta | upid_of)
+check "create with repeated tags" "$(pvesim_wait_task "$u")" OK
+check "repeated -list key joined" "$(pvesim_api GET /nodes/pve/lxc/300/config | jq -r .data.tags)" "alpha;beta"
+check "repeated scalar key refused" "$(pvesim_api PUT /nodes/pve/lxc/300/config -d cores=1 -d cores=2 | jq -r .errors.cores)" \
+	"type check ('integer') failed - got ARRAY"
+check "unescaped = cuts the value as Perl's split does" \
+	"$(pvesim_api PUT /nodes/pve/lxc/300/config -d features=nesting=1 | jq -r .errors.features)" \
+	"invalid format - value without key, but schema does not define a default key"
+check "query string overrides the body" \
+	"$(pvesim_api PUT '/nodes/pve/lxc/300/config?memory=768' -d memory=1024 >/dev/null; pvesim_api GET /nodes/pve/lxc/300/config | jq -r .data.memory)" 768
+head -c 600000 /dev/zero | tr '\0' a >"$BASE/big"
+check "body over 512 KiB: 501" "$(status_line POST /nodes/pve/lxc --data-binary @"$BASE/big")" "501 for data too large"
+check "other content type: 506" "$(status_line POST /nodes/pve/lxc -H 'Content-Type: text/plain' -d x=1)" \
+	"506 upload 'Content-Type 'text/plain' not implemented"
+check "ostemplate content type is sync" "$(pvesim_api POST /nodes/pve/lxc -d vmid=301 -d ostemplate=local:iso/x.iso -d rootfs=local-lvm:4 | jq -r .message)" \
+	"unable to use volume local:iso/x.iso - content type needs to be 'vztmpl'"
+check "unknown rootfs storage is sync" "$(pvesim_api POST /nodes/pve/lxc -d vmid=301 -d ostemplate=$DEB -d rootfs=nosuch:4 | jq -r .message)" \
+	"storage 'nosuch' does not exist"
+check "nothing made" "$(pvesim_api GET /nodes/pve/lxc/301/config | jq -r .message)" \
+	"Configuration file 'nodes/pve/lxc/301.conf' does not exist"
+
+# --- config formats, resize, snapshots by name, firewall, pending, interfaces ---
+check "nameserver format" "$(pvesim_api PUT /nodes/pve/lxc/300/config -d nameserver=1.1.1 | jq -r .errors.nameserver)" \
+	"invalid format - value does not look like a valid IP address"
+check "features format" "$(pvesim_api PUT /nodes/pve/lxc/300/config --data-urlencode features=nesting=1,bogus=1 | jq -r .errors.features)" \
+	"invalid format - invalid key in comma-separated list property: bogus"
+check "resize grows" "$(pvesim_wait_task "$(pvesim_api PUT /nodes/pve/lxc/300/resize -d disk=rootfs --data-urlencode size=+2G | upid_of)")" OK
+check "resized" "$(pvesim_api GET /nodes/pve/lxc/300/config | jq -r .data.rootfs)" "local-lvm:vm-300-disk-0,size=10G"
+check "resize never shrinks" "$(pvesim_api PUT /nodes/pve/lxc/300/resize -d disk=rootfs -d size=4G | jq -r .message)" \
+	"unable to shrink disk size"
+pvesim_wait_task "$(pvesim_api POST /nodes/pve/lxc/300/snapshot -d snapname=s1 -d description=one | upid_of)" >/dev/null
+check "snapshot/{name}" "$(pvesim_api GET /nodes/pve/lxc/300/snapshot/s1 | jq -c '[.data[].cmd]')" '["rollback","config"]'
+pvesim_api PUT /nodes/pve/lxc/300/snapshot/s1/config -d description=two >/dev/null
+check "snapshot config" "$(pvesim_api GET /nodes/pve/lxc/300/snapshot/s1/config | jq -r .data.description)" two
+check "missing snapshot" "$(pvesim_api GET /nodes/pve/lxc/300/snapshot/s9/config | jq -r .message)" "snapshot 's9' does not exist"
+pvesim_api POST /nodes/pve/lxc/300/firewall/rules -d type=in -d action=ACCEPT -d proto=tcp -d dport=22 -d enable=1 >/dev/null
+check "firewall rule" "$(pvesim_api GET /nodes/pve/lxc/300/firewall/rules | jq -c '[.data[]|[.pos,.type,.action,.dport]]')" '[[0,"in","ACCEPT","22"]]'
+check "firewall rule refused" "$(pvesim_api POST /nodes/pve/lxc/300/firewall/rules -d type=in -d action=MAYBE | jq -r .errors.action)" \
+	"unknown action 'MAYBE'"
+pvesim_api PUT /nodes/pve/lxc/300/firewall/options -d enable=1 -d policy_in=DROP >/dev/null
+check "firewall options" "$(pvesim_api GET /nodes/pve/lxc/300/firewall/options | jq -c '[.data.enable,.data.policy_in]')" '[1,"DROP"]'
+check "interfaces of a stopped CT" "$(pvesim_api GET /nodes/pve/lxc/300/interfaces | jq -c .data)" null
+pvesim_wait_task "$(pvesim_api POST /nodes/pve/lxc/300/status/start | upid_of)" >/dev/null
+check "interfaces of a running CT" "$(pvesim_api GET /nodes/pve/lxc/300/interfaces | jq -r '.data[1]|.name+" "+.inet')" "eth0 10.0.0.5/24"
+pvesim_api PUT /nodes/pve/lxc/300/config -d searchdomain=lan >/dev/null
+check "pending change of a running CT" "$(pvesim_api GET /nodes/pve/lxc/300/pending | jq -r '.data[]|select(.key=="searchdomain")|.pending')" lan
+pvesim_stop
+
+# --- users, API tokens with privilege separation, roles, ACLs ---
+mkdir -p "$BASE/k"
+cat >"$BASE/k/access.json" <<'EOJ'
+{"users": {"ops@pve": {"tokens": {"limited": {"secret": "s-limited", "privsep": 1}}}},
+ "acl": [{"path": "/vms", "ugid": "ops@pve", "role": "PVEVMAdmin", "propagate": 1},
+         {"path": "/vms/100", "ugid": "ops@pve!limited", "role": "PVEVMUser", "propagate": 1}]}
+EOJ
+pvesim_start "$BASE/k" 0 || exit 1
+pvesim_wait_task "$(pvesim_api POST /nodes/pve/lxc -d vmid=100 -d ostemplate=$DEB -d rootfs=local-lvm:4 | upid_of)" >/dev/null
+lim() { curl -sk -o /dev/null -D - -X "$1" -H 'Authorization: PVEAPIToken=ops@pve!limited=s-limited' "${@:3}" \
+	"$PVESIM_URL/api2/json$2" | head -1 | tr -d '\r' | cut -d' ' -f2-; }
+check "privsep token: its ACL allows start" "$(lim POST /nodes/pve/lxc/100/status/start)" "200 OK"
+check "privsep token: 403 names path and privilege" "$(lim PUT /nodes/pve/lxc/100/config -d memory=1024)" \
+	"403 Permission check failed (/vms/100, VM.Config.Memory)"
+check "privsep token: no VM.Allocate elsewhere" "$(lim POST /nodes/pve/lxc -d vmid=101 -d ostemplate=$DEB -d rootfs=local-lvm:4)" \
+	"403 Permission check failed (/vms/101, VM.Allocate)"
+check "token with a wrong secret" "$(curl -sk -o /dev/null -D - -H 'Authorization: PVEAPIToken=ops@pve!limited=nope' "$PVESIM_URL/api2/json/version" | head -1 | tr -d '\r')" \
+	"HTTP/1.1 401 Authentication failed!"
 pvesim_stop
 
 echo "$fails failure(s)"

@@ -105,6 +105,12 @@ def bad_values(row, self_ctid):
               b"ff:ff:ff:ff:ff:ff", b"00:11:22:33:44:55:66"]
     if t == "SNAPNAME":
         v += [b"1x", b"a", b"a b", b"a.b", b"a" * 41, b"-a", b"_a", b"a/b"]
+    if t == "ADDRLIST":
+        v += [b"10.0.0.300", b"a.b.c.d", b"10.0.0.1/24", b"10.0.0.1 x", b"::g", b",",
+              b"10.0.0.1,,example.com", b"fe80::1%", b"fe80::1%a b"]
+    if t == "DNSLIST":
+        v += [b"-bad", b"a..b", b"a_b", b"a/b", b",", b"lab.example.com bad_name",
+              b"a" * 64]
     if t == "MAC":  # whitespace only is the empty value: "let Proxmox pick"
         return [(x, errno.EINVAL) for x in v + COMMON if x.strip()]
     return [(x, errno.EINVAL) for x in v + COMMON]

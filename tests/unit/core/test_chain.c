@@ -70,6 +70,60 @@ START_TEST(whole_document)
 }
 END_TEST
 
+START_TEST(build_order)
+{
+	/* the real config's shape: 101 and 102 need 103, 901 needs a VM (1002)
+	 * the file does not name; 910 clones 901 */
+	json_object *c = configs("{\"900\": {},"
+				 " \"901\": {\"clone_from_ctid\": \"900\", \"dependencies\": [\"1002\"]},"
+				 " \"910\": {\"clone_from_ctid\": \"901\"},"
+				 " \"103\": {\"clone_from_ctid\": \"900\"},"
+				 " \"101\": {\"clone_from_ctid\": 900, \"dependencies\": [\"103\", 910]},"
+				 " \"102\": {\"clone_from_ctid\": \"900\", \"dependencies\": [\"103\", \"101\"]}}");
+	json_object *e;
+	uint32_t deps[4];
+	char err[256];
+
+	ck_assert_int_eq(phx_order_check_all(c, err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_chain_deps(json_object_object_get(c, "101"), deps, 4, err, sizeof(err)), 2);
+	ck_assert_uint_eq(deps[0], 103);
+	ck_assert_uint_eq(deps[1], 910);
+
+	/* 900 now waits for 102, a clone of 900: the shortest way round */
+	json_object_object_add(json_object_object_get(c, "900"), "dependencies",
+			       json_tokener_parse("[\"102\"]"));
+	ck_assert_int_eq(phx_order_check(c, 900, err, sizeof(err)), -ELOOP);
+	ck_assert_str_eq(err, "build order cycle: 900 waits for 102 (dependency), which waits for 900 (clone source)");
+	/* 901 waits for 101: 101 -> 910 -> 901, a longer way */
+	json_object_object_add(json_object_object_get(c, "900"), "dependencies", NULL);
+	json_object_object_add(json_object_object_get(c, "901"), "dependencies",
+			       json_tokener_parse("[\"1002\", \"102\"]"));
+	ck_assert_int_eq(phx_order_check(c, 901, err, sizeof(err)), -ELOOP);
+	ck_assert_str_eq(err, "build order cycle: 901 waits for 102 (dependency), which waits for 101 (dependency),"
+			      " which waits for 910 (dependency), which waits for 901 (clone source)");
+	ck_assert_int_eq(phx_order_check_all(c, err, sizeof(err)), -ELOOP);
+	json_object_object_add(json_object_object_get(c, "901"), "dependencies",
+			       json_tokener_parse("[\"1002\"]"));
+	json_object_object_del(json_object_object_get(c, "900"), "dependencies");
+
+	/* depending on itself */
+	e = json_object_object_get(c, "103");
+	json_object_object_add(e, "dependencies", json_tokener_parse("[103]"));
+	ck_assert_int_eq(phx_order_check(c, 103, err, sizeof(err)), -ELOOP);
+	ck_assert_str_eq(err, "build order cycle: 103 waits for 103 (dependency)");
+
+	/* malformed lists are refused, not skipped */
+	json_object_object_add(e, "dependencies", json_tokener_parse("[\"abc\"]"));
+	ck_assert_int_eq(phx_order_check(c, 103, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "dependencies[0] is not a container id");
+	json_object_object_add(e, "dependencies", json_object_new_string("103"));
+	ck_assert_int_eq(phx_order_check(c, 103, err, sizeof(err)), -EINVAL);
+	json_object_object_add(e, "dependencies", NULL); /* null: none */
+	ck_assert_int_eq(phx_order_check(c, 103, err, sizeof(err)), 0);
+	json_object_put(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("chain");
@@ -79,6 +133,7 @@ int main(void)
 
 	tcase_add_test(tc, chains);
 	tcase_add_test(tc, whole_document);
+	tcase_add_test(tc, build_order);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

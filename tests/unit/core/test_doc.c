@@ -306,6 +306,244 @@ START_TEST(concurrent_writers_lose_nothing)
 }
 END_TEST
 
+
+/* --- the change feed --- */
+
+struct seen {
+	pthread_mutex_t lock;
+	size_t n;
+	struct {
+		uint64_t gen;
+		enum phx_origin origin;
+		uint32_t ctid;
+		bool added, removed;
+		char keys[256];  /* "key:old>new;" for each key */
+	} v[64];
+};
+
+static void compact(json_object *v, char *buf, size_t len)
+{
+	char *t = v ? phx_json_pretty(v, 0, NULL) : NULL;
+
+	snprintf(buf, len, "%s", v ? t : "-");
+	for (char *p = buf; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	if (strlen(buf) && buf[strlen(buf) - 1] == ' ')
+		buf[strlen(buf) - 1] = '\0';
+	free(t);
+}
+
+static void record(void *arg, const struct phx_change *c, size_t n)
+{
+	struct seen *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < n && s->n < 64; i++) {
+		size_t used = 0;
+
+		s->v[s->n].gen = c[i].gen;
+		s->v[s->n].origin = c[i].origin;
+		s->v[s->n].ctid = c[i].ctid;
+		s->v[s->n].added = c[i].added;
+		s->v[s->n].removed = c[i].removed;
+		s->v[s->n].keys[0] = '\0';
+		for (size_t k = 0; k < c[i].nkeys; k++) {
+			char o[64], nw[64];
+
+			compact(c[i].keys[k].old_value, o, sizeof(o));
+			compact(c[i].keys[k].new_value, nw, sizeof(nw));
+			used += snprintf(s->v[s->n].keys + used, sizeof(s->v[s->n].keys) - used,
+					 "%s:%s>%s;", c[i].keys[k].key, o, nw);
+		}
+		s->n++;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+START_TEST(feed_publishes_changes_with_origin_and_values)
+{
+	struct phx_doc *doc;
+	struct seen s = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	char err[256];
+	int mem = 4096;
+
+	write_text(path, SAMPLE);
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_doc_subscribe(doc, record, &s), 0);
+	/* a write through the mount: key, old and new value */
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, set_memory, &mem, err, sizeof(err)), 0);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_int_eq(s.v[0].origin, PHX_BY_MOUNT);
+	ck_assert_uint_eq(s.v[0].ctid, 900);
+	ck_assert(!s.v[0].added && !s.v[0].removed);
+	ck_assert_str_eq(s.v[0].keys, "memory_mb:2048>4096;");
+	ck_assert_uint_eq(s.v[0].gen, phx_doc_generation(doc));
+	/* the same value again is no change: nothing is published */
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, set_memory, &mem, err, sizeof(err)), 0);
+	ck_assert_uint_eq(s.n, 1);
+	/* another program's edit: every changed key, entries added */
+	write_text(path, "{\"lxc_configs\": {\"900\": {\"name\": \"Copy-Base\", \"memory_mb\": 65536, "
+			 "\"ratio\": 0.85, \"clone_from_ctid\": \"800\", \"features\": [], "
+			 "\"firewall\": {}}, \"912\": {\"clone_from_ctid\": \"900\"}}}");
+	ck_assert_int_eq(phx_doc_check_outside(doc), 1);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_int_eq(s.v[1].origin, PHX_BY_OUTSIDE);
+	ck_assert_uint_eq(s.v[1].ctid, 900);
+	ck_assert_str_eq(s.v[1].keys, "memory_mb:4096>65536;");
+	ck_assert_int_eq(s.v[2].origin, PHX_BY_OUTSIDE);
+	ck_assert_uint_eq(s.v[2].ctid, 912);
+	ck_assert(s.v[2].added);
+	ck_assert_str_eq(s.v[2].keys, "clone_from_ctid:->\"900\";");
+	/* a removed key and a removed entry */
+	write_text(path, "{\"lxc_configs\": {\"900\": {\"name\": \"Copy-Base\", \"memory_mb\": 65536, "
+			 "\"ratio\": 0.85, \"features\": [], \"firewall\": {}}}}");
+	ck_assert_int_eq(phx_doc_check_outside(doc), 1);
+	ck_assert_uint_eq(s.n, 5);
+	ck_assert_str_eq(s.v[3].keys, "clone_from_ctid:\"800\">-;");
+	ck_assert_uint_eq(s.v[4].ctid, 912);
+	ck_assert(s.v[4].removed);
+	/* an unsubscribed function hears nothing more */
+	phx_doc_unsubscribe(doc, record, &s);
+	mem = 1024;
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, set_memory, &mem, err, sizeof(err)), 0);
+	ck_assert_uint_eq(s.n, 5);
+	phx_doc_close(doc);
+}
+END_TEST
+
+/* A subscriber that, on its first change, has another thread commit an
+ * edit, and waits until that edit is on disk: possible only when the feed
+ * is delivered with the document's locks and the file's flock released. */
+struct unlocked {
+	struct phx_doc *doc;
+	struct seen seen;
+	bool first_done;
+	bool other_saved;
+	pthread_t other;
+	int other_rc;
+};
+
+static int set_cores_8(json_object *root, void *arg, char *err, size_t errlen)
+{
+	json_object *e = json_object_object_get(phx_doc_configs(root, false), "900");
+
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	json_object_object_add(e, "cores", json_object_new_int(8));
+	return 0;
+}
+
+static void *other_main(void *arg)
+{
+	struct unlocked *u = arg;
+	char err[256];
+
+	u->other_rc = phx_doc_edit_entry(u->doc, 900, set_cores_8, NULL, err, sizeof(err));
+	return NULL;
+}
+
+static void while_delivering(void *arg, const struct phx_change *c, size_t n)
+{
+	struct unlocked *u = arg;
+
+	record(&u->seen, c, n);
+	if (u->first_done)
+		return;
+	u->first_done = true;
+	/* the tree's read lock can be taken... */
+	phx_doc_rdlock(u->doc);
+	phx_doc_unlock(u->doc);
+	/* ...and another writer gets its edit onto the disk */
+	pthread_create(&u->other, NULL, other_main, u);
+	for (int i = 0; i < 500 && !u->other_saved; i++) {
+		u->other_saved = strstr(read_text(path), "\"cores\": 8") != NULL;
+		usleep(10 * 1000);
+	}
+}
+
+START_TEST(feed_is_delivered_after_unlock_in_commit_order)
+{
+	struct unlocked u = { .seen = { .lock = PTHREAD_MUTEX_INITIALIZER } };
+	char err[256];
+	int mem = 4096;
+
+	write_text(path, SAMPLE);
+	ck_assert_int_eq(phx_doc_open(&u.doc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_doc_subscribe(u.doc, while_delivering, &u), 0);
+	ck_assert_int_eq(phx_doc_edit_entry(u.doc, 900, set_memory, &mem, err, sizeof(err)), 0);
+	pthread_join(u.other, NULL);
+	ck_assert_msg(u.other_saved, "an edit could not be saved while the feed was delivered");
+	ck_assert_int_eq(u.other_rc, 0);
+	/* both delivered, the first commit first */
+	ck_assert_uint_eq(u.seen.n, 2);
+	ck_assert_str_eq(u.seen.v[0].keys, "memory_mb:2048>4096;");
+	ck_assert_str_eq(u.seen.v[1].keys, "cores:->8;");
+	ck_assert_uint_lt(u.seen.v[0].gen, u.seen.v[1].gen);
+	phx_doc_close(u.doc);
+}
+END_TEST
+
+/* Many writers at once: every change is delivered once, in the order of
+ * the generations that hold them. */
+static int set_key_n(json_object *root, void *arg, char *err, size_t errlen)
+{
+	json_object *e = json_object_object_get(phx_doc_configs(root, false), "900");
+	char key[32];
+
+	(void)err;
+	(void)errlen;
+	snprintf(key, sizeof(key), "f%d", *(int *)arg);
+	json_object_object_add(e, key, json_object_new_int(*(int *)arg));
+	return 0;
+}
+
+struct feed_writer {
+	struct phx_doc *doc;
+	int i;
+};
+
+static void *feed_writer_main(void *arg)
+{
+	struct feed_writer *w = arg;
+	char err[256];
+
+	ck_assert_int_eq(phx_doc_edit_entry(w->doc, 900, set_key_n, &w->i, err, sizeof(err)), 0);
+	return NULL;
+}
+
+START_TEST(feed_order_under_concurrent_writers)
+{
+	enum { N = 16 };
+	static struct seen s = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct feed_writer w[N];
+	pthread_t t[N];
+	struct phx_doc *doc;
+	char err[256];
+	size_t keys = 0;
+
+	write_text(path, SAMPLE);
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_doc_subscribe(doc, record, &s), 0);
+	for (int i = 0; i < N; i++) {
+		w[i] = (struct feed_writer){ doc, i };
+		pthread_create(&t[i], NULL, feed_writer_main, &w[i]);
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(t[i], NULL);
+	/* group commit may put several edits in one change: count keys */
+	for (size_t i = 0; i < s.n; i++) {
+		for (const char *p = s.v[i].keys; (p = strchr(p, ';')); p++)
+			keys++;
+		if (i)
+			ck_assert_uint_lt(s.v[i - 1].gen, s.v[i].gen);
+	}
+	ck_assert_uint_eq(keys, N);
+	phx_doc_close(doc);
+}
+END_TEST
+
 static int add_entry_901(json_object *root, void *arg, char *err, size_t errlen)
 {
 	(void)arg;
@@ -432,6 +670,9 @@ int main(void)
 	tcase_add_test(tc, cached_text_is_the_full_text);
 	tcase_add_test(tc, entry_edits_share_the_rest);
 	tcase_add_test(tc, concurrent_writers_lose_nothing);
+	tcase_add_test(tc, feed_publishes_changes_with_origin_and_values);
+	tcase_add_test(tc, feed_is_delivered_after_unlock_in_commit_order);
+	tcase_add_test(tc, feed_order_under_concurrent_writers);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -33,10 +33,25 @@ static void expect_bad(const char *file, const char *text)
 
 START_TEST(table_is_consistent)
 {
+	ck_assert_uint_le(phx_nattrs, PHX_ATTRS_MAX);
 	for (size_t i = 0; i < phx_nattrs; i++) {
-		ck_assert_ptr_eq(phx_attr_by_file(phx_attrs[i].file), &phx_attrs[i]);
-		ck_assert_ptr_eq(phx_attr_by_key(phx_attrs[i].key), &phx_attrs[i]);
-		ck_assert_ptr_nonnull(phx_attrs[i].what);
+		const struct phx_attr *a = &phx_attrs[i];
+
+		ck_assert_ptr_eq(phx_schema_row(a->key), a);
+		ck_assert_ptr_nonnull(a->what);
+		if (a->file) {
+			ck_assert_ptr_eq(phx_attr_by_file(a->file), a);
+			ck_assert_ptr_eq(phx_attr_by_key(a->key), a);
+		} else {
+			/* no file of its own: the FUSE side must not find it */
+			ck_assert_ptr_null(phx_attr_by_key(a->key));
+		}
+		/* a row that applies to an existing container says how */
+		if (a->apply != PHX_AT_BUILD)
+			ck_assert_ptr_nonnull(a->pve);
+		/* a default is only sent with a parameter to send it as */
+		if (a->pve_default)
+			ck_assert_ptr_nonnull(a->pve);
 	}
 	ck_assert_ptr_null(phx_attr_by_file("clone_from_ctid"));
 	ck_assert_ptr_eq(phx_attr_by_key("clone_from_ctid"), phx_attr_by_file("clone_from"));
@@ -144,6 +159,131 @@ START_TEST(strings)
 }
 END_TEST
 
+
+START_TEST(address_and_domain_lists)
+{
+	expect_ok("nameservers", "10.0.0.13\n", "\"10.0.0.13\"");
+	expect_ok("nameservers", "10.0.0.13, 1.1.1.1\n", "\"10.0.0.13, 1.1.1.1\"");
+	expect_ok("nameservers", "10.0.0.13;2001:db8::1 fe80::1%eth0\n",
+		  "\"10.0.0.13;2001:db8::1 fe80::1%eth0\"");
+	expect_bad("nameservers", "10.0.0.300\n");
+	expect_bad("nameservers", "10.0.0.1/24\n");
+	expect_bad("nameservers", "dns.example.com\n");
+	expect_bad("nameservers", ",\n");
+	expect_bad("nameservers", "fe80::1%\n");
+	expect_ok("searchdomain", "lab.example.com corp.example.org\n",
+		  "\"lab.example.com corp.example.org\"");
+	expect_bad("searchdomain", "bad_name\n");
+	expect_bad("searchdomain", "a..b\n");
+	{
+		/* a NUL is no separator */
+		json_object *v = NULL;
+		char err[256];
+
+		ck_assert_int_eq(phx_attr_parse(phx_attr_by_file("searchdomain"), "a\0b", 3, NULL,
+						&v, err, sizeof(err)), -EINVAL);
+		ck_assert_ptr_null(v);
+	}
+}
+END_TEST
+
+static int net(const char *json, char *err, size_t errlen)
+{
+	json_object *v = json_tokener_parse(json);
+	int rc;
+
+	ck_assert_ptr_nonnull(v);
+	rc = phx_attr_check(phx_schema_row("network_config"), v, err, errlen);
+	json_object_put(v);
+	return rc;
+}
+
+START_TEST(network_config_as_proxmox_checks_it)
+{
+	static const char *const good[] = {
+		"{}",
+		"{\"name\": \"eth0\", \"bridge\": \"vmbr0\", \"ip\": \"10.0.0.200/24\", \"gw\": \"10.0.0.1\"}",
+		"{\"ip\": \"dhcp\", \"ip6\": \"auto\"}",
+		"{\"ip\": \"10.0.0.5/08\", \"ip6\": \"fd00::5/128\"}",
+		"{\"ip\": \"manual\", \"ip6\": \"fd00::5/64\", \"gw6\": \"fd00::1\"}",
+		"{\"tag\": 1, \"mtu\": 64, \"rate\": 0}",
+		"{\"tag\": \"4094\", \"mtu\": 65535, \"rate\": 12.5, \"firewall\": true}",
+		"{\"firewall\": 0, \"rate\": \"1.5\"}",
+		"{\"firewall\": \"yes\", \"nameservers\": \"8.8.8.8\", \"other\": [1, 2]}",
+		"{\"gw\": null}",
+	};
+	static const struct { const char *json, *why; } bad[] = {
+		{ "[]", "must be a JSON object" },
+		{ "{\"ip\": \"10.0.0.5\"}", "network_config.ip: '10.0.0.5' is not an IPv4 address with its prefix" },
+		{ "{\"ip\": \"10.0.0.5/33\"}", "network_config.ip: '10.0.0.5/33'" },
+		{ "{\"ip\": \"10.0.0.5/7\"}", "network_config.ip" },
+		{ "{\"ip\": \"010.0.0.5/24\"}", "network_config.ip" },
+		{ "{\"ip\": \"fd00::5/64\"}", "network_config.ip" },
+		{ "{\"ip\": 5}", "network_config.ip: '5'" },
+		{ "{\"gw\": \"10.0.0.256\"}", "network_config.gw" },
+		{ "{\"ip6\": \"fd00::5/129\"}", "network_config.ip6" },
+		{ "{\"ip6\": \"10.0.0.5/24\"}", "network_config.ip6" },
+		{ "{\"gw6\": \"10.0.0.1\"}", "network_config.gw6: '10.0.0.1' is not an IPv6 address" },
+		{ "{\"tag\": 0}", "network_config.tag: '0' is not a VLAN tag, 1 to 4094" },
+		{ "{\"tag\": 4095}", "network_config.tag" },
+		{ "{\"tag\": \"ten\"}", "network_config.tag" },
+		{ "{\"mtu\": 63}", "network_config.mtu: '63' is not an MTU, 64 to 65535" },
+		{ "{\"mtu\": 65536}", "network_config.mtu" },
+		{ "{\"rate\": -1}", "network_config.rate: '-1' is not a rate limit" },
+		{ "{\"rate\": \"fast\"}", "network_config.rate" },
+		{ "{\"firewall\": \"maybe\"}", "network_config.firewall: 'maybe' is not true or false" },
+		{ "{\"firewall\": 2}", "network_config.firewall" },
+		{ "{\"bridge\": \"vm br0\"}", "network_config.bridge: 'vm br0' is not a bridge name" },
+		{ "{\"name\": \"eth0;x\"}", "network_config.name" },
+		{ "{\"name\": \"eth\\u00000\"}", "network_config.name" },
+		{ "{\"name\": {}}", "network_config.name: '(an object or array)'" },
+		{ "{\"nameservers\": \"x\"}", "network_config.nameservers must be" },
+	};
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(net(good[i], err, sizeof(err)) == 0, "%s refused: %s", good[i], err);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		ck_assert_msg(net(bad[i].json, err, sizeof(err)) == -EINVAL, "%s accepted", bad[i].json);
+		ck_assert_msg(strstr(err, bad[i].why), "%s: '%s' lacks '%s'", bad[i].json, err, bad[i].why);
+	}
+}
+END_TEST
+
+START_TEST(rows_say_what_reaches_proxmox)
+{
+	const struct phx_attr *ns = phx_schema_row("nameservers"), *mem = phx_schema_row("memory_mb");
+	const struct phx_attr *up = phx_schema_row("unprivileged"), *tpl = phx_schema_row("template");
+	json_object *entry = json_tokener_parse("{\"network_config\": {\"nameservers\": \"8.8.8.8\"}}");
+
+	ck_assert_str_eq(ns->pve, "nameserver");
+	ck_assert_int_eq(ns->apply, PHX_RESTART);
+	ck_assert_str_eq(phx_schema_row("searchdomain")->pve, "searchdomain");
+	ck_assert_int_eq(mem->apply, PHX_LIVE);
+	ck_assert_int_eq(up->apply, PHX_AT_BUILD);
+	ck_assert_str_eq(up->pve_default, "1");
+	ck_assert(tpl->flags & PHX_A_BUILDS);
+	ck_assert(phx_schema_row("clone_from_ctid")->flags & PHX_A_BUILDS);
+	ck_assert(!(mem->flags & PHX_A_BUILDS));
+	/* the origin's layout: read from network_config when the entry lacks it */
+	ck_assert_str_eq(json_object_get_string(phx_entry_value(entry, ns)), "8.8.8.8");
+	json_object_object_add(entry, "nameservers", json_object_new_string("1.1.1.1"));
+	ck_assert_str_eq(json_object_get_string(phx_entry_value(entry, ns)), "1.1.1.1");
+	ck_assert_ptr_null(phx_entry_value(entry, mem));
+	json_object_put(entry);
+	/* a whole entry with a bad network_config is refused as a whole */
+	entry = json_tokener_parse("{\"network_config\": {\"tag\": 5000}}");
+	{
+		char err[256];
+
+		ck_assert_int_eq(phx_entry_check(entry, err, sizeof(err)), -EINVAL);
+		ck_assert_ptr_nonnull(strstr(err, "network_config.tag"));
+	}
+	json_object_put(entry);
+}
+END_TEST
+
 START_TEST(format_and_check)
 {
 	const struct phx_attr *mem = phx_attr_by_file("memory_mb");
@@ -181,6 +321,9 @@ int main(void)
 	tcase_add_test(tc, booleans);
 	tcase_add_test(tc, strings);
 	tcase_add_test(tc, format_and_check);
+	tcase_add_test(tc, address_and_domain_lists);
+	tcase_add_test(tc, network_config_as_proxmox_checks_it);
+	tcase_add_test(tc, rows_say_what_reaches_proxmox);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

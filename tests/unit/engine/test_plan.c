@@ -44,9 +44,10 @@ START_TEST(seed_scenario_template_then_linked_clone)
 	ck_assert_str_eq(p, "full=0"); /* linked: no storage */
 	free(p);
 	p = fake_last_params(h_fake, "set_config", 103);
-	ck_assert_str_eq(p, "hostname=leaf103&memory=1024&swap=256&cores=1&net0=name=eth0,"
-			 "bridge=vmbr0,ip=10.0.0.5/24,gw=10.0.0.1,hwaddr=52:54:00:00:00:01"
-			 "&onboot=1&startup=order=1,up=5");
+	/* in the order of the schema table's rows */
+	ck_assert_str_eq(p, "hostname=leaf103&memory=1024&swap=256&cores=1&onboot=1"
+			 "&startup=order=1,up=5&net0=name=eth0,"
+			 "bridge=vmbr0,ip=10.0.0.5/24,gw=10.0.0.1,hwaddr=52:54:00:00:00:01");
 	free(p);
 	fake_config(h_fake, 103, "hostname", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "leaf103");

@@ -75,6 +75,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(595, "Connection refused", "")
         if p == "/nodes/pve/lxc/100/config":
             return self.reply(200, "OK", {"data": {"hostname": "ct100", "template": 1}})
+        if p == "/storage":
+            return self.reply(200, "OK", {"data": [
+                {"storage": "local", "type": "dir", "path": "/var/lib/vz",
+                 "content": "vztmpl,iso,backup", "digest": "x"},
+                {"storage": "FastPool-CT", "type": "zfspool", "content": "rootdir,images",
+                 "nodes": "pve,pve2", "shared": 0, "disable": 1},
+                {"storage": "nfs-iso", "type": "nfs", "path": "/mnt/pve/nfs-iso",
+                 "content": "vztmpl", "shared": 1}]})
+        if p == "/nodes/pve/lxc/103/snapshot" and self.command == "GET":
+            return self.reply(200, "OK", {"data": [
+                {"name": "golden", "snaptime": 1700000000, "description": ""},
+                {"name": "current", "running": 1, "parent": "golden",
+                 "description": "You are here!"}]})
+        if p in ("/nodes/pve/lxc/103/snapshot", "/nodes/pve/lxc/103/snapshot/golden"):
+            return self.reply(200, "OK", {"data": UPID})
+        if p == "/nodes/pve/lxc/103/resize":
+            return self.reply(200, "OK", {"data": None if n > 1 else UPID})
+        if p == "/nodes/pve/lxc/103/firewall/rules" and self.command == "GET":
+            return self.reply(200, "OK", {"data": [
+                {"pos": 0, "type": "in", "action": "ACCEPT", "proto": "tcp", "dport": "22",
+                 "enable": 1}]})
+        if p.startswith("/nodes/pve/lxc/103/firewall/"):
+            return self.reply(200, "OK", {"data": None})
         if p.startswith("/nodes/pve/tasks/") and p.endswith("/status"):
             return self.reply(200, "OK", {"data": {"status": "stopped", "exitstatus": "OK"}})
         return self.reply(501, "Method '%s %s' not implemented" % (self.command, p),

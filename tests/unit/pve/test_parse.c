@@ -301,6 +301,9 @@ START_TEST(guests_realistic)
 	ck_assert_str_eq(l.v[0].name, "tmpl-base");
 	ck_assert_int_eq(l.v[0].template_, 1);
 	ck_assert_str_eq(l.v[0].lock, "");
+	ck_assert_uint_eq(l.v[0].maxmem, 536870912);
+	ck_assert_uint_eq(l.v[0].maxdisk, 8589934592ULL);
+	ck_assert(l.v[0].maxcpu == 1.0);
 
 	/* freshly created: no RRD data yet, so no name or template */
 	ck_assert_uint_eq(l.v[1].vmid, 103);
@@ -309,6 +312,7 @@ START_TEST(guests_realistic)
 	ck_assert_str_eq(l.v[1].name, "");
 	ck_assert_int_eq(l.v[1].template_, -1);
 	ck_assert_str_eq(l.v[1].lock, "create");
+	ck_assert_uint_eq(l.v[1].maxmem, 0); /* not reported yet */
 
 	/* vmid as a string (older servers) */
 	ck_assert_uint_eq(l.v[2].vmid, 104);

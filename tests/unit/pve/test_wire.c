@@ -239,6 +239,79 @@ START_TEST(ops_on_the_wire)
 }
 END_TEST
 
+START_TEST(build_steps_on_the_wire)
+{
+	struct phx_pve_opts o = opts_pinned();
+	struct phx_driver d = new_driver(&o);
+	const struct phx_kv rule[] = { { "type", "in" }, { "action", "ACCEPT" },
+				       { "dport", "443" } };
+	const struct phx_kv fwopt[] = { { "enable", "1" } };
+	struct phx_storage_list sl;
+	char upid[PHX_UPID_MAX], **names;
+	struct phx_err e;
+	json_object *log, *rules;
+	size_t n;
+
+	clear_log();
+	ck_assert_int_eq(d.ops->list_storage(d.ctx, &sl, &e), 0);
+	ck_assert_uint_eq(sl.n, 3);
+	ck_assert_str_eq(sl.v[0].id, "local");
+	ck_assert_str_eq(sl.v[0].path, "/var/lib/vz");
+	ck_assert_str_eq(sl.v[0].content, "vztmpl,iso,backup");
+	ck_assert_str_eq(sl.v[1].id, "FastPool-CT");
+	ck_assert_str_eq(sl.v[1].nodes, "pve,pve2");
+	ck_assert(sl.v[1].disabled);
+	ck_assert(!sl.v[1].shared);
+	ck_assert_str_eq(sl.v[1].path, "");
+	ck_assert(sl.v[2].shared);
+	phx_storage_list_free(&sl);
+
+	ck_assert_int_eq(d.ops->list_snapshots(d.ctx, "pve", 103, &names, &n, &e), 0);
+	ck_assert_uint_eq(n, 1); /* "current" is not a snapshot */
+	ck_assert_str_eq(names[0], "golden");
+	free(names[0]);
+	free(names);
+	ck_assert_int_eq(d.ops->snapshot(d.ctx, "pve", 103, "golden", "built by phoenixfs",
+					 upid, &e), 0);
+	ck_assert_str_eq(upid, UPID);
+	ck_assert_int_eq(d.ops->delete_snapshot(d.ctx, "pve", 103, "golden", upid, &e), 0);
+	ck_assert_str_eq(upid, UPID);
+	/* a name that would change the path never leaves the driver */
+	ck_assert_int_eq(d.ops->delete_snapshot(d.ctx, "pve", 103, "x/../../1", upid, &e), -1);
+	ck_assert_int_eq(e.kind, PHX_E_REFUSED);
+	ck_assert_int_eq(d.ops->resize(d.ctx, "pve", 103, "rootfs", "32G", upid, &e), 0);
+	ck_assert_str_eq(upid, UPID);
+	ck_assert_int_eq(d.ops->resize(d.ctx, "pve", 103, "rootfs", "32G", upid, &e), 0);
+	ck_assert_str_eq(upid, ""); /* an older server's null */
+	ck_assert_int_eq(d.ops->fw_rules(d.ctx, "pve", 103, &rules, &e), 0);
+	ck_assert_uint_eq(json_object_array_length(rules), 1);
+	json_object_put(rules);
+	ck_assert_int_eq(d.ops->fw_add_rule(d.ctx, "pve", 103, rule, 3, &e), 0);
+	ck_assert_int_eq(d.ops->fw_delete_rule(d.ctx, "pve", 103, 0, &e), 0);
+	ck_assert_int_eq(d.ops->fw_set_options(d.ctx, "pve", 103, fwopt, 1, &e), 0);
+
+	log = requests();
+	ck_assert_uint_eq(json_object_array_length(log), 10);
+	ck_assert_str_eq(field(log, 0, "path"), "/api2/json/storage");
+	ck_assert_str_eq(field(log, 2, "method"), "POST");
+	ck_assert_str_eq(field(log, 2, "path"), "/api2/json/nodes/pve/lxc/103/snapshot");
+	ck_assert_str_eq(field(log, 2, "body"), "snapname=golden&description=built%20by%20phoenixfs");
+	ck_assert_str_eq(field(log, 3, "method"), "DELETE");
+	ck_assert_str_eq(field(log, 3, "path"), "/api2/json/nodes/pve/lxc/103/snapshot/golden");
+	ck_assert_str_eq(field(log, 4, "method"), "PUT");
+	ck_assert_str_eq(field(log, 4, "body"), "disk=rootfs&size=32G");
+	ck_assert_str_eq(field(log, 7, "method"), "POST");
+	ck_assert_str_eq(field(log, 7, "body"), "type=in&action=ACCEPT&dport=443");
+	ck_assert_str_eq(field(log, 8, "method"), "DELETE");
+	ck_assert_str_eq(field(log, 8, "path"), "/api2/json/nodes/pve/lxc/103/firewall/rules/0");
+	ck_assert_str_eq(field(log, 9, "method"), "PUT");
+	ck_assert_str_eq(field(log, 9, "path"), "/api2/json/nodes/pve/lxc/103/firewall/options");
+	ck_assert_str_eq(field(log, 9, "body"), "enable=1");
+	json_object_put(log);
+	phx_driver_destroy(&d);
+}
+END_TEST
+
 START_TEST(old_server_reason_phrase)
 {
 	struct phx_pve_opts o = opts_pinned();
@@ -539,6 +612,7 @@ int main(void)
 	tcase_add_unchecked_fixture(t, start_server, stop_server);
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, ops_on_the_wire);
+	tcase_add_test(t, build_steps_on_the_wire);
 	tcase_add_test(t, old_server_reason_phrase);
 	tcase_add_test(t, refusal_not_retried);
 	tcase_add_test(t, transient_retried_until_success);

@@ -2,6 +2,7 @@
  * clock, so that every task phase happens exactly when the test says. */
 #include "sim.h"
 #include "fault.h"
+#include "sim_internal.h"
 
 #include <check.h>
 #include <stdarg.h>
@@ -23,6 +24,10 @@ static struct sim_res r;
 static const struct sim_call call = { .user = "root@pam!phoenixfs", .taskfail = false };
 static const struct sim_call failcall = { .user = "root@pam!phoenixfs", .taskfail = true };
 
+/* The Proxmox VE version simulated: PVESIM_PVE_VERSION (meson runs the
+ * suite once per version); rules that differ assert per version. */
+static int pve;
+
 static uint64_t fake_mono(void *ctx) { return ((struct clk *)ctx)->ms; }
 static time_t fake_epoch(void *ctx) { return ((struct clk *)ctx)->epoch + (time_t)(((struct clk *)ctx)->ms / 1000); }
 
@@ -42,6 +47,7 @@ static struct sim *mk_sim(const char *const *nodes, const char *const *storages,
 	o.stats_lag_ms = lag;
 	o.lock_timeout_ms = 10000;
 	o.state_dir = state_dir;
+	o.pve_version = pve;
 	x = sim_new(&o, err, sizeof(err));
 	ck_assert_ptr_nonnull(x);
 	sim_set_clock(x, fake_mono, fake_epoch, &clk);
@@ -163,6 +169,16 @@ static void expect_err(int status, const char *msg)
 	reset();
 }
 
+/* nothing was made: the config does not exist */
+static void expect_absent(const char *vmid)
+{
+	char want[128];
+	reset();
+	sim_lxc_config_get(s, "pve", vmid, NULL, &r);
+	snprintf(want, sizeof(want), "Configuration file 'nodes/pve/lxc/%s.conf' does not exist\n", vmid);
+	expect_err(500, want);
+}
+
 static void expect_param_err(const char *param, const char *msg)
 {
 	json_object *v;
@@ -209,7 +225,9 @@ START_TEST(create_locks_then_writes_config)
 	ck_assert_str_eq(conf_str("100", "hostname"), "CT100");
 	ck_assert_str_eq(conf_str("100", "memory"), "512");
 	ck_assert_str_eq(conf_str("100", "rootfs"), "local-lvm:vm-100-disk-0,size=8G");
-	ck_assert_str_eq(conf_str("100", "unprivileged"), "1");
+	/* the default differs by version: unprivileged_default_follows_version */
+	if (pve == 9)
+		ck_assert_str_eq(conf_str("100", "unprivileged"), "1");
 }
 END_TEST
 
@@ -242,15 +260,45 @@ START_TEST(create_missing_template_fails_task_and_deletes_config)
 }
 END_TEST
 
-START_TEST(create_missing_storage_fails_task)
+/* create_vm's check_and_activate_storage runs before the worker forks */
+START_TEST(create_missing_storage_is_sync)
 {
 	json_object *p = P("vmid", "101", "ostemplate", DEB, "rootfs", "nosuch:8", NULL);
 	sim_lxc_create(s, "pve", p, &call, &r);
 	json_object_put(p);
-	take_upid();
-	settle();
-	ck_assert_str_eq(exitstatus("pve", upid),
-			 "unable to create CT 101 - storage 'nosuch' does not exist");
+	expect_err(500, "storage 'nosuch' does not exist\n");
+	expect_absent("101");
+}
+END_TEST
+
+/* check_volume_access before the fork: storage, content type, paths */
+START_TEST(create_ostemplate_checks_are_sync)
+{
+	static const char *const cases[][2] = {
+		{ "nosuch:vztmpl/x.tar.zst", "storage 'nosuch' does not exist\n" },
+		{ "local:iso/x.iso", "unable to use volume local:iso/x.iso - content type needs to be 'vztmpl'\n" },
+		{ "local:bogus", "unable to parse directory volume name 'bogus'\n" },
+		{ "local-lvm:vztmpl/x.tar.zst", "unable to parse lvm volume name 'vztmpl/x.tar.zst'\n" },
+		{ "/var/lib/vz/template/cache/x.tar.zst", "Only root can pass arbitrary filesystem paths.\n" },
+	};
+	char long_name[300];
+	json_object *p;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		p = P("vmid", "101", "ostemplate", cases[i][0], "rootfs", "local-lvm:8", NULL);
+		sim_lxc_create(s, "pve", p, &call, &r);
+		json_object_put(p);
+		expect_err(500, cases[i][1]);
+		expect_absent("101");
+	}
+	/* API2/LXC.pm: ostemplate maxLength 255 */
+	memset(long_name, 'a', sizeof(long_name));
+	memcpy(long_name, "local:vztmpl/", 13);
+	long_name[256] = 0;
+	p = P("vmid", "101", "ostemplate", long_name, "rootfs", "local-lvm:8", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	expect_param_err("ostemplate", "value may only be 255 characters long");
 }
 END_TEST
 
@@ -295,10 +343,21 @@ START_TEST(create_parameter_errors)
 }
 END_TEST
 
+/* LXC.pm check_ct_modify_config_perm: a privileged CT's flags first, then
+ * flags other than nesting. Without `unprivileged` the CT is privileged
+ * on PVE 8 and unprivileged on PVE 9. */
 START_TEST(create_feature_flags_need_root_pam)
 {
 	json_object *p = P("vmid", "100", "ostemplate", DEB, "rootfs", "local-lvm:8",
 			   "features", "nesting=1,keyctl=1", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	if (pve == 8)
+		expect_err(403, "Permission check failed (changing feature flags for privileged container is only allowed for root@pam)\n");
+	else
+		expect_err(403, "Permission check failed (changing feature flags (except nesting) is only allowed for root@pam)\n");
+	p = P("vmid", "100", "ostemplate", DEB, "rootfs", "local-lvm:8",
+	      "features", "nesting=1,keyctl=1", "unprivileged", "1", NULL);
 	sim_lxc_create(s, "pve", p, &call, &r);
 	json_object_put(p);
 	expect_err(403, "Permission check failed (changing feature flags (except nesting) is only allowed for root@pam)\n");
@@ -306,7 +365,74 @@ START_TEST(create_feature_flags_need_root_pam)
 	      "features", "nesting=1", NULL);
 	sim_lxc_create(s, "pve", p, &call, &r);
 	json_object_put(p);
+	if (pve == 8) {
+		expect_err(403, "Permission check failed (changing feature flags for privileged container is only allowed for root@pam)\n");
+		p = P("vmid", "100", "ostemplate", DEB, "rootfs", "local-lvm:8",
+		      "features", "nesting=1", "unprivileged", "1", NULL);
+		sim_lxc_create(s, "pve", p, &call, &r);
+		json_object_put(p);
+	}
 	take_upid();
+	settle();
+	ck_assert_str_eq(conf_str("100", "features"), "nesting=1");
+}
+END_TEST
+
+/* issue 14 item 1: stable-bookworm Config.pm default 0; master create_vm
+ * defaults to 1; written only when 1 */
+START_TEST(unprivileged_default_follows_version)
+{
+	json_object *p = P("vmid", "100", "ostemplate", DEB, "rootfs", "local-lvm:8", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	take_upid();
+	settle();
+	if (pve == 8)
+		ck_assert_ptr_null(conf_str("100", "unprivileged"));
+	else
+		ck_assert_str_eq(conf_str("100", "unprivileged"), "1");
+	p = P("vmid", "101", "ostemplate", DEB, "rootfs", "local-lvm:8", "unprivileged", "0", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	take_upid();
+	settle();
+	ck_assert_ptr_null(conf_str("101", "unprivileged"));
+}
+END_TEST
+
+/* PVE 9 keys unknown to PVE 8: create's ha-managed, entrypoint, env,
+ * and net host-managed */
+START_TEST(pve9_only_keys)
+{
+	const char *msg = "property is not defined in schema and the schema does not allow additional properties";
+	json_object *p;
+	create("100", "local-lvm:8");
+	p = P("entrypoint", "/sbin/init", NULL);
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	if (pve == 8) {
+		expect_param_err("entrypoint", msg);
+	} else {
+		ck_assert_int_eq(r.status, 200);
+		reset();
+		ck_assert_str_eq(conf_str("100", "entrypoint"), "/sbin/init");
+	}
+	p = P("net1", "name=eth1,bridge=vmbr0,host-managed=1", NULL);
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	if (pve == 8) {
+		expect_param_err("net1", "invalid format - format error\nhost-managed: property is not defined in schema and the schema does not allow additional properties\n");
+	} else {
+		ck_assert_int_eq(r.status, 200);
+		reset();
+	}
+	p = P("vmid", "101", "ostemplate", DEB, "rootfs", "local-lvm:8", "ha-managed", "0", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	if (pve == 8)
+		expect_param_err("ha-managed", msg);
+	else
+		take_upid();
 }
 END_TEST
 
@@ -548,7 +674,9 @@ START_TEST(clone_refusals)
 	take_upid();
 	settle();
 	clone_req("101", P("newid", "102", NULL), &call);
-	expect_err(500, "Full clone of a running container is only possible from a snapshot\n");
+	/* API2/LXC.pm clone_vm: the text PVE 9 changed */
+	expect_err(500, pve == 8 ? "Cannot do full clones on a running container without snapshots\n" :
+		   "Full clone of a running container is only possible from a snapshot\n");
 	p = P("snapname", "s1", NULL);
 	sim_snapshot_create(s, "pve", "101", p, &call, &r);
 	json_object_put(p);
@@ -956,6 +1084,413 @@ START_TEST(fault_spec)
 }
 END_TEST
 
+/* ---- this round: formats, repeated keys, new endpoints ---- */
+
+static void put_ok(const char *vmid, json_object *p)
+{
+	reset();
+	sim_lxc_config_put(s, "pve", vmid, p, &call, &r);
+	json_object_put(p);
+	ck_assert_msg(r.status == 200, "%d %s %s", r.status, r.msg,
+		      r.errors ? json_object_to_json_string(r.errors) : "");
+	reset();
+}
+
+static void put_err(const char *vmid, json_object *p, const char *param, const char *msg)
+{
+	char before[41], after[41];
+	json_object *v;
+	ck_assert(json_object_object_get_ex(config(vmid), "digest", &v));
+	snprintf(before, sizeof(before), "%s", json_object_get_string(v));
+	reset();
+	sim_lxc_config_put(s, "pve", vmid, p, &call, &r);
+	json_object_put(p);
+	expect_param_err(param, msg);
+	/* nothing was written */
+	ck_assert(json_object_object_get_ex(config(vmid), "digest", &v));
+	snprintf(after, sizeof(after), "%s", json_object_get_string(v));
+	ck_assert_str_eq(before, after);
+	reset();
+}
+
+/* LXC/Config.pm: nameserver lxc-ip-with-ll-iface-list, searchdomain
+ * dns-name-list, features $features_desc (JSONSchema.pm texts) */
+START_TEST(dns_and_feature_formats)
+{
+	create("100", "local-lvm:8");
+	put_ok("100", P("nameserver", "1.1.1.1 2606:4700::1111,fe80::1%eth0", "searchdomain",
+			"example.com;lan", NULL));
+	ck_assert_str_eq(conf_str("100", "nameserver"), "1.1.1.1 2606:4700::1111,fe80::1%eth0");
+	ck_assert_str_eq(conf_str("100", "searchdomain"), "example.com;lan");
+	put_err("100", P("nameserver", "1.1.1", NULL), "nameserver",
+		"invalid format - value does not look like a valid IP address\n");
+	put_err("100", P("nameserver", "8.8.8.8 dns.google", NULL), "nameserver",
+		"invalid format - value does not look like a valid IP address\n");
+	put_err("100", P("searchdomain", "ex_ample.com", NULL), "searchdomain",
+		"invalid format - value does not look like a valid DNS name\n");
+	put_err("100", P("features", "nesting=2,bogus=1", NULL), "features",
+		"invalid format - invalid key in comma-separated list property: bogus\n");
+	put_err("100", P("features", "nesting=maybe", NULL), "features",
+		"invalid format - format error\nnesting: type check ('boolean') failed - got 'maybe'\n");
+	put_err("100", P("features", "nesting", NULL), "features",
+		"invalid format - value without key, but schema does not define a default key\n");
+	put_err("100", P("features", "fuse=1,fuse=0", NULL), "features",
+		"invalid format - duplicate key in comma-separated list property: fuse\n");
+	put_err("100", P("features", "mount=nfs|cifs", NULL), "features",
+		"invalid format - format error\nmount: value does not match the regex pattern\n");
+	/* every flag of the format is known (root@pam may set them) */
+	{
+		struct sim_call rootcall = { .user = "root@pam", .taskfail = false };
+		json_object *p = P("features", "nesting=1,keyctl=yes,fuse=on,mknod=0,force_rw_sys=1,mount=nfs;cifs", NULL);
+		reset();
+		sim_lxc_config_put(s, "pve", "100", p, &rootcall, &r);
+		json_object_put(p);
+		ck_assert_msg(r.status == 200, "%s", r.msg);
+		reset();
+	}
+}
+END_TEST
+
+/* pve-http-server decode_urlencoded makes a repeated key an array;
+ * RESTHandler joins it with ',' for -list formats, JSONSchema refuses it
+ * elsewhere */
+START_TEST(repeated_keys)
+{
+	json_object *p, *a;
+	create("100", "local-lvm:8");
+	p = json_object_new_object();
+	a = json_object_new_array();
+	json_object_array_add(a, json_object_new_string("Alpha"));
+	json_object_array_add(a, json_object_new_string("beta"));
+	json_object_object_add(p, "tags", a);
+	put_ok("100", p);
+	ck_assert_str_eq(conf_str("100", "tags"), "alpha;beta");
+	p = json_object_new_object();
+	a = json_object_new_array();
+	json_object_array_add(a, json_object_new_string("h1"));
+	json_object_array_add(a, json_object_new_string("h2"));
+	json_object_object_add(p, "hostname", a);
+	put_err("100", p, "hostname", "type check ('string') failed - got ARRAY");
+	p = json_object_new_object();
+	a = json_object_new_array();
+	json_object_array_add(a, json_object_new_string("1"));
+	json_object_array_add(a, json_object_new_string("2"));
+	json_object_object_add(p, "cores", a);
+	put_err("100", p, "cores", "type check ('integer') failed - got ARRAY");
+}
+END_TEST
+
+static void resize(const char *vmid, const char *disk, const char *size)
+{
+	json_object *p = P("disk", disk, "size", size, NULL);
+	reset();
+	sim_lxc_resize(s, "pve", vmid, p, &call, &r);
+	json_object_put(p);
+}
+
+/* API2/LXC.pm resize_vm: grow only, checked before and inside the task */
+START_TEST(resize_grows_only)
+{
+	create("100", "local-lvm:8");
+	resize("100", "rootfs", "+2G");
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve", upid), "OK");
+	ck_assert_str_eq(conf_str("100", "rootfs"), "local-lvm:vm-100-disk-0,size=10G");
+	resize("100", "rootfs", "12288M");
+	take_upid();
+	settle();
+	ck_assert_str_eq(conf_str("100", "rootfs"), "local-lvm:vm-100-disk-0,size=12G");
+	resize("100", "rootfs", "4G");
+	expect_err(500, "unable to shrink disk size\n");
+	resize("100", "rootfs", "12G");
+	expect_err(500, "disk is already at specified size\n");
+	resize("100", "mp0", "4G");
+	expect_err(500, "format error\nvolume: property is missing and it is not optional\n");
+	resize("100", "rootfs", "-1G");
+	expect_param_err("size", "value does not match the regex pattern");
+	resize("100", "swap", "1G");
+	expect_param_err("disk", "value 'swap' does not have a value in the enumeration 'rootfs, mp0, ..., mp255'");
+	ck_assert_str_eq(conf_str("100", "rootfs"), "local-lvm:vm-100-disk-0,size=12G");
+	/* the volume registry grew too */
+	reset();
+	sim_storage_content(s, "pve", "local-lvm", NULL, &r);
+	ck_assert_int_eq(json_object_get_int64(json_object_object_get(
+		json_object_array_get_idx(r.data, 0), "size")), 12LL << 30);
+	reset();
+}
+END_TEST
+
+/* Snapshot.pm: snapshot_cmd_idx, get/update_snapshot_config */
+START_TEST(snapshot_name_and_config)
+{
+	json_object *p;
+	create("100", "local-lvm:8");
+	sim_snapshot_create(s, "pve", "100", p = P("snapname", "s1", "description", "one", NULL), &call, &r);
+	json_object_put(p);
+	take_upid();
+	settle();
+	sim_snapshot_index(s, "pve", "100", "s1", NULL, &r);
+	ck_assert_str_eq(json_object_to_json_string(r.data), "[ { \"cmd\": \"rollback\" }, { \"cmd\": \"config\" } ]");
+	reset();
+	sim_snapshot_config_get(s, "pve", "100", "s1", NULL, &r);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "description")), "one");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "hostname")), "ct");
+	reset();
+	sim_snapshot_config_put(s, "pve", "100", "s1", p = P("description", "two", NULL), &r);
+	json_object_put(p);
+	ck_assert_int_eq(r.status, 200);
+	reset();
+	sim_snapshot_config_get(s, "pve", "100", "s1", NULL, &r);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "description")), "two");
+	reset();
+	sim_snapshot_config_get(s, "pve", "100", "nope", NULL, &r);
+	expect_err(500, "snapshot 'nope' does not exist\n");
+	sim_snapshot_config_put(s, "pve", "100", "nope", p = P("description", "x", NULL), &r);
+	json_object_put(p);
+	expect_err(500, "snapshot 'nope' does not exist\n");
+	sim_snapshot_config_get(s, "pve", "100", "1bad", NULL, &r);
+	expect_param_err("snapname", "invalid format - invalid configuration ID '1bad'\n");
+}
+END_TEST
+
+/* pve-firewall Rules.pm and Firewall.pm verify_rule, VM.pm options */
+START_TEST(firewall_rules_and_options)
+{
+	json_object *p;
+	create("100", "local-lvm:8");
+	sim_fw_rule_create(s, "pve", "100", p = P("type", "in", "action", "ACCEPT", "proto", "tcp",
+						   "dport", "22", "enable", "1", NULL), &r);
+	json_object_put(p);
+	ck_assert_int_eq(r.status, 200);
+	reset();
+	sim_fw_rule_create(s, "pve", "100", p = P("type", "out", "action", "DROP", NULL), &r);
+	json_object_put(p);
+	reset();
+	sim_fw_rules_list(s, "pve", "100", NULL, &r);
+	ck_assert_int_eq(json_object_array_length(r.data), 2);
+	/* the newest first; enable defaults to 0 */
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(json_object_array_get_idx(r.data, 0), "type")), "out");
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(json_object_array_get_idx(r.data, 0), "enable")), 0);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(json_object_array_get_idx(r.data, 1), "pos")), 1);
+	reset();
+	sim_fw_rule_create(s, "pve", "100", p = P("type", "in", "action", "MAYBE", NULL), &r);
+	json_object_put(p);
+	expect_param_err("action", "unknown action 'MAYBE'");
+	sim_fw_rule_create(s, "pve", "100", p = P("type", "forward", "action", "ACCEPT", NULL), &r);
+	json_object_put(p);
+	expect_param_err("type", "invalid rule type 'forward' for rule_env 'ct'");
+	sim_fw_rule_create(s, "pve", "100", p = P("type", "in", "action", "ACCEPT", "dport", "22", NULL), &r);
+	json_object_put(p);
+	expect_param_err("proto", "missing property - 'dport' requires this property");
+	sim_fw_rule_create(s, "pve", "100", p = P("type", "in", "action", "ACCEPT", "proto", "tcp", "dport", "70000", NULL), &r);
+	json_object_put(p);
+	expect_param_err("dport", "invalid port '70000'");
+	sim_fw_rule_create(s, "pve", "100", p = P("type", "in", "action", "ACCEPT", "iface", "eth0", NULL), &r);
+	json_object_put(p);
+	expect_param_err("iface", "value does not match the regex pattern 'net\\d+'");
+	sim_fw_rule_create(s, "pve", "100", p = P("action", "ACCEPT", NULL), &r);
+	json_object_put(p);
+	expect_param_err("type", "property is missing and it is not optional");
+	sim_fw_rule_get(s, "pve", "100", "5", NULL, &r);
+	expect_err(500, "no rule at position 5\n");
+	sim_fw_rule_update(s, "pve", "100", "0", p = P("enable", "1", "comment", "ok", NULL), &r);
+	json_object_put(p);
+	ck_assert_int_eq(r.status, 200);
+	reset();
+	sim_fw_rule_get(s, "pve", "100", "0", NULL, &r);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "comment")), "ok");
+	reset();
+	sim_fw_rule_delete(s, "pve", "100", "0", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	reset();
+	sim_fw_rules_list(s, "pve", "100", NULL, &r);
+	ck_assert_int_eq(json_object_array_length(r.data), 1);
+	reset();
+	sim_fw_options_set(s, "pve", "100", p = P("enable", "1", "policy_in", "DROP", NULL), &r);
+	json_object_put(p);
+	ck_assert_int_eq(r.status, 200);
+	reset();
+	sim_fw_options_set(s, "pve", "100", p = P("policy_in", "MAYBE", NULL), &r);
+	json_object_put(p);
+	expect_param_err("policy_in", "value 'MAYBE' does not have a value in the enumeration 'ACCEPT, REJECT, DROP'");
+	sim_fw_options_set(s, "pve", "100", p = P("delete", "bogus", NULL), &r);
+	json_object_put(p);
+	expect_param_err("delete", "no such option 'bogus'");
+	sim_fw_options_get(s, "pve", "100", NULL, &r);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(r.data, "enable")), 1);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "policy_in")), "DROP");
+	reset();
+}
+END_TEST
+
+/* config_with_pending_array: running CTs collect non-hotplug changes */
+START_TEST(pending_and_interfaces)
+{
+	json_object *p, *v;
+	bool seen = false;
+	create("100", "local-lvm:8");
+	sim_lxc_interfaces(s, "pve", "100", NULL, &r);
+	ck_assert_ptr_null(r.data); /* not running: null */
+	reset();
+	sim_lxc_status_op(s, "pve", "100", "start", NULL, &call, &r);
+	take_upid();
+	settle();
+	put_ok("100", P("searchdomain", "lan", NULL));
+	sim_lxc_pending(s, "pve", "100", NULL, &r);
+	for (size_t i = 0; i < json_object_array_length(r.data); i++) {
+		json_object *o = json_object_array_get_idx(r.data, i);
+		if (!strcmp(json_object_get_string(json_object_object_get(o, "key")), "searchdomain")) {
+			ck_assert(json_object_object_get_ex(o, "pending", &v));
+			ck_assert_str_eq(json_object_get_string(v), "lan");
+			ck_assert(!json_object_object_get_ex(o, "value", NULL));
+			seen = true;
+		}
+	}
+	ck_assert(seen);
+	reset();
+	sim_lxc_interfaces(s, "pve", "100", NULL, &r);
+	ck_assert_int_eq(json_object_array_length(r.data), 2);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(json_object_array_get_idx(r.data, 1), "name")), "eth0");
+	reset();
+	(void)p;
+}
+END_TEST
+
+/* pve-manager: node status/version/network, cluster status; pve-storage
+ * Config.pm: /storage with paths; version strings by PVE version */
+START_TEST(node_cluster_and_storage_endpoints)
+{
+	json_object *v;
+	sim_node_version(s, "pve", NULL, &r);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "version")),
+			 pve == 8 ? "8.4.21" : "9.2.11");
+	reset();
+	sim_node_status(s, "pve", NULL, &r);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "pveversion")),
+			 pve == 8 ? "pve-manager/8.4.21/2606ac85" : "pve-manager/9.2.11/14a22df3");
+	reset();
+	sim_node_status(s, "pve.lan", NULL, &r);
+	expect_param_err("node", "invalid format - value does not look like a valid node name\n");
+	sim_node_network(s, "pve", v = P("type", "any_bridge", NULL), &r);
+	json_object_put(v);
+	ck_assert_int_eq(json_object_array_length(r.data), 1);
+	reset();
+	sim_node_network(s, "pve", v = P("type", "fabric", NULL), &r);
+	json_object_put(v);
+	if (pve == 8)
+		expect_param_err("type", "value 'fabric' does not have a value in the enumeration 'bridge, bond, eth, alias, vlan, OVSBridge, OVSBond, OVSPort, OVSIntPort, vnet, any_bridge, any_local_bridge'");
+	else
+		ck_assert_int_eq(json_object_array_length(r.data), 0);
+	reset();
+	sim_cluster_status(s, NULL, &r);
+	ck_assert_int_eq(json_object_array_length(r.data), 1);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(json_object_array_get_idx(r.data, 0), "local")), 1);
+	reset();
+	sim_storage_config_get(s, "local", NULL, &r);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "path")), "/var/lib/vz");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "content")), "backup,iso,vztmpl");
+	reset();
+	sim_storage_config_get(s, "nope", NULL, &r);
+	expect_err(500, "storage 'nope' does not exist\n");
+	sim_storage_config_get(s, "a", NULL, &r);
+	expect_param_err("storage", "invalid format - storage ID 'a' cannot be shorter than 2 characters\n");
+	sim_storage_config_list(s, v = P("type", "lvmthin", NULL), &r);
+	json_object_put(v);
+	ck_assert_int_eq(json_object_array_length(r.data), 1);
+	reset();
+	/* a path given on the command line */
+	{
+		struct sim_opts o;
+		memset(&o, 0, sizeof(o));
+		ck_assert_int_eq(sim_opts_add_storage(&o, "tpl:dir:/srv/templates"), 0);
+		ck_assert_str_eq(o.storages[0].path, "/srv/templates");
+		ck_assert_int_ne(sim_opts_add_storage(&o, "lv:lvmthin:/x"), 0);
+		ck_assert_int_ne(sim_opts_add_storage(&o, "rel:dir:relative"), 0);
+		ck_assert_int_ne(sim_opts_add_node(&o, "pve.lan"), 0);
+		ck_assert_int_ne(sim_opts_set_version(&o, "7"), 0);
+	}
+}
+END_TEST
+
+/* ---- users, tokens, roles, ACLs (pve-access-control) ---- */
+
+static void as_caller(const char *user)
+{
+	sim_set_caller(s, user);
+}
+
+START_TEST(acl_privileges_and_403_texts)
+{
+	json_object *p;
+	const char *acl =
+		"{\"users\":{\"ops@pve\":{\"tokens\":{"
+		"\"full\":{\"secret\":\"s1\",\"privsep\":0},"
+		"\"limited\":{\"secret\":\"s2\",\"privsep\":1}}}},"
+		"\"roles\":{\"Snapper\":[\"VM.Snapshot.Rollback\",\"VM.Audit\"]},"
+		"\"acl\":["
+		"{\"path\":\"/vms\",\"ugid\":\"ops@pve\",\"role\":\"PVEVMAdmin\",\"propagate\":1},"
+		"{\"path\":\"/storage\",\"ugid\":\"ops@pve\",\"role\":\"PVEDatastoreUser\",\"propagate\":1},"
+		"{\"path\":\"/vms/100\",\"ugid\":\"ops@pve!limited\",\"role\":\"PVEVMUser\",\"propagate\":1},"
+		"{\"path\":\"/vms/100\",\"ugid\":\"ops@pve!limited\",\"role\":\"Snapper\",\"propagate\":1},"
+		"{\"path\":\"/vms/300\",\"ugid\":\"ops@pve\",\"role\":\"NoAccess\",\"propagate\":1},"
+		"{\"path\":\"/\",\"ugid\":\"audit@pve\",\"role\":\"PVEAuditor\",\"propagate\":0}]}";
+	sim_access_set(s, json_tokener_parse(acl));
+	ck_assert_int_eq(sim_access_token(s, "ops@pve!full", "s1"), 0);
+	ck_assert_int_ne(sim_access_token(s, "ops@pve!full", "s2"), 0);
+	ck_assert_int_ne(sim_access_token(s, "nobody@pve!x", "s1"), 0);
+
+	/* a token without privsep has its user's privileges */
+	as_caller("ops@pve!full");
+	create("100", "local-lvm:8");
+	/* a privsep token: its own ACLs, within its user's */
+	as_caller("ops@pve!limited");
+	p = P("vmid", "101", "ostemplate", DEB, "rootfs", "local-lvm:8", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/vms/101, VM.Allocate)\n");
+	p = P("memory", "1024", NULL);
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/vms/100, VM.Config.Memory)\n");
+	sim_lxc_status_op(s, "pve", "100", "start", NULL, &call, &r);
+	take_upid();
+	settle();
+	/* any of two: the token's Snapper role gives the rollback one */
+	as_caller("ops@pve!full");
+	sim_snapshot_create(s, "pve", "100", p = P("snapname", "s1", NULL), &call, &r);
+	json_object_put(p);
+	take_upid();
+	settle();
+	as_caller("ops@pve!limited");
+	sim_snapshot_rollback(s, "pve", "100", "s1", NULL, &call, &r);
+	take_upid();
+	settle();
+	sim_snapshot_create(s, "pve", "100", p = P("snapname", "s2", NULL), &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/vms/100, VM.Snapshot)\n");
+	/* storage: a privsep token has no storage ACL of its own */
+	as_caller("ops@pve!full");
+	p = P("vmid", "300", "ostemplate", DEB, "rootfs", "local-lvm:8", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	/* NoAccess on /vms/300 beats PVEVMAdmin from /vms */
+	expect_err(403, "Permission check failed (/vms/300, VM.Allocate)\n");
+	/* propagate 0: / only, not /vms/100 */
+	as_caller("audit@pve");
+	sim_lxc_config_get(s, "pve", "100", NULL, &r);
+	expect_err(403, "Permission check failed (/vms/100, VM.Audit)\n");
+	ck_assert(sim_has_priv(s, "audit@pve", "/", "Sys.Audit"));
+	ck_assert(!sim_has_priv(s, "audit@pve", "/", "VM.Allocate"));
+	/* root@pam and its own token hold everything */
+	ck_assert(sim_has_priv(s, "root@pam!phoenixfs", "/vms/300", "VM.Allocate"));
+	as_caller(NULL);
+	sim_lxc_config_get(s, "pve", "100", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	reset();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("pvesim_rules");
@@ -964,11 +1499,14 @@ static Suite *suite(void)
 	tcase_add_test(tc, create_locks_then_writes_config);
 	tcase_add_test(tc, create_duplicate_vmid_is_sync_500);
 	tcase_add_test(tc, create_missing_template_fails_task_and_deletes_config);
-	tcase_add_test(tc, create_missing_storage_fails_task);
+	tcase_add_test(tc, create_missing_storage_is_sync);
+	tcase_add_test(tc, create_ostemplate_checks_are_sync);
 	tcase_add_test(tc, create_default_storage_local_has_no_rootdir);
 	tcase_add_test(tc, create_parameter_errors);
 	tcase_add_test(tc, create_feature_flags_need_root_pam);
 	tcase_add_test(tc, create_net_gets_mac_and_type);
+	tcase_add_test(tc, unprivileged_default_follows_version);
+	tcase_add_test(tc, pve9_only_keys);
 	tcase_add_test(tc, locked_ct_refuses_config_put);
 	tcase_add_test(tc, config_put_rules);
 	tcase_add_test(tc, missing_ct_text);
@@ -991,13 +1529,29 @@ static Suite *suite(void)
 	tcase_add_test(tc, task_endpoints);
 	tcase_add_test(tc, restart_fails_running_tasks_keeps_locks);
 	tcase_add_test(tc, fault_spec);
+	tcase_add_test(tc, dns_and_feature_formats);
+	tcase_add_test(tc, repeated_keys);
+	tcase_add_test(tc, resize_grows_only);
+	tcase_add_test(tc, snapshot_name_and_config);
+	tcase_add_test(tc, firewall_rules_and_options);
+	tcase_add_test(tc, pending_and_interfaces);
+	tcase_add_test(tc, node_cluster_and_storage_endpoints);
+	tcase_add_test(tc, acl_privileges_and_403_texts);
 	suite_add_tcase(su, tc);
 	return su;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
+	const char *v = getenv("PVESIM_PVE_VERSION");
+	SRunner *sr;
+	pve = v ? atoi(v) : 9;
+	if (pve != 8 && pve != 9) {
+		fprintf(stderr, "PVESIM_PVE_VERSION must be 8 or 9\n");
+		return EXIT_FAILURE;
+	}
+	printf("pvesim rules under PVE %d\n", pve);
+	sr = srunner_create(suite());
 	int failed;
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
