@@ -65,6 +65,14 @@ size_t phx_engine_backend_ctids(struct phx_engine *e, uint32_t **out);
  * when a whole entry is replaced) of ctid: for the engine's own tests. */
 void phx_engine_changed(struct phx_engine *e, uint32_t ctid, const char *key);
 
+/* A write through the mount stored the value the file already had (so the
+ * feed publishes nothing) in a row that asks for a build: the writer asks
+ * for the container to exist. It is built when it does not exist and no
+ * work for it is under way; otherwise nothing happens. Called after the
+ * write's locks are released. */
+struct phx_attr;
+void phx_engine_rewritten(struct phx_engine *e, uint32_t ctid, const struct phx_attr *a);
+
 /* The backend facts a write is checked against, taken before the write
  * takes the document's lock (so that the check never calls into the
  * engine while that lock is held). */

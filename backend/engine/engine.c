@@ -484,6 +484,27 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 	}
 }
 
+void phx_engine_rewritten(struct phx_engine *e, uint32_t ctid, const struct phx_attr *a)
+{
+	struct ct_rec *r;
+	bool exists, busy;
+
+	if (!a || !(a->flags & PHX_A_BUILDS))
+		return;
+	pthread_mutex_lock(&e->lock);
+	r = rec_find(e, ctid);
+	exists = r && r->exists;
+	busy = r && !rec_settled(r);
+	pthread_mutex_unlock(&e->lock);
+	if (exists || busy)
+		return; /* there, or on its way: the same value asks for nothing */
+	if (!e->drv) {
+		fail_offline(e, ctid, "build");
+		return;
+	}
+	request(e, ctid, W_BUILD, 0, "build asked for (the value was already in the file)");
+}
+
 static void on_feed(void *arg, const struct phx_change *changes, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
