@@ -152,6 +152,7 @@ int main(int argc, char *argv[])
 	fs.pending = phx_pending_new();
 	fs.uid = getuid();
 	fs.gid = getgid();
+	fs.writers = &o.writers;
 	journal = journal_path(config);
 	if (!fs.scratch || !fs.pending || !journal)
 		goto out;

@@ -196,6 +196,8 @@ int op_mkdir(const char *path, mode_t mode)
 	int rc;
 
 	(void)mode;
+	if (!phx_fs_may_change(fs))
+		return -EACCES;
 	if ((rc = phx_node_resolve(fs, path, &n)) < 0)
 		return rc;
 	switch (n.kind) {
@@ -223,6 +225,8 @@ int op_rmdir(const char *path)
 	char err[1024] = "";
 	int rc;
 
+	if (!phx_fs_may_change(fs))
+		return -EACCES;
 	if ((rc = phx_node_resolve(fs, path, &n)) < 0)
 		return rc;
 	switch (n.kind) {

@@ -24,6 +24,8 @@ static int open_node(struct phx_fs *fs, const struct phx_node *n, struct fuse_fi
 	bool pend = false;
 	int rc;
 
+	if (wr && !phx_fs_may_change(fs))
+		return -EACCES;
 	switch (n->kind) {
 	case NK_ROOT:
 	case NK_CT:
@@ -135,6 +137,8 @@ int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	char err[1024] = "";
 	int rc;
 
+	if (!phx_fs_may_change(fs))
+		return -EACCES;
 	if ((rc = phx_node_resolve(fs, path, &n)) < 0)
 		return rc;
 	if (((n.kind == NK_ATTR && !n.present) || (n.kind == NK_NONE && n.ctid)) &&
@@ -314,6 +318,8 @@ int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	struct phx_node n;
 	int rc;
 
+	if (!phx_fs_may_change(fs))
+		return -EACCES;
 	if (fi && fi->fh) {
 		struct phx_handle *h = FH(fi);
 

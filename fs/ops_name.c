@@ -35,6 +35,8 @@ int op_unlink(const char *path)
 	char err[1024] = "";
 	int rc;
 
+	if (!phx_fs_may_change(fs))
+		return -EACCES;
 	if ((rc = phx_node_resolve(fs, path, &n)) < 0)
 		return rc;
 	switch (n.kind) {
@@ -67,6 +69,8 @@ int op_rename(const char *from, const char *to, unsigned int flags)
 	size_t len;
 	int rc;
 
+	if (!phx_fs_may_change(fs))
+		return -EACCES;
 	if (flags & ~RENAME_NOREPLACE)
 		return -EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT */
 	if ((rc = phx_node_resolve(fs, from, &src)) < 0 ||
@@ -141,6 +145,9 @@ static int set_attrs(const char *path, struct fuse_file_info *fi, const mode_t *
 	struct phx_node n;
 	int rc;
 
+	/* as chmod(2) by someone who does not own the file */
+	if (!phx_fs_may_change(fs))
+		return -EPERM;
 	if (fi && fi->fh && FH(fi)->sfile) {
 		phx_sfile_setattr(FH(fi)->sfile, mode, uid, gid, tv);
 		return 0;
