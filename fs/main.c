@@ -113,7 +113,7 @@ int main(int argc, char *argv[])
 	struct phx_driver drv = { 0 };
 	struct fuse *fuse = NULL;
 	struct fuse_loop_config *loop = NULL;
-	char err[1024], *config = NULL, *journal = NULL;
+	char err[1024], *config = NULL, *journal = NULL, *mountpoint = NULL;
 	int rc = 1;
 
 	if (phx_options_parse(&args, &o) < 0)
@@ -138,6 +138,15 @@ int main(int argc, char *argv[])
 			o.config, strerror(errno));
 		goto out;
 	}
+	/* The mount point too: libfuse unmounts by the path it mounted, after
+	 * fuse_daemonize has changed directory to /, so a relative one would
+	 * leave the mount behind on SIGTERM. */
+	mountpoint = realpath(o.mountpoint, NULL);
+	if (!mountpoint) {
+		fprintf(stderr, "phoenixfs: %s: the mount point: %s\n", o.mountpoint,
+			strerror(errno));
+		goto out;
+	}
 	if (phx_doc_open(&fs.doc, config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "phoenixfs: cannot mount: %s\n", err);
 		goto out;
@@ -156,6 +165,10 @@ int main(int argc, char *argv[])
 	journal = journal_path(config);
 	if (!fs.scratch || !fs.pending || !journal)
 		goto out;
+	if (o.pve_url && phx_engine_journal_check(journal, err, sizeof(err)) < 0) {
+		fprintf(stderr, "phoenixfs: cannot mount: %s\n", err);
+		goto out;
+	}
 
 	/* With cfg->intr (set in init), libfuse sends SIGUSR1 to the thread
 	 * of an interrupted request, but before 3.17 it installs the handler
@@ -168,7 +181,7 @@ int main(int argc, char *argv[])
 	fuse = fuse_new(&args, &phx_ops, sizeof(phx_ops), &fs);
 	if (!fuse)
 		goto out;
-	if (fuse_mount(fuse, o.mountpoint) != 0)
+	if (fuse_mount(fuse, mountpoint) != 0)
 		goto out_destroy;
 	if (fuse_daemonize(o.foreground) != 0)
 		goto out_unmount;
@@ -191,16 +204,20 @@ int main(int argc, char *argv[])
 	phx_doc_watch_start(fs.doc, 1000);
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
 		goto out_engine;
-	phx_info("mounted %s on %s (%s)", config, o.mountpoint,
+	phx_info("mounted %s on %s (%s)", config, mountpoint,
 		 o.pve_url ? o.pve_url : "offline: no pve_url");
 
 	loop = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(loop, 0);
 	fuse_loop_cfg_set_max_threads(loop, o.max_threads);
-	rc = fuse_loop_mt(fuse, loop) == 0 ? 0 : 1;
+	rc = fuse_loop_mt(fuse, loop);
+	/* libfuse returns the number of the signal that ended the loop: a stop
+	 * asked for (systemctl stop, Ctrl-C) is a clean exit, not a failure
+	 * for systemd to record. */
+	rc = rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP ? 0 : 1;
 	fuse_loop_cfg_destroy(loop);
 	fuse_remove_signal_handlers(fuse_get_session(fuse));
-	phx_info("unmounting %s", o.mountpoint);
+	phx_info("unmounting %s", mountpoint);
 out_engine:
 	phx_doc_watch_stop(fs.doc);
 	/* Unmount first so that no new request arrives while the engine stops. */
@@ -220,6 +237,7 @@ out:
 	phx_scratch_free(fs.scratch);
 	phx_pending_free(fs.pending);
 	free(config);
+	free(mountpoint);
 	free(journal);
 	phx_options_free(&o);
 	fuse_opt_free_args(&args);

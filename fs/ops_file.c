@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fuse_lowlevel.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,9 +187,17 @@ int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	}
 }
 
+/* A blocked reader of wait ends when its request is interrupted (Ctrl-C)
+ * and when the mount is shutting down (SIGTERM, SIGINT, SIGHUP): libfuse's
+ * loop joins every worker before it returns, so one reader still waiting
+ * for a long build would keep the mount up, answering nothing, until the
+ * build settled. */
 static bool interrupted(void)
 {
-	return fuse_interrupted() != 0;
+	struct fuse_context *ctx = fuse_get_context();
+
+	return fuse_interrupted() != 0 ||
+	       (ctx && ctx->fuse && fuse_session_exited(fuse_get_session(ctx->fuse)));
 }
 
 int op_read(const char *path, char *buf, size_t size, off_t off,

@@ -497,7 +497,8 @@ int phx_engine_wait(struct phx_engine *e, uint32_t ctid, bool (*interrupted)(voi
 			rc = failed ? -EIO : 0;
 			break;
 		}
-		if (interrupted && interrupted()) {
+		/* the engine stopping ends every wait too: nothing settles after */
+		if ((interrupted && interrupted()) || e->stopping) {
 			rc = -EINTR;
 			break;
 		}
