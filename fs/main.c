@@ -3,6 +3,7 @@
  * Start-up order matters: everything that can refuse (the config file, the
  * token file, the options) is checked while errors still reach the
  * terminal; threads start only after fuse_daemonize has forked. */
+#include "backend/atomic_file.h"
 #include "backend/chain.h"
 #include "backend/doc.h"
 #include "backend/engine.h"
@@ -22,6 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A temporary file of a save is older than this only when its writer died
+ * (a live one holds a lock on it as well): a save takes milliseconds. */
+#define STALE_TEMP_S 60
 
 /* An absolute path for the config even if it does not exist yet: the
  * daemon changes directory to / when it goes to the background. */
@@ -114,7 +119,7 @@ int main(int argc, char *argv[])
 	struct fuse *fuse = NULL;
 	struct fuse_loop_config *loop = NULL;
 	char err[1024], *config = NULL, *journal = NULL, *mountpoint = NULL;
-	int rc = 1;
+	int rc = 1, removed;
 
 	if (phx_options_parse(&args, &o) < 0)
 		goto out;
@@ -147,6 +152,11 @@ int main(int argc, char *argv[])
 			strerror(errno));
 		goto out;
 	}
+	/* Temporary files of saves cut short by a kill would pile up beside
+	 * the config (and the journal) otherwise. */
+	if ((removed = atomic_file_clean_stale(config, STALE_TEMP_S)) > 0)
+		phx_info("removed %d temporary file(s) left beside %s by an interrupted save",
+			 removed, config);
 	if (phx_doc_open(&fs.doc, config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "phoenixfs: cannot mount: %s\n", err);
 		goto out;
@@ -165,6 +175,7 @@ int main(int argc, char *argv[])
 	journal = journal_path(config);
 	if (!fs.scratch || !fs.pending || !journal)
 		goto out;
+	atomic_file_clean_stale(journal, STALE_TEMP_S);
 	if (o.pve_url && phx_engine_journal_check(journal, err, sizeof(err)) < 0) {
 		fprintf(stderr, "phoenixfs: cannot mount: %s\n", err);
 		goto out;
