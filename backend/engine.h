@@ -79,6 +79,9 @@ void phx_engine_note(struct phx_engine *e, uint32_t ctid, const char *fmt, ...)
  * fills its status line and whether it is failed. */
 bool phx_engine_settled(struct phx_engine *e, uint32_t ctid, char *status,
 			size_t len, bool *failed);
+/* True while the container has work asked for or in flight (queued,
+ * waiting for a source, an operation running): not settled. */
+bool phx_engine_busy(struct phx_engine *e, uint32_t ctid);
 /* Block until settled, until interrupted() says stop (checked at least
  * every 100 ms) or until the engine stops. Returns 0 settled ok, -EIO
  * settled failed, -EINTR interrupted or stopping. */

@@ -233,6 +233,17 @@ int op_rmdir(const char *path)
 	case NK_CT:
 		if (!n.present)
 			return n.on_backend ? -EBUSY : -ENOENT;
+		/* An entry removed under a build would leave the container it
+		 * makes on the backend with no entry: finish or fail it first. */
+		if (phx_engine_busy(fs->engine, n.ctid)) {
+			char status[256];
+
+			phx_engine_settled(fs->engine, n.ctid, status, sizeof(status), NULL);
+			snprintf(err, sizeof(err), "rmdir %u: work in flight (%s); wait for it to end",
+				 n.ctid, status);
+			phx_refused(fs, &n, -EBUSY, err);
+			return -EBUSY;
+		}
 		rc = phx_entry_remove(fs, &n, err, sizeof(err));
 		if (rc == 0)
 			phx_scratch_drop_dir(fs->scratch, path);

@@ -480,6 +480,18 @@ bool phx_engine_settled(struct phx_engine *e, uint32_t ctid, char *status,
 	return settled;
 }
 
+bool phx_engine_busy(struct phx_engine *e, uint32_t ctid)
+{
+	struct ct_rec *r;
+	bool busy;
+
+	pthread_mutex_lock(&e->lock);
+	r = rec_find(e, ctid);
+	busy = r && !rec_settled(r);
+	pthread_mutex_unlock(&e->lock);
+	return busy;
+}
+
 int phx_engine_wait(struct phx_engine *e, uint32_t ctid, bool (*interrupted)(void),
 		    char *status, size_t len)
 {
