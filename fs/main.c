@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,14 @@ int main(int argc, char *argv[])
 	char err[1024], *config = NULL, *journal = NULL, *mountpoint = NULL;
 	int rc = 1, removed;
 
+	/* glibc gives threads that meet on its lock new arenas, up to 8 per
+	 * core, and each keeps the memory it once held: FUSE workers (up to
+	 * max_threads) and engine workers spread 100k operations over dozens
+	 * of arenas and RSS grew from 8 to 161 MB with nothing leaked. Our
+	 * allocations are small and short; two arenas hold them (37 MB in the
+	 * same run with one). MALLOC_ARENA_MAX in the environment still wins. */
+	if (!getenv("MALLOC_ARENA_MAX"))
+		mallopt(M_ARENA_MAX, 2);
 	if (phx_options_parse(&args, &o) < 0)
 		goto out;
 	if (o.help) {

@@ -8,7 +8,9 @@
 #     than a minute that no live writer locks; a fresh one, a locked one,
 #     another file's and other names stay;
 # (c) a second mount of the same file starting (and cleaning) while the
-#     first saves in a loop costs the first no save.
+#     first saves in a loop costs the first no save;
+# (d) renaming a scratch file onto a new CTID name is EPERM (containers are
+#     made with mkdir), onto an existing container EISDIR; nothing changes.
 . "$(dirname "$0")/../lib.sh"
 phx_setup config_file
 
@@ -77,5 +79,17 @@ echo "#   the second mount started $mounts times during the writes"
 check "the second mount started at least twice" test "$mounts" -ge 2
 expect_eq "every one of the first mount's 300 saves succeeded" 0 "$(cat "$W/writer.fails")"
 expect_eq "the last value is in the file" 1300 "$(jq '.lxc_configs["103"].memory_mb' "$CFG")"
+
+# ---------- (d) a scratch file renamed onto a CTID name ----------
+cp "$CFG" "$W/before"
+echo '{}' >"$MNT/.new"
+rename_errno() { /usr/bin/python3 -c 'import os,sys
+try: os.rename(sys.argv[1], sys.argv[2]); print("ok")
+except OSError as e: print(__import__("errno").errorcode[e.errno])' "$@"; }
+expect_eq "mv .new 555 (a new CTID): EPERM" EPERM "$(rename_errno "$MNT/.new" "$MNT/555")"
+expect_eq "mv .new 103 (a container): EISDIR" EISDIR "$(rename_errno "$MNT/.new" "$MNT/103")"
+check "  555 was not made" test ! -e "$MNT/555"
+check "  the config file is unchanged" cmp "$W/before" "$CFG"
+check "  the scratch file is still there" test -f "$MNT/.new"
 phx_umount
 done_testing
