@@ -589,7 +589,7 @@ static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uin
 	if (lock_fd == -EAGAIN) {
 		snprintf(err, sizeof(err), "%s is locked by another program (flock) for more than %d s",
 			 doc->path, LOCK_WAIT_MS / 1000);
-		rc = -EIO;
+		rc = -EAGAIN; /* try again later: the writer sees it as such */
 		goto fail_all;
 	}
 	/* An outside edit that landed since we last looked must not be lost:
