@@ -3,7 +3,9 @@
 # through the mount (issue 15.2): 3,000 increments of a top-level counter
 # by outside_editor.py while two shells write 103/memory_mb and
 # 950/memory_mb in loops. Every increment survives (counted, not a last
-# value), and so do both writers' last values.
+# value), and so do both writers' last values. Then two mounts of the same
+# file make 1,000 containers each with mkdir at the same time: all 2,000
+# accepted mkdirs are in the file.
 . "$(dirname "$0")/../lib.sh"
 phx_setup outside_editor
 N=${PHX_EDITOR_N:-3000}
@@ -36,5 +38,30 @@ expect_eq "103's last write is in the file" $((1000 + n103)) "$(jq '.lxc_configs
 expect_eq "950's last write is in the file" $((1000 + n950)) "$(jq '.lxc_configs["950"].memory_mb' "$CFG")"
 check "one more write through the mount keeps the counter" sh -c "echo 512 > '$MNT/103/memory_mb'"
 expect_eq "  counter" "$N" "$(jq .outside_counter "$CFG")"
+
+# ---------- two mounts of one file ----------
+M=${PHX_MKDIR_N:-1000}
+MNT2=$W/mnt2
+mkdir -p "$MNT2"
+"$PHOENIXFS" -f "$CFG" "$MNT2" >"$W/second.log" 2>&1 &
+P2=$!
+PHX_CLEANUP="fusermount3 -uz '$MNT2' 2>/dev/null; kill $P2 2>/dev/null"
+wait_for "a second mount of the same file" 10 mountpoint -q "$MNT2"
+maker() { # MOUNT FIRST: mkdir FIRST..FIRST+M-1, prints how many succeeded
+	local ok=0 i
+	for ((i = $2; i < $2 + M; i++)); do mkdir "$1/$i" 2>>"$W/mkdir.err" && ok=$((ok + 1)); done
+	echo "$ok"
+}
+maker "$MNT" 10000 >"$W/made.1" &
+m1=$!
+maker "$MNT2" 20000 >"$W/made.2" &
+m2=$!
+wait "$m1" "$m2"
+made=$(( $(cat "$W/made.1") + $(cat "$W/made.2") ))
+expect_eq "both mounts accepted all $((2 * M)) mkdirs" $((2 * M)) "$made"
+in_file=$(jq '[.lxc_configs | keys[] | tonumber | select(. >= 10000)] | length' "$CFG")
+expect_eq "all $made accepted containers are in the file" "$made" "$in_file"
+fusermount3 -u "$MNT2"
+wait "$P2"
 phx_umount
 done_testing
