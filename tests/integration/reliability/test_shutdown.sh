@@ -56,13 +56,20 @@ eng_umount
 pvesim_stop
 
 # ---------- (b) relative mount point ----------
+# the process whose command line is exactly $1 (words joined by spaces)
+daemon_pid() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
+	done
+}
 cp "$PHX_SOURCE/tests/data/phoenix_lxc_configs.json" "$ENG_WORK/rel.json"
 for mode in foreground background; do
 	flag=-f; [ $mode = background ] && flag=
 	(cd "$ENG_WORK" && exec "$PHX_BUILD/fs/phoenixfs" $flag rel.json mnt 2>"$ENG_WORK/rel.log") &
 	starter=$!
 	wait_for "$mode: relative mount point mounted" 10 mounted_at "$ENG_MNT"
-	pid=$(pgrep -n -f "^$PHX_BUILD/fs/phoenixfs ${flag:+$flag }rel.json mnt")
+	pid=$(daemon_pid "$PHX_BUILD/fs/phoenixfs ${flag:+$flag }rel.json mnt ")
 	check "$mode: found the daemon" test -n "$pid"
 	[ -n "$pid" ] && kill -TERM "$pid"
 	wait_for "$mode: unmounted after SIGTERM" 5 sh -c "! grep -q ' $ENG_MNT fuse' /proc/mounts"
