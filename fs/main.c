@@ -29,6 +29,9 @@
  * (a live one holds a lock on it as well): a save takes milliseconds. */
 #define STALE_TEMP_S 60
 
+/* FUSE threads that readers blocked on wait leave for everything else. */
+#define FREE_THREADS 4
+
 /* An absolute path for the config even if it does not exist yet: the
  * daemon changes directory to / when it goes to the background. */
 static char *absolute(const char *path)
@@ -183,6 +186,8 @@ int main(int argc, char *argv[])
 	fs.uid = getuid();
 	fs.gid = getgid();
 	fs.writers = &o.writers;
+	fs.max_waiters = o.max_threads > 2 * FREE_THREADS ? o.max_threads - FREE_THREADS
+							  : o.max_threads / 2;
 	journal = journal_path(config);
 	if (!fs.scratch || !fs.pending || !journal)
 		goto out;

@@ -214,9 +214,26 @@ int op_read(const char *path, char *buf, size_t size, off_t off,
 		/* Blocks only this request's thread; the loop starts more
 		 * threads for everyone else (max_threads is raised in main). */
 		char status[1024];
-		int rc = phx_engine_wait(fs->engine, h->node.ctid, interrupted, status,
-					 sizeof(status));
+		bool failed = false;
+		int rc;
 
+		if (__atomic_add_fetch(&fs->waiters, 1, __ATOMIC_RELAXED) <= fs->max_waiters) {
+			rc = phx_engine_wait(fs->engine, h->node.ctid, interrupted, status,
+					     sizeof(status));
+			__atomic_sub_fetch(&fs->waiters, 1, __ATOMIC_RELAXED);
+		} else {
+			/* Every thread but the few kept free is blocked in wait
+			 * already: one more would leave the mount unable to
+			 * answer anything. A settled container still answers. */
+			__atomic_sub_fetch(&fs->waiters, 1, __ATOMIC_RELAXED);
+			if (!phx_engine_settled(fs->engine, h->node.ctid, status, sizeof(status),
+						&failed)) {
+				phx_warn("%u/wait: %u readers of wait block already (max_threads): "
+					 "refused with EAGAIN", h->node.ctid, fs->max_waiters);
+				return -EAGAIN;
+			}
+			rc = failed ? -EIO : 0;
+		}
 		if (rc == -EINTR)
 			return -EINTR;
 		pthread_mutex_lock(&h->lock);

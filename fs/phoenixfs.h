@@ -19,6 +19,10 @@ struct phx_fs {
 	uid_t uid;
 	gid_t gid;
 	const struct phx_writers *writers; /* who else may change the tree */
+	/* Readers of wait blocked at once, at most: each holds a FUSE thread,
+	 * and a few threads must stay free for everything else. */
+	unsigned max_waiters;
+	unsigned waiters; /* __atomic */
 };
 
 /* May the caller of the current request change the tree? (fs/access.h) */
