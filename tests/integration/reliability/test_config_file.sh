@@ -61,6 +61,8 @@ phx_umount
 phx_mount || exit 1
 MNT2=$W/mnt2
 mkdir -p "$MNT2"
+# the second mount goes first on every exit path, before the work dir
+trap 'rc=$?; fusermount3 -uz "$MNT2" 2>/dev/null; (exit $rc); _phx_cleanup' EXIT
 ( fails=0
   for i in $(seq 1 300); do echo $((1000 + i)) >"$MNT/103/memory_mb" 2>/dev/null || fails=$((fails + 1)); done
   echo $fails >"$W/writer.fails" ) &

@@ -43,9 +43,10 @@ expect_eq "  counter" "$N" "$(jq .outside_counter "$CFG")"
 M=${PHX_MKDIR_N:-1000}
 MNT2=$W/mnt2
 mkdir -p "$MNT2"
+# the second mount goes first on every exit path, before the work dir
+trap 'rc=$?; fusermount3 -uz "$MNT2" 2>/dev/null; (exit $rc); _phx_cleanup' EXIT
 "$PHOENIXFS" -f "$CFG" "$MNT2" >"$W/second.log" 2>&1 &
 P2=$!
-PHX_CLEANUP="fusermount3 -uz '$MNT2' 2>/dev/null; kill $P2 2>/dev/null"
 wait_for "a second mount of the same file" 10 mountpoint -q "$MNT2"
 maker() { # MOUNT FIRST: mkdir FIRST..FIRST+M-1, prints how many succeeded
 	local ok=0 i
