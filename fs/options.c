@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_DEBUG };
+enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_DEBUG, KEY_WRITE_USER, KEY_WRITE_GROUP };
 
 #define OPT(t, f, v) { t, offsetof(struct phx_options, f), v }
 
@@ -20,6 +20,9 @@ static const struct fuse_opt spec[] = {
 	OPT("refresh=%u", refresh, 0),
 	OPT("jobs=%u", jobs, 0),
 	OPT("max_threads=%u", max_threads, 0),
+	/* repeatable, hence keys rather than fields */
+	FUSE_OPT_KEY("allow_write_user=", KEY_WRITE_USER),
+	FUSE_OPT_KEY("allow_write_group=", KEY_WRITE_GROUP),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -53,16 +56,35 @@ void phx_options_usage(const char *prog)
 	       "    -o jobs=N              backend operations in flight at most (default 4)\n"
 	       "    -o max_threads=N       FUSE worker threads at most (default 4096;\n"
 	       "                           each blocked reader of a wait file holds one)\n"
-	       "    -o allow_other, -o default_permissions, ... standard FUSE options\n",
+	       "    -o allow_write_user=USER    USER (a name or uid) may change the tree too;\n"
+	       "                           repeat for more (default: root and the mount's owner)\n"
+	       "    -o allow_write_group=GROUP  members of GROUP (a name or gid) may change it\n"
+	       "    -o allow_other         let other users read the tree (they cannot change it\n"
+	       "                           unless named by allow_write_user/allow_write_group)\n"
+	       "    -o allow_root, -o default_permissions, ... standard FUSE options\n",
 	       prog, PHX_DEFAULT_CONFIG);
 }
 
 static int proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	struct phx_options *o = data;
+	char err[256];
 
 	(void)outargs;
 	switch (key) {
+	case KEY_WRITE_USER:
+	case KEY_WRITE_GROUP: {
+		const char *spec = strchr(arg, '=') + 1;
+		int rc = key == KEY_WRITE_USER
+				 ? phx_writers_add_user(&o->writers, spec, err, sizeof(err))
+				 : phx_writers_add_group(&o->writers, spec, err, sizeof(err));
+
+		if (rc < 0) {
+			fprintf(stderr, "phoenixfs: %s\n", err);
+			return -1;
+		}
+		return 0;
+	}
 	case KEY_HELP:
 		o->help = true;
 		return 0;
@@ -175,4 +197,5 @@ void phx_options_free(struct phx_options *o)
 	free(o->pve_cafile);
 	free(o->positional[0]);
 	free(o->positional[1]);
+	phx_writers_free(&o->writers);
 }

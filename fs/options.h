@@ -2,6 +2,8 @@
 #ifndef PHX_OPTIONS_H
 #define PHX_OPTIONS_H
 
+#include "fs/access.h"
+
 #include <fuse.h>
 #include <stdbool.h>
 
@@ -18,6 +20,7 @@ struct phx_options {
 	unsigned refresh;
 	unsigned jobs;
 	unsigned max_threads;
+	struct phx_writers writers; /* allow_write_user=, allow_write_group= */
 	/* command line */
 	char *mountpoint;
 	int nonopts;

@@ -745,6 +745,18 @@ bool phx_engine_settled(struct phx_engine *e, uint32_t ctid, char *status,
 	return settled;
 }
 
+bool phx_engine_busy(struct phx_engine *e, uint32_t ctid)
+{
+	struct ct_rec *r;
+	bool busy;
+
+	pthread_mutex_lock(&e->lock);
+	r = rec_find(e, ctid);
+	busy = r && !rec_settled(r);
+	pthread_mutex_unlock(&e->lock);
+	return busy;
+}
+
 int phx_engine_wait(struct phx_engine *e, uint32_t ctid, bool (*interrupted)(void),
 		    char *status, size_t len)
 {
@@ -762,7 +774,8 @@ int phx_engine_wait(struct phx_engine *e, uint32_t ctid, bool (*interrupted)(voi
 			rc = failed ? -EIO : 0;
 			break;
 		}
-		if (interrupted && interrupted()) {
+		/* the engine stopping ends every wait too: nothing settles after */
+		if ((interrupted && interrupted()) || e->stopping) {
 			rc = -EINTR;
 			break;
 		}
