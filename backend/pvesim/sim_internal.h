@@ -164,6 +164,15 @@ int sim_perm(struct sim *s, const char *path, const char *privs, bool any,
 /* the same on /vms/VMID (VMID as the URL has it) */
 int sim_vm_perm(struct sim *s, const char *vmid, const char *privs, bool any,
 		struct sim_res *r);
+/* the same check without a 403: for lists that leave out what the caller
+ * may not see (check(..., $noerr)) */
+bool sim_can(struct sim *s, const char *path, const char *privs, bool any);
+/* SDN.Use for the bridge (and VLANs) of a netN value */
+int sim_bridge_perm(struct sim *s, const char *net, struct sim_res *r);
+/* read access to a template volume on storage sid */
+int sim_template_access(struct sim *s, const char *sid, struct sim_res *r);
+/* may the caller see a task of task_user on node? */
+bool sim_task_visible(struct sim *s, const char *task_user, const char *node);
 /* LXC.pm check_ct_modify_config_perm: the privilege a config key needs */
 const char *sim_conf_key_priv(const char *key);
 

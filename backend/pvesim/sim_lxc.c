@@ -50,7 +50,7 @@ static int check_ostemplate(struct sim *s, json_object *p,
 	if (st->type == ST_DIR || st->type == ST_NFS) {
 		/* Plugin.pm parse_volname */
 		if (!strncmp(vol, "vztmpl/", 7))
-			return 0;
+			return sim_template_access(s, sid, r);
 		if (!sim_match("^(iso|backup|snippets|import)/.+|^images/[0-9]+/.+|^[0-9]+/.+", vol)) {
 			res_err(r, 500, "unable to parse directory volume name '%s'", vol);
 			return -1;
@@ -142,6 +142,14 @@ void sim_lxc_create(struct sim *s, const char *node, json_object *p,
 		res_err(r, 500, "storage '%s' does not exist", storage);
 		return;
 	}
+	/* check_ct_modify_config_perm on the parameters: each netN's bridge
+	 * (LXC.pm check_bridge_access), before the template's storage */
+	json_object_object_foreach(p, nk, nv) {
+		if (!strncmp(nk, "net", 3) && isdigit((unsigned char)nk[3]) &&
+		    json_object_is_type(nv, json_type_string) &&
+		    sim_bridge_perm(s, json_object_get_string(nv), r))
+			return;
+	}
 	if (check_ostemplate(s, p, c, r))
 		return;
 	/* create_vm's check_and_activate_storage, before the worker forks:
@@ -178,6 +186,14 @@ void sim_lxc_create(struct sim *s, const char *node, json_object *p,
 		if (!rootfs && !sim_storage_has_content(sim_storage_find(s, storage), "rootdir")) {
 			res_param(r, "storage", "storage '%s' does not support container directories", storage);
 			return;
+		}
+		/* create_vm: "check/activate default storage" for a rootfs
+		 * that was not given */
+		if (!rootfs) {
+			char sp[128];
+			snprintf(sp, sizeof(sp), "/storage/%s", storage);
+			if (sim_perm(s, sp, "Datastore.AllocateSpace", false, r))
+				return;
 		}
 	}
 	if (sim_check_features(sim_param_str(p, "features", &v) ? v : NULL, NULL,

@@ -305,6 +305,14 @@ void sim_task_status(struct sim *s, const char *node, const char *upid,
 	if (sim_check_node(s, node, r))
 		return;
 	t = task_lookup(s, node, upid, r);
+	/* Tasks.pm read_task_status: not the caller's own task needs
+	 * Sys.Audit on /nodes/NODE */
+	if (t && !sim_task_visible(s, t->user, node)) {
+		char path[96];
+		snprintf(path, sizeof(path), "/nodes/%s", node);
+		sim_perm(s, path, "Sys.Audit", false, r);
+		return;
+	}
 	if (t)
 		res_ok(r, task_json(t, false));
 }
@@ -327,6 +335,13 @@ void sim_task_log(struct sim *s, const char *node, const char *upid,
 	t = task_lookup(s, node, upid, r);
 	if (!t)
 		return;
+	/* Tasks.pm read_task_log: as read_task_status */
+	if (!sim_task_visible(s, t->user, node)) {
+		char path[96];
+		snprintf(path, sizeof(path), "/nodes/%s", node);
+		sim_perm(s, path, "Sys.Audit", false, r);
+		return;
+	}
 	start = sim_param_int(p, "start", 0);
 	limit = sim_param_int(p, "limit", 50);
 	n = (long long)json_object_array_length(t->log);
@@ -386,6 +401,10 @@ void sim_task_list(struct sim *s, const char *node, json_object *p,
 		struct sim_task *t = &s->tasks[i];
 		bool done = t->phase == TP_DONE;
 		if (strcmp(t->node, node))
+			continue;
+		/* Tasks.pm node_tasks: the caller's own, or all with
+		 * Sys.Audit on /nodes/NODE */
+		if (!sim_task_visible(s, t->user, node))
 			continue;
 		if ((!strcmp(source, "archive") && !done) ||
 		    (!strcmp(source, "active") && done))

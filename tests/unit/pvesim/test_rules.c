@@ -21,7 +21,7 @@ struct clk {
 static struct clk clk;
 static struct sim *s;
 static struct sim_res r;
-static const struct sim_call call = { .user = "root@pam!phoenixfs", .taskfail = false };
+static struct sim_call call = { .user = "root@pam!phoenixfs", .taskfail = false };
 static const struct sim_call failcall = { .user = "root@pam!phoenixfs", .taskfail = true };
 
 /* The Proxmox VE version simulated: PVESIM_PVE_VERSION (meson runs the
@@ -61,6 +61,7 @@ static void setup(void)
 	clk.epoch = 1700000000;
 	s = mk_sim(NULL, NULL, 0, NULL);
 	sim_res_init(&r);
+	call.user = "root@pam!phoenixfs";
 }
 
 static void teardown(void)
@@ -1415,9 +1416,11 @@ END_TEST
 
 /* ---- users, tokens, roles, ACLs (pve-access-control) ---- */
 
+/* the caller of the next requests; its tasks are owned by it */
 static void as_caller(const char *user)
 {
 	sim_set_caller(s, user);
+	call.user = user ? user : "root@pam!phoenixfs";
 }
 
 START_TEST(acl_privileges_and_403_texts)
@@ -1431,6 +1434,7 @@ START_TEST(acl_privileges_and_403_texts)
 		"\"acl\":["
 		"{\"path\":\"/vms\",\"ugid\":\"ops@pve\",\"role\":\"PVEVMAdmin\",\"propagate\":1},"
 		"{\"path\":\"/storage\",\"ugid\":\"ops@pve\",\"role\":\"PVEDatastoreUser\",\"propagate\":1},"
+		"{\"path\":\"/sdn/zones\",\"ugid\":\"ops@pve\",\"role\":\"PVESDNUser\",\"propagate\":1},"
 		"{\"path\":\"/vms/100\",\"ugid\":\"ops@pve!limited\",\"role\":\"PVEVMUser\",\"propagate\":1},"
 		"{\"path\":\"/vms/100\",\"ugid\":\"ops@pve!limited\",\"role\":\"Snapper\",\"propagate\":1},"
 		"{\"path\":\"/vms/300\",\"ugid\":\"ops@pve\",\"role\":\"NoAccess\",\"propagate\":1},"
@@ -1491,6 +1495,133 @@ START_TEST(acl_privileges_and_403_texts)
 }
 END_TEST
 
+
+/* how many entries of r.data (an array) have key == val */
+static int count_where(const char *key, const char *val)
+{
+	int n = 0;
+	ck_assert_msg(r.status == 200, "status %d: %s", r.status, r.msg);
+	for (size_t i = 0; i < json_object_array_length(r.data); i++) {
+		json_object *v;
+		if (json_object_object_get_ex(json_object_array_get_idx(r.data, i), key, &v) &&
+		    !strcmp(json_object_get_string(v), val))
+			n++;
+	}
+	return n;
+}
+
+/* The checks of every endpoint phoenixfs uses besides the VM ones:
+ * SDN.Use on bridges, template and storage access, clone and resize
+ * storage, list filtering, others' tasks, groups, PVE 8's privileges. */
+START_TEST(acl_storage_sdn_lists_tasks_groups)
+{
+	json_object *p;
+	const char *acl =
+		"{\"users\":{\"b@pve\":{\"tokens\":{\"t\":{\"secret\":\"x\",\"privsep\":1}}}},"
+		"\"groups\":{\"builders\":[\"b@pve\"]},"
+		"\"roles\":{\"Build\":[\"VM.Audit\",\"VM.Allocate\",\"VM.Clone\",\"VM.PowerMgmt\","
+		"\"VM.Config.Disk\",\"VM.Config.CPU\",\"VM.Config.Memory\",\"VM.Config.Network\","
+		"\"VM.Config.Options\",\"VM.Snapshot\",\"Datastore.AllocateSpace\",\"Datastore.Audit\","
+		"\"SDN.Use\",\"Sys.Audit\"]},"
+		"\"acl\":["
+		"{\"path\":\"/vms\",\"ugid\":\"@builders\",\"role\":\"Build\"},"
+		"{\"path\":\"/vms\",\"ugid\":\"b@pve!t\",\"role\":\"Build\"},"
+		"{\"path\":\"/storage/local-lvm\",\"ugid\":\"@builders\",\"role\":\"Build\"},"
+		"{\"path\":\"/storage/local-lvm\",\"ugid\":\"b@pve!t\",\"role\":\"Build\"},"
+		"{\"path\":\"/storage/local\",\"ugid\":\"@builders\",\"role\":\"PVEAuditor\"},"
+		"{\"path\":\"/storage/local\",\"ugid\":\"b@pve!t\",\"role\":\"PVEAuditor\"},"
+		"{\"path\":\"/sdn/zones/localnetwork/vmbr0\",\"ugid\":\"@builders\",\"role\":\"Build\"},"
+		"{\"path\":\"/sdn/zones/localnetwork/vmbr0\",\"ugid\":\"b@pve!t\",\"role\":\"Build\"}]}";
+
+	create("200", "local-lvm:4"); /* root's, before the ACL matters */
+	sim_access_set(s, json_tokener_parse(acl));
+	as_caller("b@pve!t");
+	/* group ACLs give the user its half; the privsep token its own */
+	create("100", "local-lvm:4");
+	/* another bridge: SDN.Use on its zone path */
+	p = P("vmid", "101", "ostemplate", DEB, "rootfs", "local-lvm:4",
+	      "net0", "name=eth0,bridge=vmbr1,ip=dhcp", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/sdn/zones/localnetwork/vmbr1, SDN.Use)\n");
+	/* a VLAN tag: the tag's path, which the bridge's ACL propagates to */
+	p = P("net0", "name=eth0,bridge=vmbr0,tag=20,ip=dhcp", NULL);
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	ck_assert_msg(r.status == 200, "%s", r.msg);
+	reset();
+	p = P("net0", "name=eth0,bridge=vmbr2,ip=dhcp", NULL);
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/sdn/zones/localnetwork/vmbr2, SDN.Use)\n");
+	/* a disk on a storage without an ACL */
+	p = P("vmid", "102", "ostemplate", DEB, "rootfs", "local-zfs:4", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/storage/local-zfs, Datastore.AllocateSpace)\n");
+	/* the template volume needs read access to its storage */
+	sim_access_set(s, json_tokener_parse(
+		"{\"users\":{\"b@pve\":{\"tokens\":{\"t\":{\"secret\":\"x\",\"privsep\":0}}}},"
+		"\"acl\":[{\"path\":\"/vms\",\"ugid\":\"b@pve\",\"role\":\"PVEVMAdmin\"},"
+		"{\"path\":\"/storage/local-lvm\",\"ugid\":\"b@pve\",\"role\":\"PVEDatastoreUser\"},"
+		"{\"path\":\"/sdn\",\"ugid\":\"b@pve\",\"role\":\"PVESDNUser\"}]}"));
+	p = P("vmid", "102", "ostemplate", DEB, "rootfs", "local-lvm:4", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/storage/local, Datastore.AllocateSpace|Datastore.Audit)\n");
+	/* clone: AllocateSpace where the copy goes; resize: on its volume */
+	p = P("newid", "103", "full", "1", "storage", "local-zfs", NULL);
+	sim_lxc_clone(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/storage/local-zfs, Datastore.AllocateSpace)\n");
+	sim_access_set(s, json_tokener_parse(
+		"{\"users\":{\"b@pve\":{\"tokens\":{\"t\":{\"secret\":\"x\",\"privsep\":0}}}},"
+		"\"acl\":[{\"path\":\"/vms\",\"ugid\":\"b@pve\",\"role\":\"PVEVMAdmin\"},"
+		"{\"path\":\"/sdn\",\"ugid\":\"b@pve\",\"role\":\"PVESDNUser\"}]}"));
+	p = P("disk", "rootfs", "size", "+1G", NULL);
+	sim_lxc_resize(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/storage/local-lvm, Datastore.AllocateSpace)\n");
+	/* lists leave out what the caller may not see */
+	sim_storage_list(s, "pve", NULL, &r);
+	ck_assert_int_eq(json_object_array_length(r.data), 0);
+	reset();
+	sim_storage_content(s, "pve", "local", NULL, &r);
+	expect_err(403, "Permission check failed (/storage/local, Datastore.Audit|Datastore.AllocateSpace)\n");
+	sim_cluster_resources(s, NULL, &r);
+	ck_assert_int_eq(count_where("id", "lxc/100"), 1);
+	ck_assert_int_eq(count_where("id", "lxc/200"), 1);
+	ck_assert_int_eq(count_where("type", "storage"), 0);
+	reset();
+	sim_access_set(s, json_tokener_parse(
+		"{\"users\":{\"b@pve\":{\"tokens\":{\"t\":{\"secret\":\"x\",\"privsep\":0}}}},"
+		"\"acl\":[{\"path\":\"/vms/100\",\"ugid\":\"b@pve\",\"role\":\"PVEVMAdmin\"}]}"));
+	sim_cluster_resources(s, NULL, &r);
+	ck_assert_int_eq(count_where("id", "lxc/100"), 1);
+	ck_assert_int_eq(count_where("id", "lxc/200"), 0);
+	reset();
+	/* tasks: its own are visible, root's need Sys.Audit on the node */
+	sim_task_list(s, "pve", p = P("source", "all", "limit", "0", NULL), &r);
+	json_object_put(p);
+	ck_assert_int_eq(count_where("type", "vzcreate"), 1);
+	reset();
+	as_caller(NULL);
+	sim_task_list(s, "pve", p = P("vmid", "200", "source", "all", NULL), &r);
+	json_object_put(p);
+	snprintf(upid, sizeof(upid), "%s", json_object_get_string(json_object_object_get(
+		json_object_array_get_idx(r.data, 0), "upid")));
+	reset();
+	as_caller("b@pve!t");
+	sim_task_status(s, "pve", upid, &r);
+	expect_err(403, "Permission check failed (/nodes/pve, Sys.Audit)\n");
+	/* PVE 9 dropped VM.Monitor; PVE 8 has no VM.GuestAgent.Audit */
+	ck_assert(sim_has_priv(s, "root@pam", "/", pve == 8 ? "VM.Monitor" : "VM.GuestAgent.Audit"));
+	ck_assert(!sim_has_priv(s, "root@pam", "/", pve == 8 ? "VM.GuestAgent.Audit" : "VM.Monitor"));
+	as_caller(NULL);
+	reset();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("pvesim_rules");
@@ -1537,6 +1668,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pending_and_interfaces);
 	tcase_add_test(tc, node_cluster_and_storage_endpoints);
 	tcase_add_test(tc, acl_privileges_and_403_texts);
+	tcase_add_test(tc, acl_storage_sdn_lists_tasks_groups);
 	suite_add_tcase(su, tc);
 	return su;
 }
