@@ -516,6 +516,7 @@ static int auth_check(struct http_server *h, struct MHD_Connection *c,
 		if (eq && (size_t)(eq - a - 12) < sizeof(id)) {
 			snprintf(id, sizeof(id), "%.*s", (int)(eq - a - 12), a + 12);
 			pthread_mutex_lock(&h->mu);
+			sim_access_refresh(h->sim);
 			rc = sim_access_token(h->sim, id, eq + 1);
 			pthread_mutex_unlock(&h->mu);
 		}

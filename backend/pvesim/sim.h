@@ -197,6 +197,8 @@ void sim_flock_timeout_msg(int vmid, char *buf, size_t len);
  * directory, or set directly (the sim takes the reference). A token from
  * it authenticates when its secret matches: 0 or -1. */
 int sim_access_load(struct sim *s, char *err, size_t errlen);
+/* read access.json again if it changed since it was read */
+void sim_access_refresh(struct sim *s);
 void sim_access_set(struct sim *s, json_object *access);
 int sim_access_token(struct sim *s, const char *tokenid, const char *secret);
 /* Who makes the requests that follow (NULL: root@pam's own token). The

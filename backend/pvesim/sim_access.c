@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* AccessControl.pm $privgroups: admin, user, audit per category. PVE 9
@@ -317,12 +318,15 @@ int sim_access_load(struct sim *s, char *err, size_t errlen)
 {
 	char path[4200];
 	json_object *a;
+	struct stat st;
 
 	if (!s->o.state_dir)
 		return 0;
 	snprintf(path, sizeof(path), "%s/access.json", s->o.state_dir);
-	if (access(path, F_OK) != 0)
+	if (stat(path, &st) != 0)
 		return 0;
+	s->access_mtime = st.st_mtim;
+	s->access_size = st.st_size;
 	a = json_object_from_file(path);
 	if (!a || !json_object_is_type(a, json_type_object)) {
 		snprintf(err, errlen, "%s: %s", path, a ? "not a JSON object" :
@@ -332,6 +336,25 @@ int sim_access_load(struct sim *s, char *err, size_t errlen)
 	}
 	sim_access_set(s, a);
 	return 0;
+}
+
+/* pmxcfs makes a change of user.cfg visible at once: a changed
+ * access.json is read again before the next request (a bad one keeps the
+ * last good model and is reported on stderr). */
+void sim_access_refresh(struct sim *s)
+{
+	char path[4200], err[4400];
+	struct stat st;
+
+	if (!s->o.state_dir)
+		return;
+	snprintf(path, sizeof(path), "%s/access.json", s->o.state_dir);
+	if (stat(path, &st) != 0 ||
+	    (st.st_mtim.tv_sec == s->access_mtime.tv_sec &&
+	     st.st_mtim.tv_nsec == s->access_mtime.tv_nsec && st.st_size == s->access_size))
+		return;
+	if (sim_access_load(s, err, sizeof(err)))
+		fprintf(stderr, "pvesim: %s (keeping the previous access model)\n", err);
 }
 
 void sim_access_set(struct sim *s, json_object *access)

@@ -5,6 +5,7 @@
 #include "sim.h"
 
 #include <stdarg.h>
+#include <time.h>
 
 #define SIM_MAX_TASKS_KEPT 1000
 
@@ -59,6 +60,8 @@ struct sim {
 	uint64_t rng;
 	bool dirty;
 	json_object *access;    /* access.json: users, tokens, roles, acl */
+	struct timespec access_mtime; /* of the access.json read */
+	long long access_size;
 	char caller[256];       /* who makes the request being served */
 	sim_clock_fn mono;
 	sim_epoch_fn epoch;

@@ -142,8 +142,27 @@ void sim_lxc_create(struct sim *s, const char *node, json_object *p,
 		res_err(r, 500, "storage '%s' does not exist", storage);
 		return;
 	}
-	/* check_ct_modify_config_perm on the parameters: each netN's bridge
-	 * (LXC.pm check_bridge_access), before the template's storage */
+	/* create_vm: check_ct_modify_config_perm on the parameters left
+	 * after extract_param (node, vmid, ignore-unpack-errors, bwlimit,
+	 * start, ha-managed, unprivileged, restore, unique, pool,
+	 * ostemplate, storage): each key's VM.Config.* privilege, then
+	 * each netN's bridge (LXC.pm check_bridge_access), all before the
+	 * template's storage. Feature flags have their own check below. */
+	if (!sim_is_root(c)) {
+		static const char *const extracted[] = {
+			"node", "vmid", "ignore-unpack-errors", "bwlimit", "start",
+			"ha-managed", "unprivileged", "restore", "unique", "pool",
+			"ostemplate", "storage", "features", NULL };
+		json_object_object_foreach(p, ck, cv) {
+			bool skip = false;
+			(void)cv;
+			for (const char *const *e = extracted; *e; e++)
+				skip |= !strcmp(ck, *e);
+			if (!skip && sim_vm_perm(s, json_object_get_string(json_object_object_get(p, "vmid")),
+						 sim_conf_key_priv(ck), false, r))
+				return;
+		}
+	}
 	json_object_object_foreach(p, nk, nv) {
 		if (!strncmp(nk, "net", 3) && isdigit((unsigned char)nk[3]) &&
 		    json_object_is_type(nv, json_type_string) &&

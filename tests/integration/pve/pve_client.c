@@ -7,6 +7,11 @@
  *                     threads
  *   pve_client old    error texts from a server without the JSON "message"
  *                     field (pvesim --no-message-field)
+ *   pve_client round VMID
+ *                     this round's calls on an existing stopped CT, with
+ *                     whatever token PVESIM_TOKEN_FILE holds: storage
+ *                     listing, snapshot create/list/delete, resize,
+ *                     firewall rules and options (test_permissions.sh)
  *
  * Reads PVESIM_URL, PVESIM_TOKEN_FILE, PVESIM_FINGERPRINT, PVESIM_CERT and
  * PVESIM_DIR (set by tests/integration/pvesim/lib.sh). Prints one line per
@@ -382,6 +387,52 @@ static void old_server(void)
 	phx_driver_destroy(&d);
 }
 
+/* Snapshots, resize, firewall and the storage listing on CT vmid. The
+ * first failure exits 1 with the server's text (a 403 names the
+ * privilege). */
+static void round_calls(uint32_t vmid)
+{
+	struct phx_driver d = driver(fingerprint, NULL, token_file);
+	const struct phx_kv rule[] = { { "type", "in" }, { "action", "ACCEPT" },
+				       { "proto", "tcp" }, { "dport", "22" }, { "enable", "1" } };
+	const struct phx_kv fwopt[] = { { "enable", "1" } };
+	struct phx_storage_list sl = { 0 };
+	struct phx_err e = { 0 };
+	char upid[PHX_UPID_MAX], **names = NULL;
+	json_object *rules = NULL;
+	size_t n = 0;
+	bool lvm = false;
+
+	OK(d.ops->list_storage(d.ctx, &sl, &e), e);
+	for (size_t i = 0; i < sl.n; i++)
+		lvm |= strcmp(sl.v[i].id, "local-lvm") == 0;
+	CHECK(lvm, "local-lvm not in the storage list (%zu listed)", sl.n);
+	phx_storage_list_free(&sl);
+	printf("ok: storage listing\n");
+	OK(d.ops->snapshot(d.ctx, NODE, vmid, "perm1", "round", upid, &e), e);
+	CHECK(strcmp(wait_task(&d, upid), "OK") == 0, "snapshot task failed");
+	OK(d.ops->list_snapshots(d.ctx, NODE, vmid, &names, &n, &e), e);
+	CHECK(n == 1 && strcmp(names[0], "perm1") == 0, "snapshots: %zu", n);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	OK(d.ops->delete_snapshot(d.ctx, NODE, vmid, "perm1", upid, &e), e);
+	CHECK(strcmp(wait_task(&d, upid), "OK") == 0, "snapshot delete task failed");
+	printf("ok: snapshot create, list, delete\n");
+	OK(d.ops->resize(d.ctx, NODE, vmid, "rootfs", "+1G", upid, &e), e);
+	CHECK(!*upid || strcmp(wait_task(&d, upid), "OK") == 0, "resize task failed");
+	printf("ok: resize\n");
+	OK(d.ops->fw_add_rule(d.ctx, NODE, vmid, rule, 5, &e), e);
+	OK(d.ops->fw_rules(d.ctx, NODE, vmid, &rules, &e), e);
+	CHECK(json_object_array_length(rules) == 1, "firewall rules: %zu",
+	      json_object_array_length(rules));
+	json_object_put(rules);
+	OK(d.ops->fw_delete_rule(d.ctx, NODE, vmid, 0, &e), e);
+	OK(d.ops->fw_set_options(d.ctx, NODE, vmid, fwopt, 1, &e), e);
+	printf("ok: firewall rules and options\n");
+	phx_driver_destroy(&d);
+}
+
 static const char *env(const char *name)
 {
 	const char *v = getenv(name);
@@ -404,8 +455,10 @@ int main(int argc, char **argv)
 		security();
 	} else if (argc == 2 && strcmp(argv[1], "old") == 0) {
 		old_server();
+	} else if (argc == 3 && strcmp(argv[1], "round") == 0) {
+		round_calls((uint32_t)strtoul(argv[2], NULL, 10));
 	} else {
-		failf("usage: pve_client full|old");
+		failf("usage: pve_client full|old|round VMID");
 	}
 	printf("PASS: %d checks\n", checks);
 	return 0;
