@@ -190,6 +190,15 @@ void sim_task_log(struct sim *s, const char *node, const char *upid,
  * the node is a cluster member, else fills r (400 bad name / 500 lookup). */
 int sim_check_node(struct sim *s, const char *node, struct sim_res *r);
 
+/* A node that is down (powered off, cut off): pveproxy on the first node
+ * cannot reach it, and the cluster lists it offline and its guests
+ * unknown. The first node is the one pvesim answers as: it cannot be
+ * offline (-1). */
+int sim_set_node_offline(struct sim *s, const char *node, bool offline);
+bool sim_node_offline(struct sim *s, const char *node);
+/* the node pvesim answers as (pveproxy's own node) */
+const char *sim_local_node(struct sim *s);
+
 /* Text of the flock timeout for a CT. */
 void sim_flock_timeout_msg(int vmid, char *buf, size_t len);
 

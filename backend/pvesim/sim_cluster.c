@@ -217,7 +217,7 @@ void sim_cluster_status(struct sim *s, json_object *p, struct sim_res *r)
 		json_object_object_add(c, "name", json_object_new_string(s->o.nodes[i]));
 		json_object_object_add(c, "ip", json_object_new_string(ip));
 		sim_add_num(c, "local", i == 0);
-		sim_add_num(c, "online", 1);
+		sim_add_num(c, "online", !s->offline[i]);
 		json_object_object_add(c, "level", json_object_new_string(""));
 		if (s->o.n_nodes > 1)
 			sim_add_num(c, "nodeid", i + 1);
@@ -236,7 +236,10 @@ void sim_nodes(struct sim *s, const char *fingerprint, struct sim_res *r)
 		char id[96];
 		snprintf(id, sizeof(id), "node/%s", s->o.nodes[i]);
 		json_object_object_add(o, "node", json_object_new_string(s->o.nodes[i]));
-		json_object_object_add(o, "status", json_object_new_string("online"));
+		/* API2Tools.pm extract_node_stats: a node not in the
+		 * membership is `offline`, without figures */
+		json_object_object_add(o, "status", json_object_new_string(
+			s->offline[i] ? "offline" : "online"));
 		json_object_object_add(o, "id", json_object_new_string(id));
 		json_object_object_add(o, "type", json_object_new_string("node"));
 		json_object_object_add(o, "level", json_object_new_string(""));
@@ -245,7 +248,7 @@ void sim_nodes(struct sim *s, const char *fingerprint, struct sim_res *r)
 		/* Nodes.pm index: extract_node_stats leaves out the load
 		 * figures without Sys.Audit on /nodes/NODE */
 		snprintf(id, sizeof(id), "/nodes/%s", s->o.nodes[i]);
-		if (!sim_can(s, id, "Sys.Audit", false)) {
+		if (s->offline[i] || !sim_can(s, id, "Sys.Audit", false)) {
 			json_object_array_add(arr, o);
 			continue;
 		}
@@ -281,6 +284,10 @@ void sim_cluster_resources(struct sim *s, json_object *p, struct sim_res *r)
 			int vmid = atoi(key);
 			char id[32];
 			bool live = s->o.stats_lag_ms == 0;
+			/* Cluster.pm resources / API2Tools.pm extract_vm_stats:
+			 * the guests of a node that publishes nothing are
+			 * `unknown` */
+			bool down = sim_node_offline(s, sim_guest_node(g));
 
 			/* Cluster.pm resources: guests without VM.Audit are
 			 * left out */
@@ -295,7 +302,9 @@ void sim_cluster_resources(struct sim *s, json_object *p, struct sim_res *r)
 			sim_add_num(o, "vmid", vmid);
 			json_object_object_add(o, "node",
 					       json_object_new_string(sim_guest_node(g)));
-			if (live) {
+			if (down) {
+				rrd = NULL;
+			} else if (live) {
 				/* no lag: what pvestatd would publish, now */
 				bool only_lock = json_object_object_length(c) == 1 &&
 					json_object_object_get_ex(c, "lock", NULL);
@@ -352,11 +361,12 @@ void sim_cluster_resources(struct sim *s, json_object *p, struct sim_res *r)
 			json_object_object_add(o, "id", json_object_new_string(id));
 			json_object_object_add(o, "type", json_object_new_string("node"));
 			json_object_object_add(o, "node", json_object_new_string(s->o.nodes[i]));
-			json_object_object_add(o, "status", json_object_new_string("online"));
+			json_object_object_add(o, "status", json_object_new_string(
+				s->offline[i] ? "offline" : "online"));
 			/* Cluster.pm resources: the figures only with
 			 * Sys.Audit on /nodes/NODE */
 			snprintf(id, sizeof(id), "/nodes/%s", s->o.nodes[i]);
-			if (sim_can(s, id, "Sys.Audit", false)) {
+			if (!s->offline[i] && sim_can(s, id, "Sys.Audit", false)) {
 				sim_add_num(o, "maxcpu", 8);
 				sim_add_num(o, "maxmem", 32LL << 30);
 				sim_add_num(o, "uptime", (long long)((sim_now(s) - s->boot_ms) / 1000));

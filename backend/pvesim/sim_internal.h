@@ -60,6 +60,7 @@ struct sim {
 	uint64_t rng;
 	bool dirty;
 	json_object *access;    /* access.json: users, tokens, roles, acl */
+	bool offline[SIM_MAX_NODES]; /* nodes that do not answer */
 	struct timespec access_mtime; /* of the access.json read */
 	long long access_size;
 	char caller[256];       /* who makes the request being served */

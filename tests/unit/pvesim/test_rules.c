@@ -1063,7 +1063,8 @@ START_TEST(fault_spec)
 	ck_assert_uint_eq(f.slow_ms, 3000);
 	ck_assert(f.rate[F_TASKFAIL] == 1.0);
 	ck_assert_int_ne(faults_parse(&f, "boom=0.1", err, sizeof(err)), 0);
-	ck_assert_str_eq(err, "unknown fault kind 'boom' (http500, drop, slow, taskfail, lock)");
+	ck_assert_str_eq(err, "unknown fault kind 'boom' (http500, drop, slow, taskfail, lock, "
+			 "proxy596, badjson, truncate, ctype)");
 	ck_assert_int_ne(faults_parse(&f, "http500=2", err, sizeof(err)), 0);
 	ck_assert_str_eq(err, "http500: rate '2' is not a number in 0..1");
 	ck_assert_int_ne(faults_parse(&f, "slow=0.5", err, sizeof(err)), 0);
@@ -1082,6 +1083,24 @@ START_TEST(fault_spec)
 	}
 	ck_assert(same);
 	ck_assert(hits > 50 && hits < 150);
+	/* the damaged-answer kinds do not shift the first five's draws:
+	 * they are drawn only when asked for */
+	faults_parse(&f, "http500=0.5", err, sizeof(err));
+	faults_parse(&g, "http500=0.5,badjson=0,truncate=0", err, sizeof(err));
+	faults_seed(&f, 7);
+	faults_seed(&g, 7);
+	for (int i = 0; i < 50; i++)
+		ck_assert_int_eq(faults_draw(&f).http500, faults_draw(&g).http500);
+	ck_assert_int_eq(faults_parse(&f, "badjson=1,truncate=0.5,ctype=0.25,proxy596=1",
+				      err, sizeof(err)), 0);
+	faults_seed(&f, 3);
+	hits = 0;
+	for (int i = 0; i < 100; i++) {
+		struct fault_draw d = faults_draw(&f);
+		ck_assert(d.badjson && d.proxy596 && !d.http500);
+		hits += d.truncate;
+	}
+	ck_assert(hits > 25 && hits < 75);
 }
 END_TEST
 
