@@ -652,7 +652,8 @@ static enum MHD_Result admin_offline(struct http_server *h, struct MHD_Connectio
 	pthread_mutex_unlock(&h->mu);
 	log_request(m == M_POST ? "POST" : "DELETE", node, rc ? 400 : 200, rc ? "not a remote node" : NULL);
 	if (rc)
-		return send_raw(c, 400, "not a node other than the first", NULL, "");
+		return send_raw(c, 400, "not a node other than the first", "text/plain",
+				"not a node other than the first\n");
 	return send_raw(c, 200, NULL, "application/json", "{\"data\":null}");
 }
 
