@@ -7,6 +7,10 @@
  *                     threads
  *   pve_client old    error texts from a server without the JSON "message"
  *                     field (pvesim --no-message-field)
+ *   pve_client damaged KIND
+ *                     against pvesim --faults KIND=1 (badjson, truncate,
+ *                     ctype): every call fails as a transient protocol
+ *                     error naming what was wrong, and nothing crashes
  *   pve_client round VMID
  *                     this round's calls on an existing stopped CT, with
  *                     whatever token PVESIM_TOKEN_FILE holds: storage
@@ -433,6 +437,53 @@ static void round_calls(uint32_t vmid)
 	phx_driver_destroy(&d);
 }
 
+/* Every answer is damaged the same way: each call must fail with a
+ * transient "protocol error" (so the engine tries again), never crash or
+ * take a damaged answer for data. */
+static void damaged(const char *kind)
+{
+	struct phx_driver d = driver(fingerprint, NULL, token_file);
+	const char *want = strcmp(kind, "truncate") == 0 ? "answer cut short" :
+		strcmp(kind, "ctype") == 0 ? "not JSON (a proxy in the way?)" :
+		"answer is not valid JSON";
+	const struct phx_kv create[] = { { "ostemplate", OSTEMPLATE }, { "rootfs", "local-lvm:4" } };
+	struct phx_guest_list l = { 0 };
+	struct phx_storage_list sl = { 0 };
+	struct phx_task_status st;
+	struct phx_err e;
+	json_object *cfg = NULL;
+	char **nodes = NULL, upid[PHX_UPID_MAX];
+	size_t n = 0;
+	int rc[6];
+
+	memset(&e, 0, sizeof(e));
+	rc[0] = d.ops->list_guests(d.ctx, &l, &e);
+	CHECK(rc[0] == -1 && e.kind == PHX_E_TRANSIENT && strstr(e.msg, want) &&
+	      strncmp(e.msg, "protocol error: ", 16) == 0,
+	      "list_guests: rc %d [%s] %s", rc[0], phx_err_kind_name(e.kind), e.msg);
+	printf("ok: list_guests: [%s] %s\n", phx_err_kind_name(e.kind), e.msg);
+	rc[1] = d.ops->list_nodes(d.ctx, &nodes, &n, &e);
+	CHECK(rc[1] == -1 && e.kind == PHX_E_TRANSIENT && strstr(e.msg, want),
+	      "list_nodes: [%s] %s", phx_err_kind_name(e.kind), e.msg);
+	/* errors come undamaged (the faults touch 200s only) */
+	rc[2] = d.ops->get_config(d.ctx, NODE, 100, &cfg, &e);
+	CHECK(rc[2] == -1 && e.kind == PHX_E_NOTFOUND && !cfg,
+	      "get_config: [%s] %s", phx_err_kind_name(e.kind), e.msg);
+	rc[3] = d.ops->list_storage(d.ctx, &sl, &e);
+	CHECK(rc[3] == -1 && e.kind == PHX_E_TRANSIENT && sl.n == 0,
+	      "list_storage: [%s] %s", phx_err_kind_name(e.kind), e.msg);
+	/* the create happened; its answer was lost, so the driver's retry
+	 * meets what the first attempt made (docs/driver.md, Retries) */
+	rc[4] = d.ops->create(d.ctx, NODE, 9300, create, 2, upid, &e);
+	CHECK(rc[4] == -1 && e.kind == PHX_E_EXISTS,
+	      "create: [%s] %s", phx_err_kind_name(e.kind), e.msg);
+	rc[5] = d.ops->last_task(d.ctx, NODE, 9300, "vzcreate", upid, &st, &e);
+	CHECK(rc[5] == -1 && e.kind == PHX_E_TRANSIENT,
+	      "last_task: [%s] %s", phx_err_kind_name(e.kind), e.msg);
+	printf("ok: nodes, storage, create, last_task: transient protocol errors; a 500 unchanged\n");
+	phx_driver_destroy(&d);
+}
+
 static const char *env(const char *name)
 {
 	const char *v = getenv(name);
@@ -455,10 +506,12 @@ int main(int argc, char **argv)
 		security();
 	} else if (argc == 2 && strcmp(argv[1], "old") == 0) {
 		old_server();
+	} else if (argc == 3 && strcmp(argv[1], "damaged") == 0) {
+		damaged(argv[2]);
 	} else if (argc == 3 && strcmp(argv[1], "round") == 0) {
 		round_calls((uint32_t)strtoul(argv[2], NULL, 10));
 	} else {
-		failf("usage: pve_client full|old|round VMID");
+		failf("usage: pve_client full|old|damaged KIND|round VMID");
 	}
 	printf("PASS: %d checks\n", checks);
 	return 0;
