@@ -422,6 +422,15 @@ static void dispatch(struct route_ctx *x, const char *method, const char *path,
 		return sim_version(s, r);
 	if (x->nseg == 1 && is(x, 0, "nodes") && m == M_GET)
 		return sim_nodes(s, x->h->o.fingerprint, r);
+	if (x->nseg == 3 && is(x, 0, "cluster") && is(x, 1, "ha") && is(x, 2, "resources")) {
+		if (m == M_GET)
+			return sim_ha_resources(s, x->p, r);
+		if (m == M_POST)
+			return sim_ha_resource_add(s, x->p, r);
+	}
+	if (x->nseg == 4 && is(x, 0, "cluster") && is(x, 1, "ha") && is(x, 2, "resources") &&
+	    m == M_DELETE)
+		return sim_ha_resource_delete(s, x->seg[3], x->p, r);
 	if (x->nseg == 2 && is(x, 0, "cluster") && is(x, 1, "resources") && m == M_GET)
 		return sim_cluster_resources(s, x->p, r);
 	if (x->nseg == 2 && is(x, 0, "cluster") && is(x, 1, "nextid") && m == M_GET)

@@ -112,6 +112,11 @@ void sim_storage_config_get(struct sim *s, const char *sid, json_object *p,
 			    struct sim_res *r);
 void sim_nodes(struct sim *s, const char *fingerprint, struct sim_res *r);
 void sim_cluster_resources(struct sim *s, json_object *p, struct sim_res *r);
+/* /cluster/ha/resources: GET, POST (sid, state), DELETE {sid} */
+void sim_ha_resources(struct sim *s, json_object *p, struct sim_res *r);
+void sim_ha_resource_add(struct sim *s, json_object *p, struct sim_res *r);
+void sim_ha_resource_delete(struct sim *s, const char *sid, json_object *p,
+			    struct sim_res *r);
 void sim_nextid(struct sim *s, json_object *p, struct sim_res *r);
 void sim_storage_list(struct sim *s, const char *node, json_object *p,
 		      struct sim_res *r);

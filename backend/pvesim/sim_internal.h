@@ -54,6 +54,7 @@ struct sim {
 	json_object *volumes;   /* volkey -> { volname -> {vmid,size,base} } */
 	struct sim_task *tasks;
 	int n_tasks, cap_tasks;
+	int in_hook;            /* a task's hook runs: no task may move */
 	uint32_t next_pid;
 	uint64_t boot_ms;
 	uint64_t next_stats_ms;
@@ -179,6 +180,10 @@ int sim_template_access(struct sim *s, const char *sid, struct sim_res *r);
 bool sim_task_visible(struct sim *s, const char *task_user, const char *node);
 /* LXC.pm check_ct_modify_config_perm: the privilege a config key needs */
 const char *sim_conf_key_priv(const char *key);
+
+/* sim_ha.c: the HA state asked of a CT ("started", "stopped"), or NULL
+ * when the HA stack does not manage it */
+const char *sim_guest_ha(json_object *g);
 
 /* sim_task.c: the task engine. Kinds come from the API-area files. */
 struct sim_task *sim_task_start(struct sim *s, const char *node,

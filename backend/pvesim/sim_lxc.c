@@ -123,6 +123,9 @@ void sim_lxc_create(struct sim *s, const char *node, json_object *p,
 	if (sim_vm_perm(s, json_object_get_string(json_object_object_get(p, "vmid")),
 			"VM.Allocate", false, r))
 		return;
+	/* create_vm: Sys.Console on / for ha-managed */
+	if (sim_param_bool(p, "ha-managed", false) && sim_perm(s, "/", "Sys.Console", false, r))
+		return;
 	if (sim_param_bool(p, "restore", false)) {
 		res_err(r, 501, "restore is not simulated by pvesim");
 		return;
@@ -362,6 +365,13 @@ static int create_finish(struct sim *s, struct sim_task *t, char *err, size_t le
 	/* the final write has no lock key: that ends the create lock */
 	json_object_object_add(g, "conf", conf);
 	sim_mark_dirty(s);
+	/* create_vm (PVE 9): `ha-manager add ct:ID --state started|stopped`
+	 * after the create, started when start was asked */
+	if (sim_param_bool(params, "ha-managed", false)) {
+		task_log(t, "Add as HA resource");
+		json_object_object_add(g, "ha", json_object_new_string(
+			sim_param_bool(params, "start", false) ? "started" : "stopped"));
+	}
 	if (sim_param_bool(params, "start", false)) {
 		struct sim_call c = { .user = t->user, .taskfail = false };
 		json_object *a = json_object_new_object();
@@ -407,6 +417,13 @@ void sim_lxc_destroy(struct sim *s, const char *node, const char *vmid,
 	}
 	if (sim_check_lock(g, r))
 		return;
+	/* destroy_vm $early_checks: an HA resource needs purge, which then
+	 * removes it from the HA configuration */
+	if (sim_guest_ha(g) && !sim_param_bool(p, "purge", false)) {
+		res_err(r, 500, "unable to remove CT %d - used in HA resources and purge "
+			"parameter not set.", id);
+		return;
+	}
 	if (sim_guest_running(g) && !sim_param_bool(p, "force", false)) {
 		res_err(r, 500, "unable to destroy CT %d - container is running", id);
 		return;

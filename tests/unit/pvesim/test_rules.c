@@ -1641,6 +1641,82 @@ START_TEST(acl_storage_sdn_lists_tasks_groups)
 }
 END_TEST
 
+/* HA-managed CTs: start and stop go through hastart/hastop tasks that end
+ * before the LRM's worker has changed the CT (pve-container Status.pm,
+ * pve-ha-manager Resources.pm) */
+START_TEST(ha_managed_start_stop)
+{
+	json_object *p, *st, *ha;
+	char hastart[256];
+
+	create("100", "local-lvm:4");
+	sim_ha_resource_add(s, p = P("sid", "ct:100", "state", "stopped", NULL), &r);
+	json_object_put(p);
+	ck_assert_msg(r.status == 200, "%s", r.msg);
+	reset();
+	sim_ha_resource_add(s, p = P("sid", "ct:100", NULL), &r);
+	json_object_put(p);
+	expect_err(500, "resource ID 'ct:100' already defined\n");
+	sim_ha_resource_add(s, p = P("sid", "ct:555", NULL), &r);
+	json_object_put(p);
+	expect_err(500, "resource 'ct:555' does not exist in cluster\n");
+	sim_ha_resources(s, NULL, &r);
+	ck_assert_int_eq(json_object_array_length(r.data), 1);
+	reset();
+
+	sim_lxc_status_op(s, "pve", "100", "start", NULL, &call, &r);
+	snprintf(hastart, sizeof(hastart), "%s", take_upid());
+	ck_assert_ptr_nonnull(strstr(hastart, ":hastart:100:"));
+	/* the ha task ends first; the CT is not running yet */
+	for (int i = 0; i < 1000; i++) {
+		json_object *v;
+		bool done;
+		reset();
+		sim_task_status(s, "pve", hastart, &r);
+		done = json_object_object_get_ex(r.data, "status", &v) &&
+		       !strcmp(json_object_get_string(v), "stopped");
+		reset();
+		if (done)
+			break;
+		clk.ms += 10;
+		sim_tick(s);
+	}
+	ck_assert_str_eq(exitstatus("pve", hastart), "OK");
+	reset();
+	sim_lxc_status_current(s, "pve", "100", &r);
+	st = r.data;
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(st, "status")), "stopped");
+	ha = json_object_object_get(st, "ha");
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(ha, "managed")), 1);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(ha, "state")), "started");
+	reset();
+	settle();
+	sim_lxc_status_current(s, "pve", "100", &r);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "status")), "running");
+	reset();
+	/* stop: hastop, then the LRM's vzstop */
+	sim_lxc_status_op(s, "pve", "100", "stop", p = P("overrule-shutdown", "1", NULL), &call, &r);
+	json_object_put(p);
+	ck_assert_int_eq(r.status, 400);
+	reset();
+	sim_lxc_status_op(s, "pve", "100", "stop", NULL, &call, &r);
+	ck_assert_ptr_nonnull(strstr(take_upid(), ":hastop:100:"));
+	settle();
+	sim_lxc_status_current(s, "pve", "100", &r);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "status")), "stopped");
+	reset();
+	/* destroy needs purge while HA manages it */
+	sim_lxc_destroy(s, "pve", "100", NULL, &call, &r);
+	expect_err(500, "unable to remove CT 100 - used in HA resources and purge parameter not set.\n");
+	sim_ha_resource_delete(s, "ct:100", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	reset();
+	sim_lxc_status_op(s, "pve", "100", "start", NULL, &call, &r);
+	ck_assert_ptr_nonnull(strstr(take_upid(), ":vzstart:100:"));
+	settle();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("pvesim_rules");
@@ -1688,6 +1764,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, node_cluster_and_storage_endpoints);
 	tcase_add_test(tc, acl_privileges_and_403_texts);
 	tcase_add_test(tc, acl_storage_sdn_lists_tasks_groups);
+	tcase_add_test(tc, ha_managed_start_stop);
 	suite_add_tcase(su, tc);
 	return su;
 }
