@@ -160,6 +160,15 @@ static int make_base(const char *url, char **base, struct phx_err *err)
 		set_err(err, PHX_E_REFUSED, "pve_url '%s' must not have a query string", url);
 		goto out;
 	}
+	/* pveproxy listens on 8006: a URL without a port means that one, not
+	 * https's 443 (a reverse proxy on 443 is written with ":443") */
+	{
+		char *port = NULL;
+
+		if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_NO_PORT)
+			curl_url_set(u, CURLUPART_PORT, "8006", 0);
+		curl_free(port);
+	}
 	curl_url_get(u, CURLUPART_PATH, &path, 0);
 	len = path ? strlen(path) : 0;
 	while (len > 0 && path[len - 1] == '/')

@@ -294,7 +294,7 @@ static void full(void)
 	refused(d.ops->status_op(d.ctx, NODE, LINKED, "explode", upid, &e), &e, PHX_E_REFUSED, 0,
 		"unknown status operation 'explode'", "unknown status op");
 	refused(d.ops->get_config(d.ctx, "pve/../x", BASE, &cfg, &e), &e, PHX_E_REFUSED, 0,
-		"invalid node name 'pve/../x'", "node name with a slash");
+		"invalid node name 'pve/../x': a Proxmox node name is letters, digits and '-' inside (pve-node, no dots)", "node name with a slash");
 
 	/* worker threads sharing the pool */
 	{
