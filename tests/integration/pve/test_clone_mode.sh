@@ -9,7 +9,7 @@ set -u
 
 pvesim_start "$ENG_WORK/sim" 0 --node pve --node pve2 \
 	--storage local:dir --storage local-lvm:lvmthin --storage local-zfs:zfspool \
-	--storage shared:nfs ${PVESIM_VERSION:+--pve-version "$PVESIM_VERSION"} ||
+	--storage shared:nfs ||
 	bail "pvesim did not start"
 cat >"$ENG_CONFIG" <<JSON
 {"lxc_configs": {

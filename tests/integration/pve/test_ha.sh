@@ -7,7 +7,7 @@
 set -u
 . "$PHX_SOURCE/tests/integration/engine/lib.sh"
 
-pvesim_start "$ENG_WORK/sim" 0 --task-ms 200 ${PVESIM_VERSION:+--pve-version "$PVESIM_VERSION"} ||
+pvesim_start "$ENG_WORK/sim" 0 --task-ms 200 ||
 	bail "pvesim did not start"
 eng_api_create 120 || bail "create 120 through the API"
 pvesim_api POST /cluster/ha/resources --data-urlencode sid=ct:120 --data-urlencode state=stopped >/dev/null

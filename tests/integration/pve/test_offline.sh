@@ -8,7 +8,7 @@ set -u
 . "$PHX_SOURCE/tests/integration/engine/lib.sh"
 
 pvesim_start "$ENG_WORK/sim" 0 --node pve --node pve2 --offline pve2 \
-	--proxy-timeout-ms 300 ${PVESIM_VERSION:+--pve-version "$PVESIM_VERSION"} ||
+	--proxy-timeout-ms 300 ||
 	bail "pvesim did not start"
 ROOT_TOKEN=$PVESIM_TOKEN
 

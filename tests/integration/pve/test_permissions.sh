@@ -33,7 +33,7 @@ JSON
 	mv "$PVESIM_DIR/access.json.tmp" "$PVESIM_DIR/access.json"
 }
 
-pvesim_start "$ENG_WORK/sim" 0 ${PVESIM_VERSION:+--pve-version "$PVESIM_VERSION"} ||
+pvesim_start "$ENG_WORK/sim" 0 ||
 	bail "pvesim did not start"
 SECRET=8c1f0c6e-3b7a-4d2e-9f10-5a6b7c8d9e0f
 # shellcheck disable=SC2086
