@@ -223,17 +223,19 @@ static bool is_hostname(const char *s, size_t len)
 	return true;
 }
 
-/* pve-storage-id: ^[a-z][a-z0-9\-_.]*[a-z0-9]$ */
+/* pve-storage-id: ^[a-z][a-z0-9\-_.]*[a-z0-9]$ matched case-insensitively
+ * (pve-common JSONSchema.pm parse_storage_id -> parse_id uses m/.../i), so
+ * the origin's "FastPool-CT-Disks" is a storage id as Proxmox sees it. */
 static bool is_storage_id(const char *s, size_t len)
 {
-	if (len < 2 || len > 64 || !islower((unsigned char)s[0]))
+	if (len < 2 || len > 64 || !isalpha((unsigned char)s[0]))
 		return false;
-	if (!islower((unsigned char)s[len - 1]) && !isdigit((unsigned char)s[len - 1]))
+	if (!isalnum((unsigned char)s[len - 1]))
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (!islower(c) && !isdigit(c) && c != '-' && c != '_' && c != '.')
+		if (!isalnum(c) && c != '-' && c != '_' && c != '.')
 			return false;
 	}
 	return true;
