@@ -98,6 +98,9 @@ static int check_cycles(struct phx_doc *doc, char *err, size_t errlen)
 	phx_doc_rdlock(doc);
 	rc = phx_chain_check_all(phx_doc_configs(phx_doc_root(doc), false),
 				 source_may_exist, NULL, err, errlen);
+	/* the same for a cycle through dependencies and clone sources */
+	if (rc == 0)
+		rc = phx_order_check_all(phx_doc_configs(phx_doc_root(doc), false), err, errlen);
 	phx_doc_unlock(doc);
 	return rc;
 }
@@ -116,7 +119,7 @@ int main(int argc, char *argv[])
 	struct phx_driver drv = { 0 };
 	struct fuse *fuse = NULL;
 	struct fuse_loop_config *loop = NULL;
-	char err[1024], *config = NULL, *journal = NULL;
+	char err[1024], *config = NULL, *journal = NULL, mnt_abs[PATH_MAX];
 	int rc = 1;
 
 	if (phx_options_parse(&args, &o) < 0)
@@ -167,6 +170,9 @@ int main(int argc, char *argv[])
 	 * handler ourselves; wait notices the interrupt by polling. */
 	if (sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = intr_signal_noop }, NULL) < 0)
 		goto out;
+	/* hooks get PHOENIX_MOUNT; after daemonizing the cwd is / */
+	if (!realpath(o.mountpoint, mnt_abs))
+		snprintf(mnt_abs, sizeof(mnt_abs), "%s", o.mountpoint);
 	fuse = fuse_new(&args, &phx_ops, sizeof(phx_ops), &fs);
 	if (!fuse)
 		goto out;
@@ -184,6 +190,12 @@ int main(int argc, char *argv[])
 		.jobs = o.jobs,
 		.refresh_ms = o.refresh * 1000,
 		.journal_path = journal,
+		.feature_dir = o.feature_dir,
+		.app_script_dir = o.app_script_dir,
+		.hook_timeout_ms = o.hook_timeout * 1000,
+		.config_path = config,
+		.mountpoint = mnt_abs,
+		.pve_conf_dir = o.pve_conf_dir,
 	};
 	if (phx_engine_start(&fs.engine, &ecfg, err, sizeof(err)) < 0) {
 		phx_err("cannot start: %s", err);

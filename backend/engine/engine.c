@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #define OFFLINE_REASON "no backend configured"
 
@@ -44,6 +46,14 @@ int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 	e->jobs = cfg->jobs ? cfg->jobs : 4;
 	e->refresh_ms = cfg->refresh_ms ? cfg->refresh_ms : 5000;
 	e->journal_path = dup_or_null(cfg->journal_path);
+	e->feature_dir = dup_or_null(cfg->feature_dir);
+	e->app_script_dir = dup_or_null(cfg->app_script_dir);
+	e->config_path = dup_or_null(cfg->config_path);
+	e->mountpoint = dup_or_null(cfg->mountpoint);
+	e->pve_conf_dir = dup_or_null(cfg->pve_conf_dir);
+	e->hook_timeout_ms = cfg->hook_timeout_ms;
+	if (pipe2(e->stop_pipe, O_CLOEXEC) < 0)
+		e->stop_pipe[0] = e->stop_pipe[1] = -1;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_mutex_init(&e->journal_lock, NULL);
 	/* wait() and the refresher sleep with deadlines; the monotonic clock
@@ -95,6 +105,8 @@ void phx_engine_stop(struct phx_engine *e)
 	pthread_cond_broadcast(&e->refresh);
 	pthread_cond_broadcast(&e->changed);
 	pthread_mutex_unlock(&e->lock);
+	if (e->stop_pipe[1] >= 0) /* hooks running on workers end now */
+		(void)!write(e->stop_pipe[1], "x", 1);
 	refresher_stop(e);
 	workers_stop(e);
 	/* What is still wanted stays in the journal: the next start resumes it. */
@@ -102,6 +114,15 @@ void phx_engine_stop(struct phx_engine *e)
 	free(e->backend_ids);
 	free(e->default_node);
 	free(e->journal_path);
+	free(e->feature_dir);
+	free(e->app_script_dir);
+	free(e->config_path);
+	free(e->mountpoint);
+	free(e->pve_conf_dir);
+	if (e->stop_pipe[0] >= 0) {
+		close(e->stop_pipe[0]);
+		close(e->stop_pipe[1]);
+	}
 	pthread_cond_destroy(&e->changed);
 	pthread_cond_destroy(&e->work);
 	pthread_cond_destroy(&e->refresh);

@@ -106,6 +106,10 @@ struct phx_engine {
 	unsigned jobs;
 	unsigned refresh_ms;
 	char *journal_path;
+	/* hooks and raw config lines (phx_engine_cfg) */
+	char *feature_dir, *app_script_dir, *config_path, *mountpoint, *pve_conf_dir;
+	unsigned hook_timeout_ms;
+	int stop_pipe[2];         /* written at stop: ends running hooks */
 
 	pthread_mutex_t lock;
 	pthread_cond_t changed;   /* a record changed: waiters of wait() */
