@@ -445,6 +445,46 @@ static unsigned changed_rows(const struct phx_change *ch, bool *builds)
 	return rows;
 }
 
+/* Features added to an existing container's list (new minus old): only
+ * their hooks run (W_HOOKS). Returns whether any was added. */
+static bool added_features(struct phx_engine *e, const struct phx_change *ch)
+{
+	char added[512] = "";
+	size_t used = 0;
+	struct ct_rec *r;
+
+	for (size_t i = 0; i < ch->nkeys; i++) {
+		json_object *o = ch->keys[i].old_value, *n = ch->keys[i].new_value;
+
+		if (strcmp(ch->keys[i].key, "features") != 0 || !n ||
+		    !json_object_is_type(n, json_type_array))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(n); k++) {
+			const char *f = json_object_get_string(json_object_array_get_idx(n, k));
+			bool had = false;
+
+			for (size_t m = 0; o && json_object_is_type(o, json_type_array) &&
+			     m < json_object_array_length(o) && !had; m++)
+				had = !strcmp(f, json_object_get_string(json_object_array_get_idx(o, m)));
+			if (!had && used + strlen(f) + 2 < sizeof(added))
+				used += (size_t)snprintf(added + used, sizeof(added) - used, "%s%s",
+							 used ? " " : "", f);
+		}
+	}
+	if (!used)
+		return false;
+	pthread_mutex_lock(&e->lock);
+	r = rec_get(e, ch->ctid);
+	if (r) {
+		size_t have = strlen(r->hooks_pending);
+
+		snprintf(r->hooks_pending + have, sizeof(r->hooks_pending) - have, "%s%s",
+			 have ? " " : "", added);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return r != NULL;
+}
+
 static void on_change(struct phx_engine *e, const struct phx_change *ch)
 {
 	unsigned rows, cfg;
@@ -491,11 +531,18 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 	cfg = rows & params_config_rows();
 	if (cfg)
 		request(e, ctid, W_CONFIG, cfg, NULL);
+	if (!ch->added && !ch->partial && added_features(e, ch))
+		request(e, ctid, W_HOOKS, 0, "features added: their hooks run");
 	for (size_t i = 0; i < phx_nattrs && !ch->added && !ch->partial; i++) {
 		const struct phx_attr *a = &phx_attrs[i];
 
 		if (!(rows & phx_attr_bit(a)))
 			continue;
+		if (!strcmp(a->key, "features"))
+			continue; /* added ones run above; removed ones cannot be undone */
+		if (!strcmp(a->key, "firewall"))
+			phx_engine_note(e, ctid, "firewall: net0's flag is set now; the rules and "
+					"options apply at the next echo create > ctl");
 		if (a->apply == PHX_RESTART && running)
 			phx_engine_note(e, ctid, "%s: Proxmox keeps the new value pending until %u "
 					"starts again (echo restart > ctl applies it now)", a->key, ctid);
@@ -655,8 +702,20 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 	pthread_mutex_unlock(&e->lock);
 
 	if (strcmp(word, "create") == 0) {
-		return request(e, ctid, W_BUILD, 0, exists ? "create asked for (it exists: adopting it)" :
-			       "create asked for");
+		if (exists) {
+			/* lxc-manager.sh's create on an existing container: converge
+			 * it to its entry (configure, firewall, disk, hooks not yet
+			 * run, snapshots, start or convert), as a resumed build */
+			pthread_mutex_lock(&e->lock);
+			r = rec_get(e, ctid);
+			if (r) {
+				r->resume_build = true;
+				r->build_done &= ~BS_PRECONF;
+			}
+			pthread_mutex_unlock(&e->lock);
+		}
+		return request(e, ctid, W_BUILD, 0, exists ? "create asked for (it exists: "
+			       "converging it to its entry)" : "create asked for");
 	}
 	if (strcmp(word, "retry") == 0) {
 		if (!failed && busy) {

@@ -45,10 +45,22 @@ enum ct_want {
 	W_STOP = 1u << 4,
 	W_RESTART = 1u << 5,
 	W_DESTROY = 1u << 6,
+	W_SNAP = 1u << 7,    /* take its template_snapshot_name if missing: a
+				clone waits for it */
+	W_HOOKS = 1u << 8,   /* run the feature hooks in hooks_pending */
 };
-#define W_ALL 0x7fu
+#define W_ALL 0x1ffu
 /* Wants whose result other containers may be waiting for. */
-#define W_PROVIDES (W_BUILD | W_CONVERT)
+#define W_PROVIDES (W_BUILD | W_CONVERT | W_SNAP)
+
+/* The stages of a build after create or clone (docs/lxc-manager.md) that
+ * are not repeated when a failed build is resumed: snapshots and hooks. */
+enum build_stage {
+	BS_PRECONF = 1u << 0,   /* the pre-configured snapshot */
+	BS_FEATURES = 1u << 1,  /* every feature hook */
+	BS_APP = 1u << 2,       /* the application script */
+	BS_TSNAP = 1u << 3,     /* template_snapshot_name */
+};
 
 /* cfg_keys below: a set of schema rows (phx_attr_bit), the attributes a
  * PUT config is to carry to an existing container. */
@@ -79,6 +91,13 @@ struct ct_rec {
 				   ours that may have stopped half-way, so an
 				   existing container is finished (configured,
 				   converted or started), not just taken as is */
+	unsigned build_done;    /* enum build_stage: what a build that failed
+				   part-way already did (retry goes on after) */
+	char features_done[512];/* feature hooks run for it by this mount */
+	char hooks_pending[512];/* features added to its list: W_HOOKS runs them */
+	char has_snap[48];      /* its template snapshot, known to exist */
+	char waiting_snap[48];  /* with waiting_for: the snapshot of that source
+				   it waits for */
 	bool queued;            /* in the run queue */
 	bool running;           /* a worker has it */
 	bool clone_busy;        /* a clone from this CT is running */

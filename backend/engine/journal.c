@@ -24,7 +24,7 @@
 #include <string.h>
 
 static const char *const want_names[] = {
-	"build", "convert", "config", "start", "stop", "restart", "destroy",
+	"build", "convert", "config", "start", "stop", "restart", "destroy", "snapshot", "hooks",
 };
 #define NWANTS (sizeof(want_names) / sizeof(want_names[0]))
 

@@ -26,11 +26,19 @@ struct link {
 	uint32_t src;
 	bool is_template;   /* the entry asks for a template */
 	bool has_ostemplate;
+	char snapname[48];  /* its template_snapshot_name: what its clones
+			       are cloned from */
+	/* its dependencies that are in the file: running before it starts
+	 * (those that are not are waited for on the backend by the job) */
+	uint32_t deps[16];
+	size_t ndeps;
 };
 
 struct chain {
 	struct link v[CHAIN_MAX];
 	size_t n;
+	uint32_t also[16];  /* dependencies asked for: planned after */
+	size_t nalso;
 	bool cycle;         /* the last link's source is already in the chain */
 	bool too_long;
 };
@@ -52,6 +60,20 @@ static void read_link(json_object *entry, uint32_t ctid, struct link *l)
 	l->has_ostemplate = json_object_object_get_ex(entry, "template", &v) &&
 		json_object_is_type(v, json_type_string) &&
 		json_object_get_string_len(v) > 0;
+	if (!l->is_template && json_object_object_get_ex(entry, "template_snapshot_name", &v) &&
+	    json_object_is_type(v, json_type_string))
+		snprintf(l->snapname, sizeof(l->snapname), "%s", json_object_get_string(v));
+}
+
+static void read_deps(struct phx_engine *e, json_object *entry, struct link *l)
+{
+	uint32_t all[64];
+	char why[128];
+	int n = entry ? phx_chain_deps(entry, all, 64, why, sizeof(why)) : 0;
+
+	for (int i = 0; i < n && i < 64 && l->ndeps < 16; i++)
+		if (all[i] != l->ctid && phx_doc_entry(e->doc, all[i]))
+			l->deps[l->ndeps++] = all[i];
 }
 
 /* Read the clone chain from ctid, under the doc's read lock only. */
@@ -60,6 +82,7 @@ static void gather(struct phx_engine *e, uint32_t ctid, struct chain *c)
 	uint32_t cur = ctid;
 
 	c->n = 0;
+	c->nalso = 0;
 	c->cycle = c->too_long = false;
 	phx_doc_rdlock(e->doc);
 	while (cur) {
@@ -73,6 +96,7 @@ static void gather(struct phx_engine *e, uint32_t ctid, struct chain *c)
 			break;
 		}
 		read_link(phx_doc_entry(e->doc, cur), cur, &c->v[c->n]);
+		read_deps(e, phx_doc_entry(e->doc, cur), &c->v[c->n]);
 		cur = c->v[c->n].present ? c->v[c->n].src : 0;
 		c->n++;
 	}
@@ -114,6 +138,7 @@ static void fail_tree(struct phx_engine *e, struct ct_rec *r, const char *reason
 		if (!w || w->waiting_for != r->ctid)
 			continue;
 		w->waiting_for = 0;
+		w->waiting_snap[0] = '\0';
 		fail_tree(e, w, dreason, dfull);
 	}
 	free(waiters);
@@ -143,6 +168,7 @@ size_t release_waiters(struct phx_engine *e, struct ct_rec *src, bool ok,
 			if (!w || w->waiting_for != src->ctid)
 				continue;
 			w->waiting_for = 0;
+			w->waiting_snap[0] = '\0';
 			snprintf(dfull, sizeof(dfull), "dependency %u failed: %s", src->ctid,
 				 src->error ? src->error : src->reason);
 			fail_tree(e, w, dreason, dfull);
@@ -157,6 +183,7 @@ size_t release_waiters(struct phx_engine *e, struct ct_rec *src, bool ok,
 
 		if (w && w->waiting_for == src->ctid) {
 			w->waiting_for = 0;
+			w->waiting_snap[0] = '\0';
 			rec_touch(e, w);
 		}
 	}
@@ -172,6 +199,10 @@ static bool source_ready(const struct ct_rec *sr, const struct link *sl)
 	    (sr->running && (sr->doing & W_PROVIDES)) || sr->waiting_for)
 		return false;
 	if (strcmp(sr->lock, "create") == 0)
+		return false;
+	/* a source that names a template snapshot is cloned from it: wait
+	 * until it is known to exist (its build takes it) */
+	if (sl->snapname[0] && strcmp(sr->has_snap, sl->snapname) != 0)
 		return false;
 	return !sl->is_template || sr->template_ == 1;
 }
@@ -195,6 +226,44 @@ static void fail_now(struct phx_engine *e, struct ct_rec *r, const char *fmt, ..
 	fail_tree(e, r, msg, msg);
 }
 
+/* A container starts only once each dependency in the file runs: until
+ * then it waits for the first one that does not (`queued: waiting for
+ * 103`), which is asked to build or start if nobody has yet. Returns true
+ * when r waits. e->lock held. */
+static bool wait_deps(struct phx_engine *e, struct chain *c, struct link *l, struct ct_rec *r)
+{
+	for (size_t k = 0; k < l->ndeps; k++) {
+		struct ct_rec *dr = rec_get(e, l->deps[k]);
+
+		if (!dr)
+			return false;
+		if (dr->exists && strcmp(dr->status, "running") == 0 && !providing(dr) &&
+		    !(dr->wants & (W_STOP | W_DESTROY)) && !dr->running)
+			continue;
+		if (dr->failed) {
+			fail_now(e, r, "dependency %u failed: %s", dr->ctid, dr->reason);
+			return true;
+		}
+		if (rec_add_waiter(dr, r->ctid) < 0) {
+			fail_now(e, r, "out of memory waiting for dependency %u", dr->ctid);
+			return true;
+		}
+		r->waiting_for = dr->ctid;
+		r->waiting_snap[0] = '\0';
+		rec_touch(e, r);
+		if (!dr->wants && !dr->running && !dr->queued && !dr->waiting_for) {
+			dr->wants |= dr->exists ? W_START : W_BUILD;
+			rec_note(e, dr, "%s asked for: %u depends on it",
+				 dr->exists ? "start" : "build", r->ctid);
+			journal_dirty(e);
+			if (c->nalso < sizeof(c->also) / sizeof(c->also[0]))
+				c->also[c->nalso++] = dr->ctid;
+		}
+		return true;
+	}
+	return false;
+}
+
 /* Plan link i of the chain; returns true to go on with link i + 1 (its
  * source was just asked for). e->lock held. */
 static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
@@ -210,7 +279,10 @@ static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
 		if (sr)
 			rec_del_waiter(sr, r->ctid);
 		r->waiting_for = 0;
+		r->waiting_snap[0] = '\0';
 	}
+	if ((r->wants & W_BUILD) && !(r->wants & W_DESTROY) && wait_deps(e, c, l, r))
+		return false;
 	if (!(r->wants & W_BUILD) || r->wants & W_DESTROY) {
 		enqueue(e, r);
 		return false;
@@ -279,6 +351,7 @@ static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
 		return false;
 	}
 	r->waiting_for = sl->ctid;
+	snprintf(r->waiting_snap, sizeof(r->waiting_snap), "%s", sl->snapname);
 	rec_touch(e, r);
 	if (providing(sr))
 		return false; /* shared: its build is already on the way */
@@ -286,6 +359,11 @@ static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
 	if (!sr->exists || strcmp(sr->lock, "create") == 0) {
 		sr->wants |= W_BUILD;
 		rec_note(e, sr, "build asked for: %u clones from it", l->ctid);
+	} else if (sl->snapname[0]) {
+		/* built already: make sure of its snapshot (taken when missing) */
+		sr->wants |= W_SNAP;
+		rec_note(e, sr, "snapshot %s asked for: %u clones from it", sl->snapname,
+			 l->ctid);
 	} else {
 		sr->wants |= W_CONVERT;
 		rec_note(e, sr, "conversion to a template asked for: %u clones from it",
@@ -328,8 +406,20 @@ int plan_ctid(struct phx_engine *e, uint32_t ctid)
 			enqueue(e, r);
 	}
 	pthread_mutex_unlock(&e->lock);
-	free(c);
-	rc = journal_sync(e);
+	{
+		uint32_t also[16];
+		size_t nalso = c->nalso;
+
+		memcpy(also, c->also, sizeof(also));
+		free(c);
+		rc = journal_sync(e);
+		for (size_t i = 0; i < nalso; i++) {
+			int prc = plan_ctid(e, also[i]);
+
+			if (rc == 0)
+				rc = prc;
+		}
+	}
 	for (size_t i = 0; i < nreplan; i++) {
 		int prc = plan_ctid(e, replan[i]);
 
