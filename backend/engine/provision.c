@@ -347,6 +347,19 @@ int step_rawconf(struct step *s)
 	bool unpriv = true, changed = false;
 	int rc, errnum = 0;
 
+	/* what lxc-manager.sh does on the host itself (zfs create, chown of
+	 * host paths): not an API call, not a CTID.conf line; said, not
+	 * dropped */
+	for (const char *const *k = (const char *const[]){ "zfs_volumes", "volumes", NULL }; *k;
+	     k++) {
+		json_object *v;
+
+		if (s->entry && json_object_object_get_ex(s->entry, *k, &v) &&
+		    json_object_is_type(v, json_type_array) && json_object_array_length(v))
+			step_note(s, "%s: not applied: lxc-manager.sh makes these on the host "
+				  "(zfs create, chown) as root, which no API call does; a "
+				  "feature hook can", *k);
+	}
 	entry_bool(s->entry, "unprivileged", &unpriv);
 	if (phx_rawconf_from_entry(s->entry, unpriv, &lines, &keys, why, sizeof(why)) < 0)
 		return step_fail(s, "raw config lines of %u: %s", s->ctid, why);
