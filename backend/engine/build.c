@@ -625,8 +625,22 @@ static int finish_build(struct step *s, bool want_tpl)
 		 *entry_str(s->entry, "application_script"));
 	if (want_tpl && !hooks)
 		return step_convert(s);
+	if (!deps_running(s->e, s->ctid)) {
+		/* back to the planner, which holds it until they run; the
+		 * build goes on from here then (as a resumed one) */
+		struct ct_rec *r;
+
+		pthread_mutex_lock(&s->e->lock);
+		r = rec_find(s->e, s->ctid);
+		if (r)
+			r->resume_build = true;
+		pthread_mutex_unlock(&s->e->lock);
+		step_note(s, "made; waiting for its dependencies to run before starting");
+		return 1;
+	}
 	if ((rc = wait_external_deps(s)) || (rc = step_start(s)))
 		return rc;
+	wake_dependents(s->e, s->ctid);
 	if (lifecycle && !want_tpl && !(done & BS_PRECONF)) {
 		if ((rc = step_snapshot(s, SNAP_PRECONF, true, true)))
 			return rc;
@@ -747,8 +761,11 @@ int job_run(struct phx_engine *e, struct job *j)
 	}
 	if (!rc && (w & W_STOP))
 		rc = step_stop(&s);
-	if (!rc && (w & W_START))
+	if (!rc && (w & W_START)) {
 		rc = step_start(&s);
+		if (!rc)
+			wake_dependents(e, j->ctid);
+	}
 out:
 	json_object_put(s.entry);
 	return rc;

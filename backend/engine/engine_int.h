@@ -98,6 +98,8 @@ struct ct_rec {
 	char has_snap[48];      /* its template snapshot, known to exist */
 	char waiting_snap[48];  /* with waiting_for: the snapshot of that source
 				   it waits for */
+	bool waiting_dep;       /* with waiting_for: a dependency, released as
+				   soon as it runs (not when its job ends) */
 	bool queued;            /* in the run queue */
 	bool running;           /* a worker has it */
 	bool clone_busy;        /* a clone from this CT is running */
@@ -192,6 +194,12 @@ int plan_ctid(struct phx_engine *e, uint32_t ctid); /* journal_sync's result */
  * re-plan (malloc'd) since planning needs the doc. */
 size_t release_waiters(struct phx_engine *e, struct ct_rec *src, bool ok,
 		       uint32_t **replan);
+/* ctid has just started: plan again whoever waits for it as a dependency.
+ * Call with e->lock NOT held. */
+void wake_dependents(struct phx_engine *e, uint32_t ctid);
+/* Whether every dependency of entry that is in the file runs (doc read
+ * lock, then e->lock; call with neither held). */
+bool deps_running(struct phx_engine *e, uint32_t ctid);
 /* Put a record on the run queue (e->lock held). */
 void enqueue(struct phx_engine *e, struct ct_rec *r);
 

@@ -139,6 +139,7 @@ static void fail_tree(struct phx_engine *e, struct ct_rec *r, const char *reason
 			continue;
 		w->waiting_for = 0;
 		w->waiting_snap[0] = '\0';
+		w->waiting_dep = false;
 		fail_tree(e, w, dreason, dfull);
 	}
 	free(waiters);
@@ -169,6 +170,7 @@ size_t release_waiters(struct phx_engine *e, struct ct_rec *src, bool ok,
 				continue;
 			w->waiting_for = 0;
 			w->waiting_snap[0] = '\0';
+			w->waiting_dep = false;
 			snprintf(dfull, sizeof(dfull), "dependency %u failed: %s", src->ctid,
 				 src->error ? src->error : src->reason);
 			fail_tree(e, w, dreason, dfull);
@@ -184,6 +186,7 @@ size_t release_waiters(struct phx_engine *e, struct ct_rec *src, bool ok,
 		if (w && w->waiting_for == src->ctid) {
 			w->waiting_for = 0;
 			w->waiting_snap[0] = '\0';
+			w->waiting_dep = false;
 			rec_touch(e, w);
 		}
 	}
@@ -226,31 +229,33 @@ static void fail_now(struct phx_engine *e, struct ct_rec *r, const char *fmt, ..
 	fail_tree(e, r, msg, msg);
 }
 
-/* A container starts only once each dependency in the file runs: until
- * then it waits for the first one that does not (`queued: waiting for
- * 103`), which is asked to build or start if nobody has yet. Returns true
- * when r waits. e->lock held. */
+static bool dep_runs(const struct ct_rec *dr)
+{
+	return dr->exists && strcmp(dr->status, "running") == 0 &&
+	       !(dr->wants & (W_STOP | W_DESTROY)) && !(dr->running && (dr->doing & W_STOP));
+}
+
+/* A container starts only once each dependency in the file runs. While it
+ * does not exist yet, its dependencies are only asked for (built or
+ * started alongside, so the two builds overlap); once it exists (its job
+ * came back before the start: resume_build), it waits for the first one
+ * that does not run (`queued: waiting for 103`), released as soon as that
+ * one starts (wake_dependents). Returns true when r waits. e->lock held. */
 static bool wait_deps(struct phx_engine *e, struct chain *c, struct link *l, struct ct_rec *r)
 {
-	for (size_t k = 0; k < l->ndeps; k++) {
+	bool waits = false;
+
+	for (size_t k = 0; k < l->ndeps && !waits; k++) {
 		struct ct_rec *dr = rec_get(e, l->deps[k]);
 
 		if (!dr)
 			return false;
-		if (dr->exists && strcmp(dr->status, "running") == 0 && !providing(dr) &&
-		    !(dr->wants & (W_STOP | W_DESTROY)) && !dr->running)
+		if (dep_runs(dr))
 			continue;
 		if (dr->failed) {
 			fail_now(e, r, "dependency %u failed: %s", dr->ctid, dr->reason);
 			return true;
 		}
-		if (rec_add_waiter(dr, r->ctid) < 0) {
-			fail_now(e, r, "out of memory waiting for dependency %u", dr->ctid);
-			return true;
-		}
-		r->waiting_for = dr->ctid;
-		r->waiting_snap[0] = '\0';
-		rec_touch(e, r);
 		if (!dr->wants && !dr->running && !dr->queued && !dr->waiting_for) {
 			dr->wants |= dr->exists ? W_START : W_BUILD;
 			rec_note(e, dr, "%s asked for: %u depends on it",
@@ -259,9 +264,69 @@ static bool wait_deps(struct phx_engine *e, struct chain *c, struct link *l, str
 			if (c->nalso < sizeof(c->also) / sizeof(c->also[0]))
 				c->also[c->nalso++] = dr->ctid;
 		}
-		return true;
+		if (!r->exists)
+			continue; /* built meanwhile; it waits before its start */
+		if (rec_add_waiter(dr, r->ctid) < 0) {
+			fail_now(e, r, "out of memory waiting for dependency %u", dr->ctid);
+			return true;
+		}
+		r->waiting_for = dr->ctid;
+		r->waiting_snap[0] = '\0';
+		r->waiting_dep = true;
+		rec_touch(e, r);
+		waits = true;
 	}
-	return false;
+	return waits;
+}
+
+void wake_dependents(struct phx_engine *e, uint32_t ctid)
+{
+	uint32_t *wake = NULL;
+	size_t n = 0;
+	struct ct_rec *r;
+
+	pthread_mutex_lock(&e->lock);
+	r = rec_find(e, ctid);
+	if (r && r->nwaiters && (wake = malloc(r->nwaiters * sizeof(*wake)))) {
+		for (size_t i = 0; i < r->nwaiters; i++) {
+			struct ct_rec *w = rec_find(e, r->waiters[i]);
+
+			if (w && w->waiting_for == ctid && w->waiting_dep)
+				wake[n++] = w->ctid;
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct ct_rec *w = rec_find(e, wake[i]);
+
+			rec_del_waiter(r, wake[i]);
+			w->waiting_for = 0;
+			w->waiting_dep = false;
+			rec_touch(e, w);
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+	for (size_t i = 0; i < n; i++)
+		plan_ctid(e, wake[i]);
+	free(wake);
+}
+
+bool deps_running(struct phx_engine *e, uint32_t ctid)
+{
+	struct link l;
+	bool ok = true;
+
+	memset(&l, 0, sizeof(l));
+	l.ctid = ctid;
+	phx_doc_rdlock(e->doc);
+	read_deps(e, phx_doc_entry(e->doc, ctid), &l);
+	phx_doc_unlock(e->doc);
+	pthread_mutex_lock(&e->lock);
+	for (size_t k = 0; k < l.ndeps && ok; k++) {
+		struct ct_rec *dr = rec_find(e, l.deps[k]);
+
+		ok = dr && dep_runs(dr);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return ok;
 }
 
 /* Plan link i of the chain; returns true to go on with link i + 1 (its
@@ -280,6 +345,7 @@ static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
 			rec_del_waiter(sr, r->ctid);
 		r->waiting_for = 0;
 		r->waiting_snap[0] = '\0';
+		r->waiting_dep = false;
 	}
 	if ((r->wants & W_BUILD) && !(r->wants & W_DESTROY) && wait_deps(e, c, l, r))
 		return false;
