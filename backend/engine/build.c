@@ -697,15 +697,25 @@ static int run_added_features(struct step *s)
 	char only[512];
 	struct ct_rec *r;
 
+	int rc;
+
 	pthread_mutex_lock(&s->e->lock);
 	r = rec_find(s->e, s->ctid);
 	snprintf(only, sizeof(only), "%s", r ? r->hooks_pending : "");
-	if (r)
-		r->hooks_pending[0] = '\0';
 	pthread_mutex_unlock(&s->e->lock);
 	if (!only[0])
 		return STEP_OK;
-	return run_features(s, only);
+	/* kept (and journaled) until they ran: a stop or a crash meanwhile
+	 * runs them on the next start; those that ran are in features_done */
+	rc = run_features(s, only);
+	if (rc == STEP_OK) {
+		pthread_mutex_lock(&s->e->lock);
+		r = rec_find(s->e, s->ctid);
+		if (r && strcmp(r->hooks_pending, only) == 0)
+			r->hooks_pending[0] = '\0';
+		pthread_mutex_unlock(&s->e->lock);
+	}
+	return rc;
 }
 
 int job_run(struct phx_engine *e, struct job *j)

@@ -445,6 +445,38 @@ static unsigned changed_rows(const struct phx_change *ch, bool *builds)
 	return rows;
 }
 
+/* A feature taken off the list is no longer "run by this mount": put back
+ * later, its hook runs again. e->lock held. */
+static void forget_removed(struct ct_rec *r, const struct phx_change *ch)
+{
+	for (size_t i = 0; i < ch->nkeys; i++) {
+		json_object *n = ch->keys[i].new_value;
+		char kept[sizeof(r->features_done)] = "";
+		size_t used = 0;
+
+		if (strcmp(ch->keys[i].key, "features") != 0)
+			continue;
+		for (char *p = r->features_done; *p;) {
+			size_t len = strcspn(p, " ");
+			bool listed = false;
+
+			for (size_t k = 0; n && json_object_is_type(n, json_type_array) &&
+			     k < json_object_array_length(n) && !listed; k++) {
+				const char *f = json_object_get_string(json_object_array_get_idx(n, k));
+
+				listed = f && strlen(f) == len && !strncmp(f, p, len);
+			}
+			if (listed)
+				used += (size_t)snprintf(kept + used, sizeof(kept) - used, "%s%.*s",
+							 used ? " " : "", (int)len, p);
+			p += len;
+			while (*p == ' ')
+				p++;
+		}
+		snprintf(r->features_done, sizeof(r->features_done), "%s", kept);
+	}
+}
+
 /* Features added to an existing container's list (new minus old): only
  * their hooks run (W_HOOKS). Returns whether any was added. */
 static bool added_features(struct phx_engine *e, const struct phx_change *ch)
@@ -471,10 +503,14 @@ static bool added_features(struct phx_engine *e, const struct phx_change *ch)
 							 used ? " " : "", f);
 		}
 	}
-	if (!used)
-		return false;
 	pthread_mutex_lock(&e->lock);
 	r = rec_get(e, ch->ctid);
+	if (r)
+		forget_removed(r, ch);
+	if (!used) {
+		pthread_mutex_unlock(&e->lock);
+		return false;
+	}
 	if (r) {
 		size_t have = strlen(r->hooks_pending);
 

@@ -104,6 +104,11 @@ check "add late to 900's features" sh -c "echo '[\"base\", \"late\"]' > '$ENG_MN
 wait_for "late ran for 900" 20 grep -q "feature late 900" "$CALLS"
 check "wait on 900" timeout 30 cat "$ENG_MNT/900/wait"
 expect_eq "only late ran" $((before + 1)) "$(grep -c ' 900$' "$CALLS")"
+check "take late off the list" sh -c "echo '[\"base\"]' > '$ENG_MNT/900/features'"
+check "and put it back" sh -c "echo '[\"base\", \"late\"]' > '$ENG_MNT/900/features'"
+wait_for "late ran again for 900" 20 sh -c "test \$(grep -c 'feature late 900' '$CALLS') = 2"
+check "wait on 900" timeout 30 cat "$ENG_MNT/900/wait"
+expect_eq "base did not" 1 "$(grep -c 'feature base 900' "$CALLS")"
 
 # create converges an existing container: changed elsewhere, put back
 pvesim_api PUT /nodes/pve/lxc/900/config --data-urlencode memory=2048 >/dev/null
