@@ -516,6 +516,7 @@ static void stages_reset(struct step *s)
 	if (r) {
 		r->build_done = 0;
 		r->features_done[0] = '\0';
+		r->has_snap[0] = '\0';
 	}
 	pthread_mutex_unlock(&s->e->lock);
 }
@@ -612,11 +613,10 @@ static int finish_build(struct step *s, bool want_tpl)
 	json_object *v;
 	int rc;
 
-	if (done)
-		step_note(s, "resuming the build: %s%s%sdone before",
+	if (done & (BS_PRECONF | BS_APP))
+		step_note(s, "resuming the build: %s%sdone before, not done again",
 			  done & BS_PRECONF ? "pre-configured snapshot, " : "",
-			  done & BS_APP ? "application script, " : "",
-			  done & BS_TSNAP ? "template snapshot, " : "");
+			  done & BS_APP ? "application script, " : "");
 	if ((rc = step_firewall(s)) || (rc = step_disk(s)) || (rc = step_rawconf(s)))
 		return rc;
 	hooks = (json_object_object_get_ex(s->entry, "features", &v) &&
@@ -656,9 +656,10 @@ static int finish_build(struct step *s, bool want_tpl)
 	if (want_tpl)
 		return step_convert(s);
 	if (tsnap && *tsnap) {
-		if (!(done & BS_TSNAP) && (rc = step_snapshot(s, tsnap, false, false)))
+		/* kept when it exists (one listing): taken again only if
+		 * someone deleted it */
+		if ((rc = step_snapshot(s, tsnap, false, false)))
 			return rc;
-		stage_mark(s, BS_TSNAP);
 		know_snapshot(s->e, s->ctid, tsnap);
 	}
 	if (lifecycle && (rc = step_snapshot(s, SNAP_FINAL, true, true)))

@@ -54,12 +54,11 @@ enum ct_want {
 #define W_PROVIDES (W_BUILD | W_CONVERT | W_SNAP)
 
 /* The stages of a build after create or clone (docs/lxc-manager.md) that
- * are not repeated when a failed build is resumed: snapshots and hooks. */
+ * are not repeated when a failed build is resumed (feature hooks are kept
+ * one by one in features_done; the template snapshot is looked for). */
 enum build_stage {
 	BS_PRECONF = 1u << 0,   /* the pre-configured snapshot */
-	BS_FEATURES = 1u << 1,  /* every feature hook */
-	BS_APP = 1u << 2,       /* the application script */
-	BS_TSNAP = 1u << 3,     /* template_snapshot_name */
+	BS_APP = 1u << 1,       /* the application script */
 };
 
 /* cfg_keys below: a set of schema rows (phx_attr_bit), the attributes a
