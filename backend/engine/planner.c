@@ -266,6 +266,21 @@ static bool wait_deps(struct phx_engine *e, struct chain *c, struct link *l, str
 		}
 		if (!r->exists)
 			continue; /* built meanwhile; it waits before its start */
+		{
+			/* a file edited by hand may hold a cycle the writes refuse:
+			 * say so rather than wait for ever */
+			const struct ct_rec *x = dr;
+
+			for (int hops = 0; x && x->waiting_for && hops < CHAIN_MAX; hops++) {
+				if (x->waiting_for == r->ctid) {
+					fail_now(e, r, "build order cycle: %u waits for %u "
+						 "(dependency), which waits for %u", r->ctid,
+						 dr->ctid, r->ctid);
+					return true;
+				}
+				x = rec_find(e, x->waiting_for);
+			}
+		}
 		if (rec_add_waiter(dr, r->ctid) < 0) {
 			fail_now(e, r, "out of memory waiting for dependency %u", dr->ctid);
 			return true;

@@ -47,4 +47,13 @@ expect_eq "702 started before 701" "702 701" "$order"
 check "702's log: 1002 is running" grep -q "dependency 1002 is running" "$ENG_MNT/702/log"
 check "702's log: features skipped without feature_dir" grep -q "features: not run: no feature_dir" "$ENG_MNT/702/log"
 expect_eq "each made once" "1 1" "$(eng_tasks pve vzcreate 701) $(eng_tasks pve vzcreate 702)"
+
+# a cycle the writes refuse can still come from an edit of the file by
+# another program: it fails saying so, it never waits for ever
+jq --arg t "$OSTMPL" '.lxc_configs["731"] = {name: "a", template: $t, storage_pool: "local-lvm", dependencies: ["732"]}
+	| .lxc_configs["732"] = {name: "b", template: $t, storage_pool: "local-lvm", dependencies: ["731"]}' \
+	"$ENG_CONFIG" >"$W/cyc.json" && mv "$W/cyc.json" "$ENG_CONFIG"
+wait_for "731 and 732 fail" 30 sh -c "grep -q '^failed' '$ENG_MNT/731/status' && grep -q '^failed' '$ENG_MNT/732/status'"
+check "one of them names the cycle" sh -c "cat '$ENG_MNT/731/error' '$ENG_MNT/732/error' | grep -q 'build order cycle'"
+expect_eq "neither was started" 0 "$(( $(eng_tasks pve vzstart 731) + $(eng_tasks pve vzstart 732) ))"
 done_testing
