@@ -321,6 +321,14 @@ static int do_clone(struct step *s, uint32_t src)
 			break;
 	}
 	kv_free(&kv);
+	if (rc < 0 && snap && strstr(err.msg, "does not exist") && strstr(err.msg, snap)) {
+		/* the source took it again meanwhile (lifecycle snapshots are
+		 * deleted and recreated): wait for it once more */
+		forget_snapshot(s->e, src);
+		step_note(s, "snapshot %s of %u went away before the clone: waiting for it",
+			  snap, src);
+		return 1;
+	}
 	if (rc < 0)
 		return step_stopping(s) ? STEP_STOPPED :
 			step_fail(s, "clone of %u from %u failed: %s", s->ctid, src, err.msg);
@@ -655,15 +663,24 @@ static int finish_build(struct step *s, bool want_tpl)
 	}
 	if (want_tpl)
 		return step_convert(s);
-	if (tsnap && *tsnap) {
-		/* kept when it exists (one listing): taken again only if
-		 * someone deleted it */
+	/* The origin's real config names final-form as the template snapshot
+	 * and has lifecycle snapshots: lxc-manager.sh takes it, then deletes
+	 * and takes it again. Here it is taken once, at the end, and its
+	 * clones wait for that; while a snapshot they clone from is deleted
+	 * and taken again, no new clone starts. */
+	if (tsnap && *tsnap && !(lifecycle && !strcmp(tsnap, SNAP_FINAL))) {
 		if ((rc = step_snapshot(s, tsnap, false, false)))
 			return rc;
 		know_snapshot(s->e, s->ctid, tsnap);
 	}
-	if (lifecycle && (rc = step_snapshot(s, SNAP_FINAL, true, true)))
-		return rc;
+	if (lifecycle) {
+		if (tsnap && !strcmp(tsnap, SNAP_FINAL))
+			forget_snapshot(s->e, s->ctid);
+		if ((rc = step_snapshot(s, SNAP_FINAL, true, !(tsnap && !strcmp(tsnap, SNAP_FINAL)))))
+			return rc;
+		if (tsnap && !strcmp(tsnap, SNAP_FINAL))
+			know_snapshot(s->e, s->ctid, tsnap);
+	}
 	/* the next `create` takes the lifecycle snapshots again, as
 	 * lxc-manager.sh does; hooks already run are not run again */
 	pthread_mutex_lock(&s->e->lock);

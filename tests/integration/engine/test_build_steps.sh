@@ -47,7 +47,11 @@ cat >"$ENG_CONFIG" <<JSON
   "904": {"name": "plain", "template": "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
           "storage_pool": "local-lvm", "storage_size_gb": 4},
   "905": {"name": "from-plain", "clone_from_ctid": "904", "storage_pool": "local-lvm"},
-  "906": {"name": "slow", "clone_from_ctid": "900", "storage_pool": "local-lvm", "features": ["slow"]}
+  "906": {"name": "slow", "clone_from_ctid": "900", "storage_pool": "local-lvm", "features": ["slow"]},
+  "960": {"name": "origin-style", "template": "$TP", "storage_pool": "local-lvm", "storage_size_gb": 4,
+          "template_snapshot_name": "final-form", "enable_lifecycle_snapshots": true, "features": ["base"]},
+  "961": {"name": "c1", "clone_from_ctid": "960", "storage_pool": "local-lvm"},
+  "962": {"name": "c2", "clone_from_ctid": "960", "storage_pool": "local-lvm"}
 }}
 JSON
 eng_mount "feature_dir=$W/features,app_script_dir=$W/apps,hook_timeout=2"
@@ -125,4 +129,19 @@ expect_eq "no hook ran again" "$before" "$(grep -c ' 900$' "$CALLS")"
 expect_eq "900 still created once" 1 "$(eng_tasks pve vzcreate 900)"
 check "the lifecycle snapshots were taken again" sh -c \
 	"test \$(grep -c 'snapshot final-form: taken' '$ENG_MNT/900/log') = 2"
+
+# the origin's real config: template_snapshot_name "final-form" with the
+# lifecycle snapshots, which delete and take final-form again
+check "echo create > 961/ctl" sh -c "echo create > '$ENG_MNT/961/ctl'"
+check "echo create > 962/ctl" sh -c "echo create > '$ENG_MNT/962/ctl'"
+wait_for "961 waits for snapshot final-form of 960" 10 status_is 961 "queued: waiting for snapshot final-form of 960"
+check "wait on 961" timeout 60 cat "$ENG_MNT/961/wait"
+check "wait on 962" timeout 60 cat "$ENG_MNT/962/wait"
+for c in 961 962; do
+	expect_eq "$c runs" running "$(eng_status $c)"
+	check "$c cloned from final-form" grep -q "cloning $c from 960 on pve (full clone from snapshot final-form)" "$ENG_MNT/$c/log"
+done
+expect_eq "960 has final-form and pre-configured" "final-form pre-configured" \
+	"$(pvesim_api GET /nodes/pve/lxc/960/snapshot | jq -r '[.data[].name | select(. != "current")] | sort | join(" ")')"
+expect_eq "final-form taken once by the build" 1 "$(grep -c 'snapshot final-form: taken' "$ENG_MNT/960/log")"
 done_testing
