@@ -814,6 +814,7 @@ static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uin
 	json_object *copy = NULL;
 	uint64_t gen = 0;
 	char *text = NULL, err[512] = "";
+	struct stat written;
 	size_t len;
 	int rc, applied = 0, lock_fd;
 
@@ -822,7 +823,7 @@ static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uin
 	if (lock_fd == -EAGAIN) {
 		snprintf(err, sizeof(err), "%s is locked by another program (flock) for more than %d s",
 			 doc->path, LOCK_WAIT_MS / 1000);
-		rc = -EIO;
+		rc = -EAGAIN; /* try again later: the writer sees it as such */
 		goto fail_all;
 	}
 	/* An outside edit that landed since we last looked must not be lost:
@@ -850,12 +851,16 @@ static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uin
 		rc = -ENOMEM;
 		goto fail_applied;
 	}
-	rc = atomic_write_file(doc->path, text, len, 0644, err, sizeof(err));
+	rc = atomic_write_file_stat(doc->path, text, len, 0644, &written, err, sizeof(err));
 	if (rc < 0) {
 		phx_err("saving %s: %s", doc->path, err);
 		goto fail_applied;
 	}
-	doc->seen = file_id_of(doc->path);
+	/* What we put in place, from the file itself: a stat of the path now
+	 * could see an outside edit renamed in since, and take it as ours. */
+	doc->seen = (struct file_id){ .exists = written.st_ino != 0, .dev = written.st_dev,
+				      .ino = written.st_ino, .size = written.st_size,
+				      .mtime = written.st_mtim, .ctime = written.st_ctim };
 	gen = install(doc, copy, doc->indent, len, PHX_BY_MOUNT);
 	copy = NULL;
 	goto out;

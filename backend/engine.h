@@ -45,6 +45,8 @@ int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 		     char *err, size_t errlen);
 /* Waits for in-flight backend calls to reach a safe point, then frees. */
 void phx_engine_stop(struct phx_engine *e);
+/* Would phx_engine_start accept this journal? 0, or -EINVAL with why. */
+int phx_engine_journal_check(const char *path, char *err, size_t errlen);
 
 /* --- what the files render (no backend access, cheap) --- */
 
@@ -78,6 +80,14 @@ size_t phx_engine_backend_ctids(struct phx_engine *e, uint32_t **out);
 /* As if the feed had published a change of key (NULL: of every key, as
  * when a whole entry is replaced) of ctid: for the engine's own tests. */
 void phx_engine_changed(struct phx_engine *e, uint32_t ctid, const char *key);
+
+/* A write through the mount stored the value the file already had (so the
+ * feed publishes nothing) in a row that asks for a build: the writer asks
+ * for the container to exist. It is built when it does not exist and no
+ * work for it is under way; otherwise nothing happens. Called after the
+ * write's locks are released. */
+struct phx_attr;
+void phx_engine_rewritten(struct phx_engine *e, uint32_t ctid, const struct phx_attr *a);
 
 /* The backend facts a write is checked against, taken before the write
  * takes the document's lock (so that the check never calls into the
@@ -121,8 +131,12 @@ void phx_engine_note(struct phx_engine *e, uint32_t ctid, const char *fmt, ...)
  * fills its status line and whether it is failed. */
 bool phx_engine_settled(struct phx_engine *e, uint32_t ctid, char *status,
 			size_t len, bool *failed);
-/* Block until settled or until interrupted() says stop (checked at least
- * every 100 ms). Returns 0 settled ok, -EIO settled failed, -EINTR. */
+/* True while the container has work asked for or in flight (queued,
+ * waiting for a source, an operation running): not settled. */
+bool phx_engine_busy(struct phx_engine *e, uint32_t ctid);
+/* Block until settled, until interrupted() says stop (checked at least
+ * every 100 ms) or until the engine stops. Returns 0 settled ok, -EIO
+ * settled failed, -EINTR interrupted or stopping. */
 int phx_engine_wait(struct phx_engine *e, uint32_t ctid, bool (*interrupted)(void),
 		    char *status, size_t len);
 

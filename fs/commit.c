@@ -596,6 +596,8 @@ int phx_value_commit(struct phx_fs *fs, const struct phx_node *n,
 
 		phx_engine_note(fs->engine, n->ctid, "%s %s '%.*s'", n->attr->file,
 				c.unchanged ? "unchanged:" : "set to", (int)(vl > 200 ? 200 : vl), v);
+		if (c.unchanged)
+			phx_engine_rewritten(fs->engine, n->ctid, n->attr);
 		break;
 	}
 	case NK_KEY:

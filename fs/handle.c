@@ -5,6 +5,7 @@
 #include "fs/pending.h"
 #include "fs/render.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,22 @@ static bool complete(const struct phx_handle *h)
 	}
 }
 
+/* A byte no value of the attribute's type can hold, whatever comes after:
+ * such a value is refused at the write that brings it, so that
+ * `printf abc > memory_mb` fails in bash and dash too (a value without a
+ * newline is otherwise checked only at close, which shells ignore).
+ * Integers and CTIDs are digits between white space. */
+static bool cannot_become_valid(const struct phx_handle *h)
+{
+	if (h->node.kind != NK_ATTR || !h->node.attr ||
+	    (h->node.attr->type != PHX_T_INT && h->node.attr->type != PHX_T_CTID))
+		return false;
+	for (size_t i = 0; i < h->len; i++)
+		if (!isdigit((unsigned char)h->buf[i]) && !isspace((unsigned char)h->buf[i]))
+			return true;
+	return false;
+}
+
 ssize_t phx_handle_write(struct phx_fs *fs, struct phx_handle *h, const char *data,
 			 size_t size, off_t off)
 {
@@ -171,13 +188,24 @@ ssize_t phx_handle_write(struct phx_fs *fs, struct phx_handle *h, const char *da
 		h->len = end;
 	h->buf[h->len] = '\0';
 	h->dirty = true;
-	if (h->fresh && complete(h)) {
+	if (h->fresh && (complete(h) || cannot_become_valid(h))) {
 		rc = phx_value_check(fs, &h->node, h->buf, h->len, err, sizeof(err));
 		if (rc < 0) {
 			/* Refuse now: bash reports nothing but a failed write. The
 			 * value is dropped so that no later flush commits it. */
 			phx_refused(fs, &h->node, rc, err);
 			h->dirty = false;
+			h->len = 0;
+			return rc;
+		}
+		/* A whole value in one write at offset 0, ending in a newline
+		 * (echo, printf '...\n', most programs' single write): save it
+		 * now, so that a failed save (ENOSPC, EROFS, the file locked
+		 * too long) fails this write. bash ignores close(2); a failure
+		 * left for FLUSH would be lost to `echo v > file`. Anything
+		 * written after it is committed at FLUSH as before. */
+		if (off == 0 && size == h->len && h->buf[h->len - 1] == '\n' &&
+		    (rc = phx_handle_commit(fs, h)) < 0) {
 			h->len = 0;
 			return rc;
 		}

@@ -1,8 +1,10 @@
 /* Per-open state. A value file is written into the handle's own buffer and
  * committed whole: at FLUSH/FSYNC (whose errors reach most programs), at
- * RELEASE as a last chance, or refused already in WRITE when the buffer
- * began empty and holds a complete value, which is the only error bash
- * builtins report (CLIENTS.md §1). Truncation alone never commits. */
+ * RELEASE as a last chance, or already in WRITE when the buffer began
+ * empty and one write at offset 0 brought a complete value ending in a
+ * newline; a complete value is checked in WRITE in any case. WRITE's error
+ * is the only one bash builtins report (CLIENTS.md §1). Truncation alone
+ * never commits. */
 #ifndef PHX_HANDLE_H
 #define PHX_HANDLE_H
 

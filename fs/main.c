@@ -3,6 +3,7 @@
  * Start-up order matters: everything that can refuse (the config file, the
  * token file, the options) is checked while errors still reach the
  * terminal; threads start only after fuse_daemonize has forked. */
+#include "backend/atomic_file.h"
 #include "backend/chain.h"
 #include "backend/doc.h"
 #include "backend/engine.h"
@@ -17,11 +18,19 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A temporary file of a save is older than this only when its writer died
+ * (a live one holds a lock on it as well): a save takes milliseconds. */
+#define STALE_TEMP_S 60
+
+/* FUSE threads that readers blocked on wait leave for everything else. */
+#define FREE_THREADS 4
 
 /* An absolute path for the config even if it does not exist yet: the
  * daemon changes directory to / when it goes to the background. */
@@ -119,9 +128,19 @@ int main(int argc, char *argv[])
 	struct phx_driver drv = { 0 };
 	struct fuse *fuse = NULL;
 	struct fuse_loop_config *loop = NULL;
-	char err[1024], *config = NULL, *journal = NULL, mnt_abs[PATH_MAX];
-	int rc = 1;
+	char err[1024], *config = NULL, *journal = NULL, *mountpoint = NULL;
+	int rc = 1, removed;
 
+	/* glibc gives threads that meet on its lock new arenas, up to 8 per
+	 * core, and each keeps the memory it once held: FUSE workers (up to
+	 * max_threads) and engine workers spread 100k operations over dozens
+	 * of arenas and RSS grew from 8 to 161 MB with nothing leaked (37 MB
+	 * in the same run with one arena). Our allocations are small and
+	 * short-lived: two arenas bound the growth and still let the engine's
+	 * workers allocate beside the FUSE side. MALLOC_ARENA_MAX in the
+	 * environment still wins. */
+	if (!getenv("MALLOC_ARENA_MAX"))
+		mallopt(M_ARENA_MAX, 2);
 	if (phx_options_parse(&args, &o) < 0)
 		goto out;
 	if (o.help) {
@@ -144,6 +163,20 @@ int main(int argc, char *argv[])
 			o.config, strerror(errno));
 		goto out;
 	}
+	/* The mount point too: libfuse unmounts by the path it mounted, after
+	 * fuse_daemonize has changed directory to /, so a relative one would
+	 * leave the mount behind on SIGTERM. */
+	mountpoint = realpath(o.mountpoint, NULL);
+	if (!mountpoint) {
+		fprintf(stderr, "phoenixfs: %s: the mount point: %s\n", o.mountpoint,
+			strerror(errno));
+		goto out;
+	}
+	/* Temporary files of saves cut short by a kill would pile up beside
+	 * the config (and the journal) otherwise. */
+	if ((removed = atomic_file_clean_stale(config, STALE_TEMP_S)) > 0)
+		phx_info("removed %d temporary file(s) left beside %s by an interrupted save",
+			 removed, config);
 	if (phx_doc_open(&fs.doc, config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "phoenixfs: cannot mount: %s\n", err);
 		goto out;
@@ -158,9 +191,17 @@ int main(int argc, char *argv[])
 	fs.pending = phx_pending_new();
 	fs.uid = getuid();
 	fs.gid = getgid();
+	fs.writers = &o.writers;
+	fs.max_waiters = o.max_threads > 2 * FREE_THREADS ? o.max_threads - FREE_THREADS
+							  : o.max_threads / 2;
 	journal = journal_path(config);
 	if (!fs.scratch || !fs.pending || !journal)
 		goto out;
+	atomic_file_clean_stale(journal, STALE_TEMP_S);
+	if (o.pve_url && phx_engine_journal_check(journal, err, sizeof(err)) < 0) {
+		fprintf(stderr, "phoenixfs: cannot mount: %s\n", err);
+		goto out;
+	}
 
 	/* With cfg->intr (set in init), libfuse sends SIGUSR1 to the thread
 	 * of an interrupted request, but before 3.17 it installs the handler
@@ -170,13 +211,10 @@ int main(int argc, char *argv[])
 	 * handler ourselves; wait notices the interrupt by polling. */
 	if (sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = intr_signal_noop }, NULL) < 0)
 		goto out;
-	/* hooks get PHOENIX_MOUNT; after daemonizing the cwd is / */
-	if (!realpath(o.mountpoint, mnt_abs))
-		snprintf(mnt_abs, sizeof(mnt_abs), "%s", o.mountpoint);
 	fuse = fuse_new(&args, &phx_ops, sizeof(phx_ops), &fs);
 	if (!fuse)
 		goto out;
-	if (fuse_mount(fuse, o.mountpoint) != 0)
+	if (fuse_mount(fuse, mountpoint) != 0)
 		goto out_destroy;
 	if (fuse_daemonize(o.foreground) != 0)
 		goto out_unmount;
@@ -194,7 +232,7 @@ int main(int argc, char *argv[])
 		.app_script_dir = o.app_script_dir,
 		.hook_timeout_ms = o.hook_timeout * 1000,
 		.config_path = config,
-		.mountpoint = mnt_abs,
+		.mountpoint = mountpoint,
 		.pve_conf_dir = o.pve_conf_dir,
 	};
 	if (phx_engine_start(&fs.engine, &ecfg, err, sizeof(err)) < 0) {
@@ -212,16 +250,20 @@ int main(int argc, char *argv[])
 	rc = 1;
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
 		goto out_engine;
-	phx_info("mounted %s on %s (%s)", config, o.mountpoint,
+	phx_info("mounted %s on %s (%s)", config, mountpoint,
 		 o.pve_url ? o.pve_url : "offline: no pve_url");
 
 	loop = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(loop, 0);
 	fuse_loop_cfg_set_max_threads(loop, o.max_threads);
-	rc = fuse_loop_mt(fuse, loop) == 0 ? 0 : 1;
+	rc = fuse_loop_mt(fuse, loop);
+	/* libfuse returns the number of the signal that ended the loop: a stop
+	 * asked for (systemctl stop, Ctrl-C) is a clean exit, not a failure
+	 * for systemd to record. */
+	rc = rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP ? 0 : 1;
 	fuse_loop_cfg_destroy(loop);
 	fuse_remove_signal_handlers(fuse_get_session(fuse));
-	phx_info("unmounting %s", o.mountpoint);
+	phx_info("unmounting %s", mountpoint);
 out_engine:
 	phx_doc_watch_stop(fs.doc);
 	/* Unmount first so that no new request arrives while the engine stops. */
@@ -241,6 +283,7 @@ out:
 	phx_scratch_free(fs.scratch);
 	phx_pending_free(fs.pending);
 	free(config);
+	free(mountpoint);
 	free(journal);
 	phx_options_free(&o);
 	fuse_opt_free_args(&args);

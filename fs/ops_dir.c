@@ -196,6 +196,8 @@ int op_mkdir(const char *path, mode_t mode)
 	int rc;
 
 	(void)mode;
+	if (!phx_fs_may_change(fs))
+		return -EACCES;
 	if ((rc = phx_node_resolve(fs, path, &n)) < 0)
 		return rc;
 	switch (n.kind) {
@@ -223,12 +225,25 @@ int op_rmdir(const char *path)
 	char err[1024] = "";
 	int rc;
 
+	if (!phx_fs_may_change(fs))
+		return -EACCES;
 	if ((rc = phx_node_resolve(fs, path, &n)) < 0)
 		return rc;
 	switch (n.kind) {
 	case NK_CT:
 		if (!n.present)
 			return n.on_backend ? -EBUSY : -ENOENT;
+		/* An entry removed under a build would leave the container it
+		 * makes on the backend with no entry: finish or fail it first. */
+		if (phx_engine_busy(fs->engine, n.ctid)) {
+			char status[256];
+
+			phx_engine_settled(fs->engine, n.ctid, status, sizeof(status), NULL);
+			snprintf(err, sizeof(err), "rmdir %u: work in flight (%s); wait for it to end",
+				 n.ctid, status);
+			phx_refused(fs, &n, -EBUSY, err);
+			return -EBUSY;
+		}
 		rc = phx_entry_remove(fs, &n, err, sizeof(err));
 		if (rc == 0)
 			phx_scratch_drop_dir(fs->scratch, path);

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fuse_lowlevel.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ static int open_node(struct phx_fs *fs, const struct phx_node *n, struct fuse_fi
 	bool pend = false;
 	int rc;
 
+	if (wr && !phx_fs_may_change(fs))
+		return -EACCES;
 	switch (n->kind) {
 	case NK_ROOT:
 	case NK_CT:
@@ -135,6 +138,8 @@ int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	char err[1024] = "";
 	int rc;
 
+	if (!phx_fs_may_change(fs))
+		return -EACCES;
 	if ((rc = phx_node_resolve(fs, path, &n)) < 0)
 		return rc;
 	if (((n.kind == NK_ATTR && !n.present) || (n.kind == NK_NONE && n.ctid)) &&
@@ -182,9 +187,17 @@ int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	}
 }
 
+/* A blocked reader of wait ends when its request is interrupted (Ctrl-C)
+ * and when the mount is shutting down (SIGTERM, SIGINT, SIGHUP): libfuse's
+ * loop joins every worker before it returns, so one reader still waiting
+ * for a long build would keep the mount up, answering nothing, until the
+ * build settled. */
 static bool interrupted(void)
 {
-	return fuse_interrupted() != 0;
+	struct fuse_context *ctx = fuse_get_context();
+
+	return fuse_interrupted() != 0 ||
+	       (ctx && ctx->fuse && fuse_session_exited(fuse_get_session(ctx->fuse)));
 }
 
 int op_read(const char *path, char *buf, size_t size, off_t off,
@@ -201,9 +214,26 @@ int op_read(const char *path, char *buf, size_t size, off_t off,
 		/* Blocks only this request's thread; the loop starts more
 		 * threads for everyone else (max_threads is raised in main). */
 		char status[1024];
-		int rc = phx_engine_wait(fs->engine, h->node.ctid, interrupted, status,
-					 sizeof(status));
+		bool failed = false;
+		int rc;
 
+		if (__atomic_add_fetch(&fs->waiters, 1, __ATOMIC_RELAXED) <= fs->max_waiters) {
+			rc = phx_engine_wait(fs->engine, h->node.ctid, interrupted, status,
+					     sizeof(status));
+			__atomic_sub_fetch(&fs->waiters, 1, __ATOMIC_RELAXED);
+		} else {
+			/* Every thread but the few kept free is blocked in wait
+			 * already: one more would leave the mount unable to
+			 * answer anything. A settled container still answers. */
+			__atomic_sub_fetch(&fs->waiters, 1, __ATOMIC_RELAXED);
+			if (!phx_engine_settled(fs->engine, h->node.ctid, status, sizeof(status),
+						&failed)) {
+				phx_warn("%u/wait: %u readers of wait block already (max_threads): "
+					 "refused with EAGAIN", h->node.ctid, fs->max_waiters);
+				return -EAGAIN;
+			}
+			rc = failed ? -EIO : 0;
+		}
 		if (rc == -EINTR)
 			return -EINTR;
 		pthread_mutex_lock(&h->lock);
@@ -314,6 +344,8 @@ int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	struct phx_node n;
 	int rc;
 
+	if (!phx_fs_may_change(fs))
+		return -EACCES;
 	if (fi && fi->fh) {
 		struct phx_handle *h = FH(fi);
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_DEBUG };
+enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_DEBUG, KEY_WRITE_USER, KEY_WRITE_GROUP };
 
 #define OPT(t, f, v) { t, offsetof(struct phx_options, f), v }
 
@@ -24,6 +24,9 @@ static const struct fuse_opt spec[] = {
 	OPT("app_script_dir=%s", app_script_dir, 0),
 	OPT("hook_timeout=%u", hook_timeout, 0),
 	OPT("pve_conf_dir=%s", pve_conf_dir, 0),
+	/* repeatable, hence keys rather than fields */
+	FUSE_OPT_KEY("allow_write_user=", KEY_WRITE_USER),
+	FUSE_OPT_KEY("allow_write_group=", KEY_WRITE_GROUP),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -64,16 +67,35 @@ void phx_options_usage(const char *prog)
 	       "                           this long (default 1800, 0: no limit)\n"
 	       "    -o pve_conf_dir=DIR    write the keys an API token cannot set into\n"
 	       "                           DIR/CTID.conf (root on a Proxmox node: /etc/pve/lxc)\n"
-	       "    -o allow_other, -o default_permissions, ... standard FUSE options\n",
+	       "    -o allow_write_user=USER    USER (a name or uid) may change the tree too;\n"
+	       "                           repeat for more (default: root and the mount's owner)\n"
+	       "    -o allow_write_group=GROUP  members of GROUP (a name or gid) may change it\n"
+	       "    -o allow_other         let other users read the tree (they cannot change it\n"
+	       "                           unless named by allow_write_user/allow_write_group)\n"
+	       "    -o allow_root, -o default_permissions, ... standard FUSE options\n",
 	       prog, PHX_DEFAULT_CONFIG);
 }
 
 static int proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	struct phx_options *o = data;
+	char err[256];
 
 	(void)outargs;
 	switch (key) {
+	case KEY_WRITE_USER:
+	case KEY_WRITE_GROUP: {
+		const char *spec = strchr(arg, '=') + 1;
+		int rc = key == KEY_WRITE_USER
+				 ? phx_writers_add_user(&o->writers, spec, err, sizeof(err))
+				 : phx_writers_add_group(&o->writers, spec, err, sizeof(err));
+
+		if (rc < 0) {
+			fprintf(stderr, "phoenixfs: %s\n", err);
+			return -1;
+		}
+		return 0;
+	}
 	case KEY_HELP:
 		o->help = true;
 		return 0;
@@ -204,4 +226,5 @@ void phx_options_free(struct phx_options *o)
 	free(o->pve_conf_dir);
 	free(o->positional[0]);
 	free(o->positional[1]);
+	phx_writers_free(&o->writers);
 }

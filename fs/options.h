@@ -2,6 +2,8 @@
 #ifndef PHX_OPTIONS_H
 #define PHX_OPTIONS_H
 
+#include "fs/access.h"
+
 #include <fuse.h>
 #include <stdbool.h>
 
@@ -22,6 +24,7 @@ struct phx_options {
 	char *app_script_dir;  /* application_script hooks */
 	unsigned hook_timeout; /* seconds, 0: none */
 	char *pve_conf_dir;    /* CTID.conf for keys a token cannot set */
+	struct phx_writers writers; /* allow_write_user=, allow_write_group= */
 	/* command line */
 	char *mountpoint;
 	int nonopts;

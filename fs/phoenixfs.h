@@ -6,6 +6,7 @@
 
 #include "backend/doc.h"
 #include "backend/engine.h"
+#include "fs/access.h"
 #include "fs/scratch.h"
 
 #include <sys/types.h>
@@ -17,7 +18,15 @@ struct phx_fs {
 	struct phx_pending *pending; /* attribute files created, not yet written */
 	uid_t uid;
 	gid_t gid;
+	const struct phx_writers *writers; /* who else may change the tree */
+	/* Readers of wait blocked at once, at most: each holds a FUSE thread,
+	 * and a few threads must stay free for everything else. */
+	unsigned max_waiters;
+	unsigned waiters; /* __atomic */
 };
+
+/* May the caller of the current request change the tree? (fs/access.h) */
+bool phx_fs_may_change(struct phx_fs *fs);
 
 /* The context of the running mount (fuse_get_context()->private_data). */
 struct phx_fs *phx_fs_get(void);

@@ -588,6 +588,27 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 	}
 }
 
+void phx_engine_rewritten(struct phx_engine *e, uint32_t ctid, const struct phx_attr *a)
+{
+	struct ct_rec *r;
+	bool exists, busy;
+
+	if (!a || !(a->flags & PHX_A_BUILDS))
+		return;
+	pthread_mutex_lock(&e->lock);
+	r = rec_find(e, ctid);
+	exists = r && r->exists;
+	busy = r && !rec_settled(r);
+	pthread_mutex_unlock(&e->lock);
+	if (exists || busy)
+		return; /* there, or on its way: the same value asks for nothing */
+	if (!e->drv) {
+		fail_offline(e, ctid, "build");
+		return;
+	}
+	request(e, ctid, W_BUILD, 0, "build asked for (the value was already in the file)");
+}
+
 static void on_feed(void *arg, const struct phx_change *changes, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -840,6 +861,18 @@ bool phx_engine_settled(struct phx_engine *e, uint32_t ctid, char *status,
 	return settled;
 }
 
+bool phx_engine_busy(struct phx_engine *e, uint32_t ctid)
+{
+	struct ct_rec *r;
+	bool busy;
+
+	pthread_mutex_lock(&e->lock);
+	r = rec_find(e, ctid);
+	busy = r && !rec_settled(r);
+	pthread_mutex_unlock(&e->lock);
+	return busy;
+}
+
 int phx_engine_wait(struct phx_engine *e, uint32_t ctid, bool (*interrupted)(void),
 		    char *status, size_t len)
 {
@@ -857,7 +890,8 @@ int phx_engine_wait(struct phx_engine *e, uint32_t ctid, bool (*interrupted)(voi
 			rc = failed ? -EIO : 0;
 			break;
 		}
-		if (interrupted && interrupted()) {
+		/* the engine stopping ends every wait too: nothing settles after */
+		if ((interrupted && interrupted()) || e->stopping) {
 			rc = -EINTR;
 			break;
 		}

@@ -181,3 +181,32 @@ int journal_load(struct phx_engine *e, char *err, size_t errlen)
 	json_object_put(root);
 	return 0;
 }
+
+/* The checks of journal_load without loading, for the mount to run before
+ * it mounts (the engine starts only after fuse_daemonize, when a refusal
+ * would make the mount appear and vanish): a journal that is there and
+ * unreadable refuses the mount. */
+int phx_engine_journal_check(const char *path, char *err, size_t errlen)
+{
+	json_object *root, *pending;
+	bool ok;
+	FILE *f;
+
+	if (!path || !(f = fopen(path, "r")))
+		return 0; /* none yet: nothing unfinished */
+	fclose(f);
+	root = json_object_from_file(path);
+	if (!root) {
+		snprintf(err, errlen, "the engine journal %s is not valid JSON; "
+			 "move it away to start without the requests it holds", path);
+		return -EINVAL;
+	}
+	ok = json_object_object_get_ex(root, "pending", &pending) &&
+	     json_object_is_type(pending, json_type_array);
+	json_object_put(root);
+	if (!ok) {
+		snprintf(err, errlen, "the engine journal %s has no \"pending\" list", path);
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -213,6 +213,12 @@ void rec_status(const struct ct_rec *r, char *buf, size_t len)
 		snprintf(buf, len, "queued: waiting for a worker");
 		return;
 	}
+	/* taken by a worker that has not named its operation yet (choosing a
+	 * node, its first request in flight): not absent any more */
+	if (r->running && !r->exists) {
+		snprintf(buf, len, "queued: a worker is starting it");
+		return;
+	}
 	if (r->failed) {
 		snprintf(buf, len, "failed: %s", r->reason);
 		return;

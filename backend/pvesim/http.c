@@ -128,6 +128,26 @@ static enum MHD_Result send_raw(struct MHD_Connection *c, unsigned status,
 	return ret;
 }
 
+/* The answer may hold objects of the simulation itself (a task, a guest's
+ * config), which the clock thread changes as soon as h->mu is released:
+ * under the lock, replace them by copies the answer owns. */
+static void detach_result(struct sim_res *r)
+{
+	json_object **parts[] = { &r->data, &r->errors };
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		json_object *copy = NULL;
+		if (!*parts[i])
+			continue;
+		if (json_object_deep_copy(*parts[i], &copy, NULL) < 0) {
+			r->status = 500;
+			snprintf(r->msg, sizeof(r->msg), "out of memory");
+		}
+		json_object_put(*parts[i]);
+		*parts[i] = copy;
+	}
+}
+
 static enum MHD_Result send_result(struct http_server *h,
 				   struct MHD_Connection *c,
 				   const struct sim_res *r)
@@ -685,6 +705,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 			pthread_mutex_lock(&h->mu);
 			sim_set_caller(h->sim, x.call.user);
 			dispatch(&x, method, path, &r);
+			if (r.status != SIM_BUSY)
+				detach_result(&r);
 			if (r.status != SIM_BUSY && sim_dirty(h->sim)) {
 				char err[256];
 				if (sim_save(h->sim, err, sizeof(err)))

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Reference client for the build benchmark: builds a clone forest by
 driving the Proxmox VE API directly, on the fastest schedule the API allows.
 

@@ -4,11 +4,11 @@
 . "$(dirname "$0")/common.sh"
 client_setup python
 
-write_with() { python3 -c 'import sys
+write_with() { /usr/bin/python3 -c 'import sys
 with open(sys.argv[1], "w") as f:
     f.write(sys.argv[2] + "\n")' "$A" "$1"; }
 # a careful atomic writer: scratch file beside A, os.replace, clean up on error
-replace_with() { python3 -c 'import os, sys
+replace_with() { /usr/bin/python3 -c 'import os, sys
 tmp = os.path.join(os.path.dirname(sys.argv[1]), ".memory_mb.tmp")
 with open(tmp, "w") as f:
     f.write(sys.argv[2] + "\n")

@@ -48,7 +48,7 @@ check_fails "echo false > is_template: EPERM" "Operation not permitted" \
 # without a newline the value is committed at close: a program that checks
 # close sees the refusal there
 check_fails "0 without a newline, refused at close: EPERM" "Operation not permitted" \
-	python3 -c "
+	/usr/bin/python3 -c "
 with open('$ENG_MNT/103/is_template', 'w') as f:
     f.write('0')"
 check_fails "config.json without is_template: EPERM" "Operation not permitted" \

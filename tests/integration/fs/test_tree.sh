@@ -6,7 +6,7 @@
 phx_setup tree
 phx_mount || exit 1
 
-jqv() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=d["lxc_configs"][sys.argv[2]][sys.argv[3]]; print(json.dumps(v) if isinstance(v,(dict,list)) else (str(v).lower() if isinstance(v,bool) else v))' "$CFG" "$@"; }
+jqv() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=d["lxc_configs"][sys.argv[2]][sys.argv[3]]; print(json.dumps(v) if isinstance(v,(dict,list)) else (str(v).lower() if isinstance(v,bool) else v))' "$CFG" "$@"; }
 
 expect_eq "root lists containers and files" "103 900 901 950 config.json status" "$(ls "$MNT" | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "root status: one line per container" "103 absent Step-CA
@@ -37,7 +37,7 @@ expect_eq "array as JSON text" '[
     "base_setup",
     "step_ca"
 ]' "$(cat "$MNT/103/features")"
-check "entry config.json parses and is the entry" python3 -c "import json,sys; a=json.load(open('$MNT/103/config.json')); b=json.load(open('$CFG'))['lxc_configs']['103']; sys.exit(a!=b)"
+check "entry config.json parses and is the entry" /usr/bin/python3 -c "import json,sys; a=json.load(open('$MNT/103/config.json')); b=json.load(open('$CFG'))['lxc_configs']['103']; sys.exit(a!=b)"
 
 # generated files
 expect_eq "status offline is absent" "absent" "$(cat "$MNT/103/status")"
@@ -54,7 +54,7 @@ check_fails "unknown ctl command" "Invalid argument" bash -c "echo frobnicate > 
 check "log has timestamped lines" grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z ' "$MNT/103/log"
 
 # outside edits show up without remounting
-python3 - "$CFG" <<'PY'
+/usr/bin/python3 - "$CFG" <<'PY'
 import json, os, sys
 p = sys.argv[1]
 d = json.load(open(p))

@@ -7,7 +7,7 @@ phx_setup writes
 phx_mount || exit 1
 A=$MNT/900
 
-key() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["lxc_configs"].get(sys.argv[2],{}); print(json.dumps(d.get(sys.argv[3],"<absent>")))' "$CFG" "$1" "$2"; }
+key() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["lxc_configs"].get(sys.argv[2],{}); print(json.dumps(d.get(sys.argv[3],"<absent>")))' "$CFG" "$1" "$2"; }
 
 # --- bad input: errno in the writer, file unchanged, reason in error ---
 bad() { # FILE VALUE ERRTEXT
@@ -75,7 +75,7 @@ truncate -s 0 "$A/memory_mb"
 expect_eq "truncate -s0 changes nothing" "1024" "$(key 900 memory_mb)"
 echo 4 | tee "$A/cores" >/dev/null
 expect_eq "tee" "4" "$(key 900 cores)"
-python3 -c "
+/usr/bin/python3 -c "
 with open('$A/swap_mb', 'w') as f:
     f.write('256\n')"
 expect_eq "python open().write()" "256" "$(key 900 swap_mb)"
@@ -89,7 +89,7 @@ check_fails "sed -i with a bad value fails at the rename" "cannot rename" sed -i
 expect_eq "  value unchanged" "6" "$(key 900 cores)"
 expect_eq "no scratch file left by sed" "" "$(ls -a "$A" | grep '^sed' || true)"
 echo '"10.9.9.9/24"' > "$MNT/103/network_config/ip"
-expect_eq "nested key" '"10.9.9.9/24"' "$(python3 -c "import json; print(json.dumps(json.load(open('$CFG'))['lxc_configs']['103']['network_config']['ip']))")"
+expect_eq "nested key" '"10.9.9.9/24"' "$(/usr/bin/python3 -c "import json; print(json.dumps(json.load(open('$CFG'))['lxc_configs']['103']['network_config']['ip']))")"
 echo '{"name": "fresh", "memory_mb": 512, "kept": {"a": [1]}}' > "$MNT/950/config.json"
 expect_eq "entry config.json replaces the entry" '"fresh"' "$(key 950 name)"
 expect_eq "  with its new keys" '{"a": [1]}' "$(key 950 kept)"
@@ -136,7 +136,7 @@ expect_eq "mkdir adds an empty entry" "{}" "$(key 970 name | sed 's/"<absent>"/{
 expect_eq "  absent" "absent" "$(cat "$MNT/970/status")"
 echo 512 > "$MNT/970/memory_mb"
 rmdir "$MNT/970"
-expect_eq "rmdir removes the entry" '"<absent>"' "$(python3 -c "import json; print(json.dumps(json.load(open('$CFG'))['lxc_configs'].get('970','<absent>')))")"
+expect_eq "rmdir removes the entry" '"<absent>"' "$(/usr/bin/python3 -c "import json; print(json.dumps(json.load(open('$CFG'))['lxc_configs'].get('970','<absent>')))")"
 check_fails "rmdir of a clone source is refused" "Device or resource busy" rmdir "$MNT/900"
 check_fails "mkdir of a non-CTID at the root" "Invalid argument" mkdir "$MNT/web"
 check_fails "mkdir of an existing container" "File exists" mkdir "$MNT/900"

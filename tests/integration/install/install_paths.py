@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Print the install paths of a meson build directory as shell assignments:
 PREFIX, BINDIR, SBINDIR, MANDIR, DATADIR (absolute), UNITDIR (where
 mountscripts/meson.build puts the systemd unit), HAS_PVESIM (1 when the

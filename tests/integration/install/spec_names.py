@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Print the names the man pages must mention, taken from SPEC.md itself.
 
 usage: spec_names.py SPEC.md CATEGORY

@@ -36,7 +36,7 @@ check "the installed unit has no @placeholders@ left" sh -c "! grep -n '@[a-z]*@
 # Whatever meson lists as installed is really there (nothing promised and
 # missing), and nothing lands outside the prefix.
 meson introspect --installed "$PHX_BUILD" |
-	python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin).values()))' >"$W/installed"
+	/usr/bin/python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin).values()))' >"$W/installed"
 missing=0 outside=0 n=0
 while IFS= read -r f; do
 	n=$((n + 1))

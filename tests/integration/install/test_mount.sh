@@ -51,7 +51,7 @@ expect_eq "findmnt shows the config file as source and fuse.phoenixfs as type" \
 check "the sample config is served (103 absent)" grep -qx "103 absent Step-CA" "$MNT/status"
 check "a write goes to the config file" sh -c "echo 4096 > '$MNT/103/memory_mb'"
 expect_eq "the config file holds the written value" 4096 \
-	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["lxc_configs"]["103"]["memory_mb"])' "$CFG")"
+	"$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["lxc_configs"]["103"]["memory_mb"])' "$CFG")"
 echo 900 >"$MNT/103/clone_from"
 check_fails "offline, wait on a build fails (EIO)" "Input/output error" cat "$MNT/103/wait"
 check "offline, status says no backend configured" grep -q "failed: no backend configured" "$MNT/103/status"

@@ -14,6 +14,6 @@ while IFS= read -r line; do
 	"not ok "*) nok "${line#not ok }" ;;
 	*) echo "$line" ;;
 	esac
-done < <(python3 "$(dirname "$0")/bad_input.py" "$MNT" "$CFG" "$PHX_SOURCE/backend/schema.c" 2>&1)
+done < <(/usr/bin/python3 "$(dirname "$0")/bad_input.py" "$MNT" "$CFG" "$PHX_SOURCE/backend/schema.c" 2>&1)
 check "phoenixfs survived every case" kill -0 "$PHX_PID"
 done_testing

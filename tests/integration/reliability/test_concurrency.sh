@@ -8,7 +8,7 @@
 phx_setup concurrency
 N=${REL_WRITERS:-24}     # containers, each with 4 writers on 4 keys
 ROUNDS=${REL_ROUNDS:-20}  # writes per writer
-python3 - "$CFG" "$N" <<'PY'
+/usr/bin/python3 - "$CFG" "$N" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 for i in range(int(sys.argv[2])):
@@ -18,7 +18,7 @@ PY
 phx_mount || exit 1
 
 # the reader: parse the file as fast as it can until told to stop
-python3 - "$CFG" "$W/stop" "$W/reader" <<'PY' &
+/usr/bin/python3 - "$CFG" "$W/stop" "$W/reader" <<'PY' &
 import json, os, sys
 cfg, stop, out = sys.argv[1:4]
 reads = bad = 0
@@ -40,7 +40,7 @@ PY
 READER=$!
 # the same through the mount
 ( n=0; while [ ! -e "$W/stop" ]; do
-	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$MNT/config.json" || echo bad >>"$W/mreader.bad"
+	/usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$MNT/config.json" || echo bad >>"$W/mreader.bad"
 	n=$((n + 1)); done; echo $n >"$W/mreader" ) &
 MREADER=$!
 
@@ -85,7 +85,7 @@ check "the reader really read while writers ran" test "$reads" -gt 3
 expect_eq "config.json through the mount always parsed ($(cat "$W/mreader") reads)" "" "$(cat "$W/mreader.bad" 2>/dev/null)"
 
 # nothing lost: every writer's last value is there, other keys kept
-python3 - "$CFG" "$N" "$ROUNDS" >"$W/lost" <<'PY'
+/usr/bin/python3 - "$CFG" "$N" "$ROUNDS" >"$W/lost" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))["lxc_configs"]
 n, r = int(sys.argv[2]), int(sys.argv[3])
@@ -101,7 +101,7 @@ for j in range(12):
         print("%d: memory_mb lost" % (3000 + j))
 PY
 expect_eq "every writer's last value landed, keys kept" "" "$(cat "$W/lost")"
-got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["lxc_configs"]["2000"]["storage_size_gb"])' "$CFG")
+got=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["lxc_configs"]["2000"]["storage_size_gb"])' "$CFG")
 check "the shared file holds one writer's value ($got)" test "$got" -ge 10 -a "$got" -le 25
 expect_eq "  and the mount shows the same" "$got" "$(cat "$MNT/2000/storage_size_gb")"
 check "unknown top-level keys survived" grep -q '"nvidia_driver_version": "580.76.05"' "$CFG"
@@ -110,7 +110,7 @@ check "unknown top-level keys survived" grep -q '"nvidia_driver_version": "580.7
 # The outside program does read-modify-rename under flock(2) on the file,
 # the convention phoenixfs follows too; neither side may lose an edit.
 rm -f "$W/stop"
-python3 - "$CFG" "$W/stop" "$W/outside" <<'PY' &
+/usr/bin/python3 - "$CFG" "$W/stop" "$W/outside" <<'PY' &
 import fcntl, json, os, sys
 cfg, stop, out = sys.argv[1:4]
 i = 0
@@ -147,9 +147,9 @@ last=$(cat "$W/outside")
 echo "# outside program made $last edits while 8 writers wrote $(( 8 * (3 * ROUNDS + 1) ))"
 expect_eq "no mount write failed" "" "$(cat "$W/failed" 2>/dev/null)"
 expect_eq "the outside program's last edit is in the file" "$last $last" \
-	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("outside_counter"), d["lxc_configs"]["4000"]["swap_mb"])' "$CFG")"
+	"$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("outside_counter"), d["lxc_configs"]["4000"]["swap_mb"])' "$CFG")"
 expect_eq "every mount writer's last value is in the file" "$(printf '%s\n' $(yes $((5000 + 3 * ROUNDS)) | head -8))" \
-	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["lxc_configs"]; [print(d[str(2000+i)]["memory_mb"]) for i in range(8)]' "$CFG")"
+	"$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["lxc_configs"]; [print(d[str(2000+i)]["memory_mb"]) for i in range(8)]' "$CFG")"
 wait_for "the mount shows the outside edit" 5 grep -qx "$last" "$MNT/4000/swap_mb"
 check "phoenixfs still running" kill -0 "$PHX_PID"
 phx_umount

@@ -7,11 +7,12 @@
 . "$(dirname "$0")/../lib.sh"
 phx_setup valgrind
 command -v valgrind >/dev/null || { echo "1..0 # SKIP valgrind not installed"; exit 0; }
-# valgrind cannot run a binary built with AddressSanitizer (the ASan pass
-# of tests/run checks the same scenario its own way)
-if ldd "$PHOENIXFS" 2>/dev/null | grep -q 'libasan\|libclang_rt.asan' ||
-   nm "$PHOENIXFS" 2>/dev/null | grep -q '__asan_init'; then
-	echo "1..0 # SKIP phoenixfs is built with AddressSanitizer"
+# valgrind cannot run a binary built with AddressSanitizer or
+# ThreadSanitizer (the sanitizer passes of tests/run check the same scenario
+# their own way)
+if ldd "$PHOENIXFS" 2>/dev/null | grep -q 'libasan\|libclang_rt.asan\|libtsan\|libclang_rt.tsan' ||
+   nm "$PHOENIXFS" 2>/dev/null | grep -q '__asan_init\|__tsan_init'; then
+	echo "1..0 # SKIP phoenixfs is built with a sanitizer"
 	exit 0
 fi
 VG_LOG=$W/valgrind.log
@@ -35,7 +36,7 @@ check "echo 2048 > 103/memory_mb" sh -c "echo 2048 > '$MNT/103/memory_mb'"
 check "echo web > 103/name" sh -c "echo web > '$MNT/103/name'"
 check_fails "a bad number is refused" "Invalid argument" bash -c "echo abc > '$MNT/103/memory_mb'"
 # JSON files are judged whole, at close (bash does not report close errors)
-check_fails "bad JSON is refused" "Invalid argument" python3 -c "
+check_fails "bad JSON is refused" "Invalid argument" /usr/bin/python3 -c "
 import sys
 f = open(sys.argv[1], 'w'); f.write('{\\n'); f.close()" "$MNT/103/config.json"
 check_fails "a bad ctl command is refused" "Invalid argument" bash -c "echo bogus > '$MNT/103/ctl'"

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """A scripted HTTPS server for the driver's wire tests (test_wire.c).
 
 Not a Proxmox simulator (that is pvesim): it answers a few paths with
@@ -110,6 +110,8 @@ server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(CERT, KEY)
 server.socket = ctx.wrap_socket(server.socket, server_side=True)
-sys.stdout.write("ready\n")
+# PORT 0: the system picks a free port, said on the "ready" line, so that
+# parallel builds on one machine never fight over a fixed one
+sys.stdout.write("ready %d\n" % server.server_address[1])
 sys.stdout.flush()
 server.serve_forever()

@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PORT "18110"
 #define CLOSED_PORT "18119"
 #define TOKEN "ci@pve!build=3f2a1c9e-8b7d-4e6f-a5b4-c3d2e1f0a9b8"
 #define UPID "UPID:pve:00000010:00000100:66F1E2F0:vzcreate:103:ci@pve!build:"
@@ -30,6 +29,8 @@ static char dir[64], cert[128], key[128], reqlog[128], tokf[128];
 static char fingerprint[PVE_FP_TEXT];
 static pid_t server = -1;
 static int ready_fd = -1;
+/* the fake server's port (it picks a free one) and its https:// URL */
+static char port[8], url[64];
 
 static void run(const char *cmd)
 {
@@ -75,7 +76,7 @@ static void start_server(void)
 	if (server == 0) {
 		dup2(pipefd[1], 1);
 		close(pipefd[0]);
-		execlp("python3", "python3", PVE_FAKE_SERVER, PORT, cert, key, reqlog, (char *)NULL);
+		execl("/usr/bin/python3", "python3", PVE_FAKE_SERVER, "0", cert, key, reqlog, (char *)NULL);
 		_exit(127);
 	}
 	close(pipefd[1]);
@@ -101,7 +102,8 @@ static void start_server(void)
 		line[len] = '\0';
 		ck_assert_uint_lt(len, sizeof(line) - 1);
 	}
-	ck_assert_msg(strcmp(line, "ready\n") == 0, "fake server said '%s'", line);
+	ck_assert_msg(sscanf(line, "ready %7[0-9]\n", port) == 1, "fake server said '%s'", line);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%s", port);
 }
 
 static void stop_server(void)
@@ -158,7 +160,7 @@ static const char *field(json_object *arr, size_t i, const char *key)
 static struct phx_pve_opts opts_pinned(void)
 {
 	struct phx_pve_opts o = {
-		.url = "https://127.0.0.1:" PORT,
+		.url = url,
 		.token_file = tokf,
 		.fingerprint = fingerprint,
 		.connections = 4,
@@ -498,11 +500,13 @@ static void refused_new(const struct phx_pve_opts *o, enum phx_err_kind kind, co
 START_TEST(construction_refusals)
 {
 	struct phx_pve_opts o = opts_pinned();
-	char want[512], other[160];
+	char want[512], other[160], plain[64], slash[80];
 	int fd;
 
-	o.url = "http://127.0.0.1:" PORT;
-	refused_new(&o, PHX_E_REFUSED, "pve_url 'http://127.0.0.1:" PORT "' must use https://");
+	snprintf(plain, sizeof(plain), "http://127.0.0.1:%s", port);
+	o.url = plain;
+	snprintf(want, sizeof(want), "pve_url '%s' must use https://", plain);
+	refused_new(&o, PHX_E_REFUSED, want);
 	o.url = "";
 	refused_new(&o, PHX_E_REFUSED, "no Proxmox VE URL given (pve_url)");
 	o = opts_pinned();
@@ -526,7 +530,8 @@ START_TEST(construction_refusals)
 
 	/* /api2/json at the end of the URL is tolerated */
 	o = opts_pinned();
-	o.url = "https://127.0.0.1:" PORT "/api2/json/";
+	snprintf(slash, sizeof(slash), "%s/api2/json/", url);
+	o.url = slash;
 	{
 		struct phx_driver d = new_driver(&o);
 		struct phx_err e;
