@@ -267,8 +267,9 @@ void sim_cluster_resources(struct sim *s, json_object *p, struct sim_res *r)
 		return;
 	sim_param_str(p, "type", &type);
 	arr = json_object_new_array();
-	/* --qemu VMs, as pve-manager's cluster resources list them (id
-	 * qemu/VMID, type qemu) */
+	/* --qemu VMs, as pve-manager's resources call lists every guest of
+	 * the vmlist (PVE/API2/Cluster.pm, via PVE::API2Tools::extract_vm_stats:
+	 * id "qemu/VMID", type qemu, status from the RRD data) */
 	for (int i = 0; (!type || !strcmp(type, "vm")) && i < s->o.n_qemu; i++) {
 		json_object *o = json_object_new_object();
 		char id[32];
