@@ -782,6 +782,10 @@ int job_run(struct phx_engine *e, struct job *j)
 		rc = step_convert(&s);
 	if (!rc && (w & W_CONFIG))
 		rc = step_configure(&s, j->cfg_keys);
+	/* a changed firewall: net0's flag went with the config, the options
+	 * and rules follow */
+	if (!rc && (w & W_CONFIG) && (j->cfg_keys & phx_attr_bit(phx_schema_row("firewall"))))
+		rc = step_firewall(&s);
 	if (!rc && (w & W_RESTART)) {
 		rc = step_stop(&s);
 		if (!rc)

@@ -576,9 +576,7 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 			continue;
 		if (!strcmp(a->key, "features"))
 			continue; /* added ones run above; removed ones cannot be undone */
-		if (!strcmp(a->key, "firewall"))
-			phx_engine_note(e, ctid, "firewall: net0's flag is set now; the rules and "
-					"options apply at the next echo create > ctl");
+
 		if (a->apply == PHX_RESTART && running)
 			phx_engine_note(e, ctid, "%s: Proxmox keeps the new value pending until %u "
 					"starts again (echo restart > ctl applies it now)", a->key, ctid);

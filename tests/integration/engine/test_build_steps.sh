@@ -127,6 +127,13 @@ expect_eq "the rule is back" "in ACCEPT tcp 22" \
 	"$(pvesim_api GET /nodes/pve/lxc/900/firewall/rules | jq -r '.data[] | "\(.type) \(.action) \(.proto) \(.dport)"')"
 expect_eq "no hook ran again" "$before" "$(grep -c ' 900$' "$CALLS")"
 expect_eq "900 still created once" 1 "$(eng_tasks pve vzcreate 900)"
+# a changed firewall reaches the running container: rules replaced
+jq '.firewall.rules = [{"type": "in", "action": "DROP", "proto": "udp", "dport": "53"},
+	{"type": "out", "action": "ACCEPT"}]' "$ENG_MNT/900/config.json" >"$W/fw.json"
+check "write 900's new firewall rules" sh -c "cat '$W/fw.json' > '$ENG_MNT/900/config.json'"
+check "wait on 900" timeout 30 cat "$ENG_MNT/900/wait"
+expect_eq "the new rules are on the container, in order" "in DROP udp 53;out ACCEPT null null" \
+	"$(pvesim_api GET /nodes/pve/lxc/900/firewall/rules | jq -r '[.data | sort_by(.pos)[] | "\(.type) \(.action) \(.proto) \(.dport)"] | join(";")')"
 check "the lifecycle snapshots were taken again" sh -c \
 	"test \$(grep -c 'snapshot final-form: taken' '$ENG_MNT/900/log') = 2"
 
