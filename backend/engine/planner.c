@@ -205,8 +205,8 @@ static bool source_ready(const struct ct_rec *sr, const struct link *sl)
 		return false;
 	/* a source that names a template snapshot is cloned from it: wait
 	 * until it is known to exist (its build takes it) */
-	if (sl->snapname[0] && strcmp(sr->has_snap, sl->snapname) != 0)
-		return false;
+	if (sl->snapname[0] && sr->template_ != 1 && strcmp(sr->has_snap, sl->snapname) != 0)
+		return false; /* (a template on the backend is cloned linked) */
 	return !sl->is_template || sr->template_ == 1;
 }
 
@@ -440,7 +440,7 @@ static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
 	if (!sr->exists || strcmp(sr->lock, "create") == 0) {
 		sr->wants |= W_BUILD;
 		rec_note(e, sr, "build asked for: %u clones from it", l->ctid);
-	} else if (sl->snapname[0]) {
+	} else if (sl->snapname[0] && sr->template_ != 1) {
 		/* built already: make sure of its snapshot (taken when missing) */
 		sr->wants |= W_SNAP;
 		rec_note(e, sr, "snapshot %s asked for: %u clones from it", sl->snapname,
