@@ -34,9 +34,10 @@ static int failed_call(struct step *s, const char *fmt, const char *msg)
 	return step_fail(s, fmt, s->ctid, msg);
 }
 
-static bool missing_op(struct step *s, const void *op, const char *what)
+/* The driver lacks an op (a test double may): the step fails saying so. */
+static bool missing_op(struct step *s, bool have, const char *what)
 {
-	if (op)
+	if (have)
 		return false;
 	step_fail(s, "%s of %u: the backend driver cannot do this", what, s->ctid);
 	return true;
@@ -52,7 +53,7 @@ int step_ostemplate(struct step *s, struct kvbuf *kv)
 
 	if (!tmpl || !phx_ostemplate_is_path(tmpl))
 		return STEP_OK;
-	if (missing_op(s, (const void *)s->e->drv->ops->list_storage, "mapping the OS template"))
+	if (missing_op(s, s->e->drv->ops->list_storage != NULL, "mapping the OS template"))
 		return STEP_FAILED;
 	CALL(s, "listing the storages", NULL, 0,
 	     s->e->drv->ops->list_storage(s->e->drv->ctx, &list, &err));
@@ -158,7 +159,7 @@ int step_firewall(struct step *s)
 		step_note(s, "firewall: not enabled in the entry (net0 has no firewall=1)");
 		return STEP_OK;
 	}
-	if (missing_op(s, (const void *)ops->fw_rules, "the firewall"))
+	if (missing_op(s, ops->fw_rules != NULL, "the firewall"))
 		return STEP_FAILED;
 	step_show(s, ST_CONFIGURING, "firewall");
 	/* options: enable=1 and what the entry adds */
@@ -280,7 +281,7 @@ int step_disk(struct step *s)
 				 "Proxmox cannot shrink a container's disk (pve-container: unable "
 				 "to shrink disk size); nothing was sent", s->ctid,
 				 have / (1024.0 * 1024.0 * 1024.0), want_gb);
-	if (missing_op(s, (const void *)s->e->drv->ops->resize, "growing the disk"))
+	if (missing_op(s, s->e->drv->ops->resize != NULL, "growing the disk"))
 		return STEP_FAILED;
 	snprintf(size, sizeof(size), "%lldG", want_gb);
 	step_show(s, ST_CONFIGURING, "growing rootfs to %s", size);
@@ -419,7 +420,7 @@ int step_has_snapshot(struct step *s, const char *node, uint32_t vmid, const cha
 	struct phx_err err;
 	int rc, has = 0;
 
-	if (missing_op(s, (const void *)s->e->drv->ops->list_snapshots, "listing snapshots"))
+	if (missing_op(s, s->e->drv->ops->list_snapshots != NULL, "listing snapshots"))
 		return STEP_FAILED;
 	CALL(s, "listing snapshots", node, vmid,
 	     s->e->drv->ops->list_snapshots(s->e->drv->ctx, node, vmid, &names, &n, &err));
@@ -476,7 +477,7 @@ int step_snapshot(struct step *s, const char *name, bool recreate, bool optional
 {
 	int has;
 
-	if (missing_op(s, (const void *)s->e->drv->ops->snapshot, "taking a snapshot"))
+	if (missing_op(s, s->e->drv->ops->snapshot != NULL, "taking a snapshot"))
 		return STEP_FAILED;
 	has = step_has_snapshot(s, s->node, s->ctid, name);
 	if (has == SNAP_LIST_STOPPED)

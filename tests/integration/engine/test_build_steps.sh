@@ -134,8 +134,12 @@ check "write 900's new firewall rules" sh -c "cat '$W/fw.json' > '$ENG_MNT/900/c
 check "wait on 900" timeout 30 cat "$ENG_MNT/900/wait"
 expect_eq "the new rules are on the container, in order" "in DROP udp 53;out ACCEPT null null" \
 	"$(pvesim_api GET /nodes/pve/lxc/900/firewall/rules | jq -r '[.data | sort_by(.pos)[] | "\(.type) \(.action) \(.proto) \(.dport)"] | join(";")')"
-check "the lifecycle snapshots were taken again" sh -c \
-	"test \$(grep -c 'snapshot final-form: taken' '$ENG_MNT/900/log') = 2"
+check "echo create > 900/ctl once more" sh -c "echo create > '$ENG_MNT/900/ctl'"
+check "wait on 900" timeout 60 cat "$ENG_MNT/900/wait"
+check "rules already right are left alone" grep -q "firewall: enabled, 2 rules already as the entry says" "$ENG_MNT/900/log"
+expect_eq "  (the 2 rules were set once, by the change)" 1 "$(grep -c 'firewall: enabled, 2 rules set' "$ENG_MNT/900/log")"
+check "the lifecycle snapshots were taken again by each create" sh -c \
+	"test \$(grep -c 'snapshot final-form: taken' '$ENG_MNT/900/log') = 3"
 
 # the origin's real config: template_snapshot_name "final-form" with the
 # lifecycle snapshots, which delete and take final-form again
