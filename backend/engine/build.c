@@ -299,8 +299,8 @@ static int do_clone(struct step *s, uint32_t src)
 	}
 	step_show(s, ST_CLONING, "from %u", src);
 	if (snap)
-		step_note(s, "cloning %u from %u on %s: %s, from snapshot %s", s->ctid, src, srcnode,
-			  mode.why, snap);
+		step_note(s, "cloning %u from %u on %s (full clone from snapshot %s): %s", s->ctid,
+			  src, srcnode, snap, mode.why);
 	else
 		step_note(s, "cloning %u from %u on %s: %s", s->ctid, src, srcnode, mode.why);
 	for (;;) {
