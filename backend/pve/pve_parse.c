@@ -363,16 +363,19 @@ void pve_strlist_free(char **v, size_t n)
 	free(v);
 }
 
-int pve_parse_nodes(json_object *data, char ***nodes, size_t *n,
-		    struct phx_err *err)
+/* The `member` string of each object of an array (node names, snapshot
+ * names), in order; entries whose name is `skip` are left out. "what"
+ * names the list in errors. */
+static int name_list(json_object *data, const char *member, size_t maxlen, const char *skip,
+		     const char *what, char ***names, size_t *n, struct phx_err *err)
 {
-	size_t len;
+	size_t len, k = 0;
 	char **v;
 
-	*nodes = NULL;
+	*names = NULL;
 	*n = 0;
 	if (!json_object_is_type(data, json_type_array))
-		return fail(err, PHX_E_PROTOCOL, "node list is not an array");
+		return fail(err, PHX_E_PROTOCOL, "%s list is not an array", what);
 	len = json_object_array_length(data);
 	v = calloc(len ? len : 1, sizeof(*v));
 	if (!v)
@@ -380,20 +383,29 @@ int pve_parse_nodes(json_object *data, char ***nodes, size_t *n,
 	for (size_t i = 0; i < len; i++) {
 		json_object *e = json_object_array_get_idx(data, i);
 		const char *name = json_object_is_type(e, json_type_object) ?
-				   str_member(e, "node") : NULL;
+				   str_member(e, member) : NULL;
 
-		if (!name || !*name || strlen(name) >= PHX_NODE_MAX) {
-			pve_strlist_free(v, i);
-			return fail(err, PHX_E_PROTOCOL, "node entry %zu has no usable name", i);
+		if (!name || !*name || strlen(name) >= maxlen) {
+			pve_strlist_free(v, k);
+			return fail(err, PHX_E_PROTOCOL, "%s entry %zu has no usable name", what, i);
 		}
-		if (!(v[i] = strdup(name))) {
-			pve_strlist_free(v, i);
+		if (skip && strcmp(name, skip) == 0)
+			continue;
+		if (!(v[k] = strdup(name))) {
+			pve_strlist_free(v, k);
 			return fail(err, PHX_E_TRANSIENT, "out of memory");
 		}
+		k++;
 	}
-	*nodes = v;
-	*n = len;
+	*names = v;
+	*n = k;
 	return 0;
+}
+
+int pve_parse_nodes(json_object *data, char ***nodes, size_t *n,
+		    struct phx_err *err)
+{
+	return name_list(data, "node", PHX_NODE_MAX, NULL, "node", nodes, n, err);
 }
 
 /* A JSON boolean, or 0/1 as number or string: the API sends all three. */
@@ -446,36 +458,8 @@ int pve_parse_storage(json_object *data, struct phx_storage_list *out,
 int pve_parse_snapshots(json_object *data, char ***names, size_t *n,
 			struct phx_err *err)
 {
-	size_t len, k = 0;
-	char **v;
-
-	*names = NULL;
-	*n = 0;
-	if (!json_object_is_type(data, json_type_array))
-		return fail(err, PHX_E_PROTOCOL, "snapshot list is not an array");
-	len = json_object_array_length(data);
-	v = calloc(len ? len : 1, sizeof(*v));
-	if (!v)
-		return fail(err, PHX_E_TRANSIENT, "out of memory");
-	for (size_t i = 0; i < len; i++) {
-		json_object *e = json_object_array_get_idx(data, i);
-		const char *name = json_object_is_type(e, json_type_object) ?
-				   str_member(e, "name") : NULL;
-
-		if (!name || !*name) {
-			pve_strlist_free(v, k);
-			return fail(err, PHX_E_PROTOCOL, "snapshot entry %zu has no name", i);
-		}
-		if (strcmp(name, "current") == 0)
-			continue;
-		if (!(v[k++] = strdup(name))) {
-			pve_strlist_free(v, k - 1);
-			return fail(err, PHX_E_TRANSIENT, "out of memory");
-		}
-	}
-	*names = v;
-	*n = k;
-	return 0;
+	/* "current" is the running state, not a snapshot */
+	return name_list(data, "name", 256, "current", "snapshot", names, n, err);
 }
 
 int pve_parse_upid_or_null(json_object *data, char upid[PHX_UPID_MAX],
