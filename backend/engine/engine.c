@@ -44,6 +44,7 @@ int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 	e->jobs = cfg->jobs ? cfg->jobs : 4;
 	e->refresh_ms = cfg->refresh_ms ? cfg->refresh_ms : 5000;
 	e->journal_path = dup_or_null(cfg->journal_path);
+	e->reconcile = cfg->reconcile;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_mutex_init(&e->journal_lock, NULL);
 	/* wait() and the refresher sleep with deadlines; the monotonic clock
@@ -54,6 +55,12 @@ int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 	pthread_cond_init(&e->work, &ca);
 	pthread_cond_init(&e->refresh, &ca);
 	pthread_condattr_destroy(&ca);
+	/* before anything can post or call the driver */
+	rc = observe_start(e, err, errlen);
+	if (rc < 0) {
+		phx_engine_stop(e);
+		return rc;
+	}
 
 	/* Every committed change reaches the engine through the feed. */
 	if (e->doc && phx_doc_subscribe(e->doc, on_feed, e) < 0) {
@@ -97,6 +104,7 @@ void phx_engine_stop(struct phx_engine *e)
 	pthread_mutex_unlock(&e->lock);
 	refresher_stop(e);
 	workers_stop(e);
+	observe_stop(e);
 	/* What is still wanted stays in the journal: the next start resumes it. */
 	rec_free_all(e);
 	free(e->backend_ids);
@@ -250,7 +258,7 @@ static void fail_offline(struct phx_engine *e, uint32_t ctid, const char *what)
 }
 
 /* Whether the entry names something to build from. */
-static bool entry_buildable(struct phx_engine *e, uint32_t ctid)
+bool eng_entry_buildable(struct phx_engine *e, uint32_t ctid)
 {
 	json_object *entry, *v;
 	uint32_t src = 0;
@@ -279,7 +287,7 @@ static bool entry_wants_template(struct phx_engine *e, uint32_t ctid)
 /* Ask for wants on ctid: recorded in the journal before returning, then
  * planned. Returns 0, or a negative errno when the request could not be
  * recorded (no memory, or the journal could not be written). */
-static int request(struct phx_engine *e, uint32_t ctid, unsigned wants,
+int eng_request(struct phx_engine *e, uint32_t ctid, unsigned wants,
 		   unsigned cfg_keys, const char *why)
 {
 	struct ct_rec *r;
@@ -343,7 +351,7 @@ static bool resume_failed(struct phx_engine *e, uint32_t ctid, const char *why)
 	pthread_mutex_unlock(&e->lock);
 	if (!wants)
 		return false;
-	request(e, ctid, wants, (wants & W_CONFIG) ? params_config_rows() : 0, why);
+	eng_request(e, ctid, wants, (wants & W_CONFIG) ? params_config_rows() : 0, why);
 	return true;
 }
 
@@ -424,6 +432,31 @@ static unsigned changed_rows(const struct phx_change *ch, bool *builds)
 	return rows;
 }
 
+/* Each committed change in the events and the counters, with where it
+ * came from. */
+static void post_change(struct phx_engine *e, const struct phx_change *ch)
+{
+	const char *from = phx_origin_name(ch->origin);
+
+	phx_metrics_inc(e->metrics, ch->origin == PHX_BY_OUTSIDE ? PHX_C_EDITS_OUTSIDE :
+			PHX_C_EDITS_MOUNT);
+	if (ch->added)
+		eng_event(e, ch->ctid, "edited", "entry added (%s)", from);
+	else if (ch->removed)
+		eng_event(e, ch->ctid, "edited", "entry removed (%s)", from);
+	if (ch->removed)
+		return;
+	for (size_t i = 0; i < ch->nkeys; i++) {
+		char o[96], n[96];
+
+		shown_value(ch->keys[i].old_value, o, sizeof(o));
+		shown_value(ch->keys[i].new_value, n, sizeof(n));
+		eng_event(e, ch->ctid, "edited", "%s: %s -> %s (%s)", ch->keys[i].key, o, n, from);
+	}
+	if (ch->partial)
+		eng_event(e, ch->ctid, "edited", "entry changed (%s)", from);
+}
+
 static void on_change(struct phx_engine *e, const struct phx_change *ch)
 {
 	unsigned rows, cfg;
@@ -431,6 +464,7 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 	uint32_t ctid = ch->ctid;
 	struct ct_rec *r;
 
+	post_change(e, ch);
 	if (ch->origin == PHX_BY_OUTSIDE)
 		note_outside(e, ch);
 	if (ch->removed)
@@ -448,8 +482,8 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 
 	if (!exists) {
 		/* a new entry asks to exist when it names what to build from */
-		if (!builds && !((ch->added || ch->partial) && entry_buildable(e, ctid)) &&
-		    !(failed && entry_buildable(e, ctid)))
+		if (!builds && !((ch->added || ch->partial) && eng_entry_buildable(e, ctid)) &&
+		    !(failed && eng_entry_buildable(e, ctid)))
 			return; /* desired state only: applied when it is built */
 		if (!e->drv) {
 			fail_offline(e, ctid, ch->added ? "build (new entry)" : "build");
@@ -457,7 +491,7 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 		}
 		if (failed && resume_failed(e, ctid, "the entry changed: the failed build is resumed"))
 			return;
-		request(e, ctid, W_BUILD, 0, ch->added ? "new entry: build asked for" : NULL);
+		eng_request(e, ctid, W_BUILD, 0, ch->added ? "new entry: build asked for" : NULL);
 		return;
 	}
 	if (!e->drv)
@@ -466,10 +500,10 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 	if (failed && resume_failed(e, ctid, "the entry changed: the failed build is resumed"))
 		return;
 	if ((rows & phx_attr_bit(phx_schema_row("is_template"))) && entry_wants_template(e, ctid))
-		request(e, ctid, W_BUILD, 0, "is_template written");
+		eng_request(e, ctid, W_BUILD, 0, "is_template written");
 	cfg = rows & params_config_rows();
 	if (cfg)
-		request(e, ctid, W_CONFIG, cfg, NULL);
+		eng_request(e, ctid, W_CONFIG, cfg, NULL);
 	for (size_t i = 0; i < phx_nattrs && !ch->added && !ch->partial; i++) {
 		const struct phx_attr *a = &phx_attrs[i];
 
@@ -502,7 +536,7 @@ void phx_engine_rewritten(struct phx_engine *e, uint32_t ctid, const struct phx_
 		fail_offline(e, ctid, "build");
 		return;
 	}
-	request(e, ctid, W_BUILD, 0, "build asked for (the value was already in the file)");
+	eng_request(e, ctid, W_BUILD, 0, "build asked for (the value was already in the file)");
 }
 
 static void on_feed(void *arg, const struct phx_change *changes, size_t n)
@@ -597,7 +631,23 @@ int phx_engine_check_edit(const struct phx_engine_facts *f, uint32_t ctid,
 	return 0;
 }
 
-static const char *const ctl_cmds = "create, start, stop, restart, retry, destroy, refresh";
+static const char *const ctl_cmds = "create, start, stop, restart, retry, destroy, refresh, apply";
+
+/* Whether the power state the engine wants is "stopped" (ctl stop) rather
+ * than running: the drift's `status` compares against it. Journalled, so
+ * a remount does not start what was stopped on purpose. */
+static void hold_stopped(struct phx_engine *e, uint32_t ctid, bool hold)
+{
+	struct ct_rec *r;
+
+	pthread_mutex_lock(&e->lock);
+	r = hold ? rec_get(e, ctid) : rec_find(e, ctid);
+	if (r && r->hold_stopped != hold) {
+		r->hold_stopped = hold;
+		journal_dirty(e);
+	}
+	pthread_mutex_unlock(&e->lock);
+}
 
 int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 		   char *err, size_t errlen)
@@ -634,7 +684,8 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 		return 0;
 	}
 	if (strcmp(word, "create") && strcmp(word, "start") && strcmp(word, "stop") &&
-	    strcmp(word, "restart") && strcmp(word, "retry") && strcmp(word, "destroy")) {
+	    strcmp(word, "restart") && strcmp(word, "retry") && strcmp(word, "destroy") &&
+	    strcmp(word, "apply")) {
 		snprintf(err, errlen, "unknown ctl command '%s' (one of: %s)", word, ctl_cmds);
 		phx_engine_refused(e, ctid, err);
 		return -EINVAL;
@@ -654,8 +705,11 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 	}
 	pthread_mutex_unlock(&e->lock);
 
+	if (strcmp(word, "apply") == 0)
+		return reconcile_apply_ctl(e, ctid, err, errlen);
 	if (strcmp(word, "create") == 0) {
-		return request(e, ctid, W_BUILD, 0, exists ? "create asked for (it exists: adopting it)" :
+		hold_stopped(e, ctid, false);
+		return eng_request(e, ctid, W_BUILD, 0, exists ? "create asked for (it exists: adopting it)" :
 			       "create asked for");
 	}
 	if (strcmp(word, "retry") == 0) {
@@ -685,7 +739,7 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 				r->resume_build = true;
 		}
 		pthread_mutex_unlock(&e->lock);
-		return request(e, ctid, retry_wants, (retry_wants & W_CONFIG) ? params_config_rows() : 0,
+		return eng_request(e, ctid, retry_wants, (retry_wants & W_CONFIG) ? params_config_rows() : 0,
 			       "retry asked for");
 	}
 	if (!exists) {
@@ -694,13 +748,15 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 		phx_engine_refused(e, ctid, err);
 		return -ENOENT;
 	}
+	/* before the request is journalled, so that both are on disk */
+	hold_stopped(e, ctid, strcmp(word, "stop") == 0);
 	if (strcmp(word, "start") == 0)
-		return request(e, ctid, W_START, 0, "start asked for");
+		return eng_request(e, ctid, W_START, 0, "start asked for");
 	if (strcmp(word, "stop") == 0)
-		return request(e, ctid, W_STOP, 0, "stop asked for");
+		return eng_request(e, ctid, W_STOP, 0, "stop asked for");
 	if (strcmp(word, "restart") == 0)
-		return request(e, ctid, W_RESTART, 0, "restart asked for");
-	return request(e, ctid, W_DESTROY, 0, "destroy asked for");
+		return eng_request(e, ctid, W_RESTART, 0, "restart asked for");
+	return eng_request(e, ctid, W_DESTROY, 0, "destroy asked for");
 }
 
 void phx_engine_refused(struct phx_engine *e, uint32_t ctid, const char *msg)
@@ -714,6 +770,8 @@ void phx_engine_refused(struct phx_engine *e, uint32_t ctid, const char *msg)
 		r->error = strdup(msg);
 		rec_note(e, r, "refused: %s", msg);
 	}
+	phx_metrics_inc(e->metrics, PHX_C_WRITES_REFUSED);
+	eng_event(e, ctid, "refused", "%s", msg);
 	pthread_mutex_unlock(&e->lock);
 }
 

@@ -54,6 +54,8 @@ struct fake {
 	size_t nnodes;
 	unsigned task_ms;
 	bool lag;
+	struct phx_guest_list frozen; /* fake_freeze_listing: what list_guests says */
+	bool freeze;
 	struct guest g[MAXG];
 	struct task t[MAXT];
 	size_t nt;
@@ -303,6 +305,11 @@ static int f_list_guests(void *ctx, struct phx_guest_list *out, struct phx_err *
 {
 	ENTER("list_guests", 0, NULL, 0);
 	out->v = calloc(MAXG, sizeof(*out->v));
+	if (f->freeze) {
+		memcpy(out->v, f->frozen.v, f->frozen.n * sizeof(*out->v));
+		out->n = f->frozen.n;
+		LEAVE(0);
+	}
 	out->n = 0;
 	for (size_t i = 0; i < MAXG; i++) {
 		struct guest *g = &f->g[i];
@@ -318,6 +325,17 @@ static int f_list_guests(void *ctx, struct phx_guest_list *out, struct phx_err *
 			 f->lag ? "unknown" : g->running ? "running" : "stopped");
 		o->template_ = f->lag ? -1 : g->template_;
 		snprintf(o->lock, sizeof(o->lock), "%s", g->lock);
+		/* sizes and name from the config, as pvestatd reports them */
+		if (!f->lag) {
+			json_object *v;
+
+			if (json_object_object_get_ex(g->cfg, "memory", &v))
+				o->maxmem = strtoull(json_object_get_string(v), NULL, 10) * 1024 * 1024;
+			if (json_object_object_get_ex(g->cfg, "cores", &v))
+				o->maxcpu = strtod(json_object_get_string(v), NULL);
+			if (json_object_object_get_ex(g->cfg, "hostname", &v))
+				snprintf(o->name, sizeof(o->name), "%s", json_object_get_string(v));
+		}
 	}
 	LEAVE(0);
 }
@@ -620,6 +638,7 @@ void fake_free(struct fake *f)
 			del(&f->g[i]);
 	for (size_t i = 0; i < f->ncalls; i++)
 		free(f->calls[i].params);
+	free(f->frozen.v);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
 }
@@ -775,5 +794,60 @@ void fake_config(struct fake *f, uint32_t vmid, const char *key, char *buf, size
 	g = find(f, vmid);
 	snprintf(buf, len, "%s", g && json_object_object_get_ex(g->cfg, key, &v) ?
 		 json_object_get_string(v) : "");
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* --- changes made by someone else (the GUI, pct) --- */
+
+void fake_outside_set(struct fake *f, uint32_t vmid, const char *key, const char *value)
+{
+	struct guest *g;
+
+	pthread_mutex_lock(&f->lock);
+	g = find(f, vmid);
+	if (g)
+		json_object_object_add(g->cfg, key, json_object_new_string(value));
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_outside_power(struct fake *f, uint32_t vmid, bool running)
+{
+	struct guest *g;
+
+	pthread_mutex_lock(&f->lock);
+	g = find(f, vmid);
+	if (g)
+		g->running = running;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_outside_delete(struct fake *f, uint32_t vmid)
+{
+	struct guest *g;
+
+	pthread_mutex_lock(&f->lock);
+	g = find(f, vmid);
+	if (g)
+		del(g);
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_freeze_listing(struct fake *f, bool freeze)
+{
+	struct phx_err err;
+
+	if (freeze) {
+		struct phx_guest_list l = { 0 };
+
+		f_list_guests(f, &l, &err);
+		pthread_mutex_lock(&f->lock);
+		free(f->frozen.v);
+		f->frozen = l;
+		f->freeze = true;
+		pthread_mutex_unlock(&f->lock);
+		return;
+	}
+	pthread_mutex_lock(&f->lock);
+	f->freeze = false;
 	pthread_mutex_unlock(&f->lock);
 }

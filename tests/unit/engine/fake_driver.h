@@ -34,6 +34,16 @@ void fake_lose_answer(struct fake *f, const char *op, uint32_t vmid);
  * /cluster/resources does before pvestatd catches up. */
 void fake_set_listing_lag(struct fake *f, bool lag);
 
+/* Changes made by someone else, as in the GUI or with pct: a config key
+ * set ("memory", "2048"), the container started or stopped, deleted. */
+void fake_outside_set(struct fake *f, uint32_t vmid, const char *key, const char *value);
+void fake_outside_power(struct fake *f, uint32_t vmid, bool running);
+void fake_outside_delete(struct fake *f, uint32_t vmid);
+
+/* The listing keeps saying what it says now (true) until thawed (false):
+ * /cluster/resources lagging behind a change by pvestatd's period. */
+void fake_freeze_listing(struct fake *f, bool freeze);
+
 /* Observations. */
 bool fake_exists(struct fake *f, uint32_t vmid);
 bool fake_is_template(struct fake *f, uint32_t vmid);
