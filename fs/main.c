@@ -225,6 +225,7 @@ int main(int argc, char *argv[])
 		.jobs = o.jobs,
 		.refresh_ms = o.refresh * 1000,
 		.journal_path = journal,
+		.reconcile = o.reconcile,
 	};
 	if (phx_engine_start(&fs.engine, &ecfg, err, sizeof(err)) < 0) {
 		phx_err("cannot start: %s", err);

@@ -20,6 +20,7 @@ static const struct fuse_opt spec[] = {
 	OPT("refresh=%u", refresh, 0),
 	OPT("jobs=%u", jobs, 0),
 	OPT("max_threads=%u", max_threads, 0),
+	OPT("reconcile=%s", reconcile_word, 0),
 	/* repeatable, hence keys rather than fields */
 	FUSE_OPT_KEY("allow_write_user=", KEY_WRITE_USER),
 	FUSE_OPT_KEY("allow_write_group=", KEY_WRITE_GROUP),
@@ -54,6 +55,8 @@ void phx_options_usage(const char *prog)
 	       "    -o pve_insecure        do not verify the server certificate\n"
 	       "    -o refresh=SECONDS     how often backend state is re-read (default 5)\n"
 	       "    -o jobs=N              backend operations in flight at most (default 4)\n"
+	       "    -o reconcile=MODE      drift (changes made outside phoenixfs): report\n"
+	       "                           shows it, apply also puts the entry back (default report)\n"
 	       "    -o max_threads=N       FUSE worker threads at most (default 4096;\n"
 	       "                           each blocked reader of a wait file holds one)\n"
 	       "    -o allow_write_user=USER    USER (a name or uid) may change the tree too;\n"
@@ -171,6 +174,14 @@ int phx_options_parse(struct fuse_args *args, struct phx_options *o)
 		fprintf(stderr, "phoenixfs: refresh=%u: expected 1 to 86400 seconds\n", o->refresh);
 		return -1;
 	}
+	if (!o->reconcile_word || strcmp(o->reconcile_word, "report") == 0) {
+		o->reconcile = PHX_RECONCILE_REPORT;
+	} else if (strcmp(o->reconcile_word, "apply") == 0) {
+		o->reconcile = PHX_RECONCILE_APPLY;
+	} else {
+		fprintf(stderr, "phoenixfs: reconcile=%s: expected report or apply\n", o->reconcile_word);
+		return -1;
+	}
 	if (o->pve_url && !o->pve_token_file) {
 		fprintf(stderr, "phoenixfs: pve_url needs pve_token_file\n");
 		return -1;
@@ -195,6 +206,7 @@ void phx_options_free(struct phx_options *o)
 	free(o->pve_token_file);
 	free(o->pve_fingerprint);
 	free(o->pve_cafile);
+	free(o->reconcile_word);
 	free(o->positional[0]);
 	free(o->positional[1]);
 	phx_writers_free(&o->writers);

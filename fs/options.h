@@ -2,6 +2,7 @@
 #ifndef PHX_OPTIONS_H
 #define PHX_OPTIONS_H
 
+#include "backend/engine.h"
 #include "fs/access.h"
 
 #include <fuse.h>
@@ -20,6 +21,8 @@ struct phx_options {
 	unsigned refresh;
 	unsigned jobs;
 	unsigned max_threads;
+	char *reconcile_word;             /* reconcile=report|apply */
+	enum phx_reconcile reconcile;
 	struct phx_writers writers; /* allow_write_user=, allow_write_group= */
 	/* command line */
 	char *mountpoint;
