@@ -17,6 +17,7 @@ struct guest {
 	uint32_t vmid;
 	char node[PHX_NODE_MAX];
 	bool running, template_;
+	bool vm;          /* a QEMU VM: listed, never an LXC container */
 	char lock[32];
 	json_object *cfg; /* hostname, memory, ... */
 	unsigned created_seq;
@@ -320,7 +321,7 @@ static int f_list_guests(void *ctx, struct phx_guest_list *out, struct phx_err *
 		o = &out->v[out->n++];
 		o->vmid = g->vmid;
 		snprintf(o->node, sizeof(o->node), "%s", g->node);
-		snprintf(o->type, sizeof(o->type), "lxc");
+		snprintf(o->type, sizeof(o->type), "%s", g->vm ? "qemu" : "lxc");
 		snprintf(o->status, sizeof(o->status), "%s",
 			 f->lag ? "unknown" : g->running ? "running" : "stopped");
 		o->template_ = f->lag ? -1 : g->template_;
@@ -849,5 +850,15 @@ void fake_freeze_listing(struct fake *f, bool freeze)
 	}
 	pthread_mutex_lock(&f->lock);
 	f->freeze = false;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_add_vm(struct fake *f, const char *node, uint32_t vmid)
+{
+	struct guest *g;
+
+	pthread_mutex_lock(&f->lock);
+	g = add(f, vmid, node);
+	g->vm = true;
 	pthread_mutex_unlock(&f->lock);
 }

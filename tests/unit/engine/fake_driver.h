@@ -39,6 +39,8 @@ void fake_set_listing_lag(struct fake *f, bool lag);
 void fake_outside_set(struct fake *f, uint32_t vmid, const char *key, const char *value);
 void fake_outside_power(struct fake *f, uint32_t vmid, bool running);
 void fake_outside_delete(struct fake *f, uint32_t vmid);
+/* A QEMU VM with that id (listed as type qemu). */
+void fake_add_vm(struct fake *f, const char *node, uint32_t vmid);
 
 /* The listing keeps saying what it says now (true) until thawed (false):
  * /cluster/resources lagging behind a change by pvestatd's period. */

@@ -392,6 +392,28 @@ START_TEST(apply_waits_for_work_and_rebuilds_when_asked)
 }
 END_TEST
 
+START_TEST(an_id_a_vm_holds_is_not_rebuilt)
+{
+	char err[256];
+
+	h_setup(CT120, 2, 1, 10);
+	ck_assert_int_eq(phx_engine_ctl(h_eng, 120, "create", err, sizeof(err)), 0);
+	h_wait_status(120, 0, "running");
+	restart_engine(PHX_RECONCILE_APPLY);
+	h_wait_refreshed(120);
+	fake_outside_delete(h_fake, 120);
+	fake_add_vm(h_fake, "pve", 120); /* someone made a VM with its id */
+	wait_drift(120, "exists file=yes proxmox=no\n");
+	ck_assert_int_eq(phx_engine_ctl(h_eng, 120, "apply", err, sizeof(err)), 0);
+	h_deadline = h_now() + 20;
+	while (!h_log_has(120, "its id is taken") && !h_too_long())
+		usleep(20 * 1000);
+	ck_assert(h_log_has(120, "apply asked for: left as it is: exists (its id is taken"));
+	ck_assert_uint_eq(fake_calls(h_fake, "create", 120), 1);
+	ck_assert(!h_log_has(120, "putting back"));
+}
+END_TEST
+
 START_TEST(hooks_are_timed)
 {
 	existing_103();
@@ -426,6 +448,7 @@ int main(void)
 	tcase_add_test(tc, reconcile_apply_puts_memory_and_power_back);
 	tcase_add_test(tc, deleted_is_drift_and_rebuilt_only_from_an_entry_that_says_how);
 	tcase_add_test(tc, apply_waits_for_work_and_rebuilds_when_asked);
+	tcase_add_test(tc, an_id_a_vm_holds_is_not_rebuilt);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
