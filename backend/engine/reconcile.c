@@ -233,47 +233,83 @@ static void add_word(char *buf, size_t len, const char *fmt, const char *word)
 	snprintf(buf + n, len - n, fmt, n ? ", " : "", word);
 }
 
+/* How each drift line is put back: the first row whose key matches and
+ * whose `if` text is in the line (NULL: any) decides. */
+enum how { BY_CONFIG, BY_START, BY_CONVERT, BY_REBUILD, NEVER };
+static const struct {
+	const char *key, *if_has;
+	enum how how;
+	const char *said; /* what the log says: done as, or why not */
+} putback_rules[] = {
+	{ "name", NULL, BY_CONFIG, "name" },
+	{ "memory_mb", NULL, BY_CONFIG, "memory_mb" },
+	{ "cores", NULL, BY_CONFIG, "cores" },
+	{ "status", " file=running ", BY_START, "status (start)" },
+	{ "status", NULL, NEVER, "status (phoenixfs never stops a container someone started)" },
+	{ "is_template", " file=true ", BY_CONVERT, "is_template (convert)" },
+	{ "is_template", NULL, NEVER, "is_template (a template cannot be turned back)" },
+	{ "exists", NULL, BY_REBUILD, "exists (rebuild from the entry)" },
+	{ "storage_size_gb", NULL, NEVER,
+	  "storage_size_gb (a disk is resized by hand only: shrinking loses data)" },
+	{ "node", NULL, NEVER, "node (phoenixfs does not migrate containers)" },
+};
+
+static void plan_line(const char *line, size_t len, bool may_rebuild, bool id_free,
+		      struct putback *p)
+{
+	size_t k = strcspn(line, " ");
+	char text[256];
+
+	snprintf(text, sizeof(text), "%.*s", (int)(len < sizeof(text) ? len : sizeof(text) - 1), line);
+	for (size_t i = 0; i < sizeof(putback_rules) / sizeof(putback_rules[0]); i++) {
+		const char *key = putback_rules[i].key;
+		const struct phx_attr *a = phx_schema_row(key);
+
+		if (strlen(key) != k || strncmp(line, key, k) != 0 ||
+		    (putback_rules[i].if_has && !strstr(text, putback_rules[i].if_has)))
+			continue;
+		switch (putback_rules[i].how) {
+		case BY_CONFIG:
+			if (!a)
+				break;
+			p->wants |= W_CONFIG;
+			p->cfg_keys |= phx_attr_bit(a);
+			add_word(p->done, sizeof(p->done), "%s%s", putback_rules[i].said);
+			return;
+		case BY_START:
+			p->wants |= W_START;
+			add_word(p->done, sizeof(p->done), "%s%s", putback_rules[i].said);
+			return;
+		case BY_CONVERT:
+			p->wants |= W_BUILD; /* the build converts an existing container */
+			add_word(p->done, sizeof(p->done), "%s%s", putback_rules[i].said);
+			return;
+		case BY_REBUILD:
+			if (may_rebuild && id_free) {
+				p->wants |= W_BUILD;
+				add_word(p->done, sizeof(p->done), "%s%s", putback_rules[i].said);
+			} else {
+				add_word(p->left, sizeof(p->left), "%s%s", !may_rebuild ?
+					 "exists (the entry names nothing to build from)" :
+					 "exists (its id is taken or was listed a moment ago)");
+			}
+			return;
+		case NEVER:
+			add_word(p->left, sizeof(p->left), "%s%s", putback_rules[i].said);
+			return;
+		}
+	}
+	snprintf(text, sizeof(text), "%.*s", (int)(k < sizeof(text) ? k : sizeof(text) - 1), line);
+	add_word(p->left, sizeof(p->left), "%s%s", text);
+}
+
 static void plan_putback(const char *drift, bool may_rebuild, bool id_free, struct putback *p)
 {
 	memset(p, 0, sizeof(*p));
 	for (const char *line = drift; line && *line;) {
 		const char *end = strchr(line, '\n');
-		char key[32];
-		size_t k = strcspn(line, " ");
-		const struct phx_attr *a;
 
-		snprintf(key, sizeof(key), "%.*s", (int)(k < sizeof(key) ? k : sizeof(key) - 1), line);
-		a = phx_schema_row(key);
-		if (a && (strcmp(key, "name") == 0 || strcmp(key, "memory_mb") == 0 ||
-			  strcmp(key, "cores") == 0)) {
-			p->wants |= W_CONFIG;
-			p->cfg_keys |= phx_attr_bit(a);
-			add_word(p->done, sizeof(p->done), "%s%s", key);
-		} else if (strcmp(key, "status") == 0 && strstr(line, " file=running ")) {
-			p->wants |= W_START;
-			add_word(p->done, sizeof(p->done), "%s%s", "status (start)");
-		} else if (strcmp(key, "status") == 0) {
-			add_word(p->left, sizeof(p->left), "%s%s",
-				 "status (phoenixfs never stops a container someone started)");
-		} else if (strcmp(key, "is_template") == 0 && strstr(line, " file=true ")) {
-			p->wants |= W_BUILD; /* the build converts an existing container */
-			add_word(p->done, sizeof(p->done), "%s%s", "is_template (convert)");
-		} else if (strcmp(key, "exists") == 0 && may_rebuild && id_free) {
-			p->wants |= W_BUILD;
-			add_word(p->done, sizeof(p->done), "%s%s", "exists (rebuild from the entry)");
-		} else if (strcmp(key, "exists") == 0) {
-			add_word(p->left, sizeof(p->left), "%s%s", !may_rebuild ?
-				 "exists (the entry names nothing to build from)" :
-				 "exists (its id is taken or was listed a moment ago)");
-		} else if (strcmp(key, "storage_size_gb") == 0) {
-			add_word(p->left, sizeof(p->left), "%s%s",
-				 "storage_size_gb (a disk is resized by hand only: shrinking loses data)");
-		} else if (strcmp(key, "node") == 0) {
-			add_word(p->left, sizeof(p->left), "%s%s",
-				 "node (phoenixfs does not migrate containers)");
-		} else {
-			add_word(p->left, sizeof(p->left), "%s%s", key);
-		}
+		plan_line(line, end ? (size_t)(end - line) : strlen(line), may_rebuild, id_free, p);
 		line = end ? end + 1 : NULL;
 	}
 }
