@@ -75,7 +75,7 @@ static int make_driver(const struct phx_options *o, struct phx_driver *drv)
 		 * policy (attempts, backoff, lock waits). Retrying here too
 		 * multiplied them: 4 HTTP tries x 5 engine tries x 30 s. */
 		.retries = 1,
-		.timeout_ms = 30000,
+		.timeout_ms = 0, /* the driver's: longer than pveproxy's 30 s hop */
 	};
 	struct phx_err err = { 0 };
 

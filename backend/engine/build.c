@@ -2,6 +2,7 @@
  * worker. Building is create-or-clone, then configure, then convert (a
  * template) or start (anything else). A container that already exists is
  * adopted, never created twice. */
+#include "backend/engine/clone_mode.h"
 #include "backend/engine/lifecycle.h"
 #include "backend/engine/params.h"
 
@@ -165,7 +166,8 @@ static int do_clone(struct step *s, uint32_t src)
 {
 	struct kvbuf kv = { .n = 0 };
 	char upid[PHX_UPID_MAX] = "", why[600], srcnode[PHX_NODE_MAX];
-	const char *pool, *snap, *want_node;
+	const char *snap, *want_node;
+	struct clone_choice mode;
 	struct phx_err err;
 	json_object *cfg = NULL;
 	long long tpl = 0;
@@ -190,17 +192,15 @@ static int do_clone(struct step *s, uint32_t src)
 				  s->ctid, src, src, err.msg);
 	}
 	cfg_int(cfg, "template", &tpl);
+	step_clone_mode(s, cfg, srcnode, &mode);
 	json_object_put(cfg);
 	cfg = NULL;
 
 	snprintf(s->node, sizeof(s->node), "%s", srcnode);
-	if (tpl == 1) {
-		kv_add(&kv, "full", "0");
-	} else {
-		kv_add(&kv, "full", "1");
-		pool = entry_str(s->entry, "storage_pool");
-		if (pool && *pool)
-			kv_add(&kv, "storage", "%s", pool);
+	kv_add(&kv, "full", mode.mode == CLONE_LINKED ? "0" : "1");
+	if (mode.storage[0])
+		kv_add(&kv, "storage", "%s", mode.storage);
+	if (tpl != 1) {
 		snap = entry_str(s->entry, "template_snapshot_name");
 		if (snap && *snap)
 			kv_add(&kv, "snapname", "%s", snap);
@@ -214,8 +214,7 @@ static int do_clone(struct step *s, uint32_t src)
 		return step_fail(s, "out of memory forming the clone request of %u", s->ctid);
 	}
 	step_show(s, ST_CLONING, "from %u", src);
-	step_note(s, "cloning %u from %u on %s (%s clone)", s->ctid, src, srcnode,
-		  tpl == 1 ? "linked" : "full");
+	step_note(s, "cloning %u from %u on %s: %s", s->ctid, src, srcnode, mode.why);
 	for (;;) {
 		memset(&err, 0, sizeof(err));
 		rc = s->e->drv->ops->clone(s->e->drv->ctx, srcnode, src, s->ctid, kv.v, kv.n,

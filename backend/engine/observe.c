@@ -84,6 +84,12 @@ static int m_status_op(void *ctx, const char *node, uint32_t vmid, const char *o
 	METERED(status_op, node, vmid, op, upid, err);
 }
 
+static int m_status_current(void *ctx, const char *node, uint32_t vmid, char status[16],
+			    bool *ha_managed, struct phx_err *err)
+{
+	METERED(status_current, node, vmid, status, ha_managed, err);
+}
+
 static int m_template(void *ctx, const char *node, uint32_t vmid, struct phx_err *err)
 {
 	METERED(template_, node, vmid, err);
@@ -169,12 +175,19 @@ static int m_last_task(void *ctx, const char *node, uint32_t vmid, const char *t
 /* An op the real driver lacks stays NULL: callers test for it. */
 #define WRAP(op, fn) o->op = r->op ? fn : NULL
 
+/* Every op of driver.h is metered below: one that is added there must get
+ * its wrapper here too (until then it would be called uncounted). */
+#define METERED_OPS 22
+_Static_assert(sizeof(struct phx_driver_ops) == (METERED_OPS + 1) * sizeof(void (*)(void)),
+	       "a driver op was added or removed: meter it in observe.c (meter_driver)");
+
 static void meter_driver(struct phx_engine *e)
 {
 	const struct phx_driver_ops *r = e->real_drv->ops;
 	struct phx_driver_ops *o = &e->metered_ops;
 
-	memset(o, 0, sizeof(*o)); /* destroy stays NULL: the mount owns the driver */
+	*o = *r;          /* whatever is not wrapped below still works */
+	o->destroy = NULL; /* the mount owns the driver */
 	WRAP(list_guests, m_list_guests);
 	WRAP(list_nodes, m_list_nodes);
 	WRAP(get_config, m_get_config);
@@ -182,6 +195,7 @@ static void meter_driver(struct phx_engine *e)
 	WRAP(clone, m_clone);
 	WRAP(set_config, m_set_config);
 	WRAP(status_op, m_status_op);
+	WRAP(status_current, m_status_current);
 	WRAP(template_, m_template);
 	WRAP(destroy_ct, m_destroy_ct);
 	WRAP(task_status, m_task_status);

@@ -230,6 +230,29 @@ bool sim_is_node(struct sim *s, const char *node)
 	return false;
 }
 
+int sim_set_node_offline(struct sim *s, const char *node, bool offline)
+{
+	for (int i = 1; i < s->o.n_nodes; i++)
+		if (!strcmp(s->o.nodes[i], node)) {
+			s->offline[i] = offline;
+			return 0;
+		}
+	return -1;
+}
+
+bool sim_node_offline(struct sim *s, const char *node)
+{
+	for (int i = 1; i < s->o.n_nodes; i++)
+		if (!strcmp(s->o.nodes[i], node))
+			return s->offline[i];
+	return false;
+}
+
+const char *sim_local_node(struct sim *s)
+{
+	return s->o.nodes[0];
+}
+
 const struct sim_storage *sim_storage_find(struct sim *s, const char *sid)
 {
 	for (int i = 0; i < s->o.n_storages; i++)

@@ -198,9 +198,10 @@ def case(desc, path, data, want, method="direct"):
         got = write_rename(path, data)
     after = cfg_bytes()
     problems = []
-    if got != want:
+    wants = want if isinstance(want, tuple) else (want,)
+    if got not in wants:
         problems.append("errno: want %s, got %s" % (
-            errno.errorcode.get(want, want),
+            "/".join(errno.errorcode.get(w, str(w)) for w in wants),
             errno.errorcode.get(abs(got), got) if got else "success"))
     first = first_chunk(data)
     if (after != before and method == "chunks" and first.endswith(b"\n")
@@ -214,7 +215,7 @@ def case(desc, path, data, want, method="direct"):
         problems.append("config file changed")
     if old is not None and read_or_none(path) != old:
         problems.append("the file no longer reads its old value")
-    report(not problems, "%s [%s] -> %s" % (desc, method, errno.errorcode.get(want, want)),
+    report(not problems, "%s [%s] -> %s" % (desc, method, "/".join(errno.errorcode.get(w, str(w)) for w in wants)),
            "\n".join(problems))
     return not problems
 
@@ -250,8 +251,11 @@ def main():
             for method in ("direct", "rename"):
                 case("900/%s '103' (cycle)" % row["file"], os.path.join(MNT, "900", row["file"]),
                      b"103\n", errno.ELOOP, method)
+        # the kernel hands the write over in max_write pieces: a one-word
+        # value is refused as soon as its bytes cannot be one (EINVAL, at
+        # the first piece); otherwise the size limit refuses it (EFBIG)
         big = b"1" * (1024 * 1024 + 10)
-        case("%d/%s over 1 MiB" % (ctid, row["file"]), path, big, errno.EFBIG)
+        case("%d/%s over 1 MiB" % (ctid, row["file"]), path, big, (errno.EFBIG, errno.EINVAL))
 
     # JSON-valued files: nested keys, lists, entry config.json, root config.json
     # (json-c takes single-quoted strings even when strict; they are saved

@@ -599,6 +599,29 @@ static int f_last_task(void *ctx, const char *node, uint32_t vmid, const char *t
 	LEAVE(0);
 }
 
+/* A stock node's storages: what the clone step asks to decide between a
+ * linked and a full clone (engine/clone_mode.c). */
+static int f_list_storage(void *ctx, struct phx_storage_list *out, struct phx_err *err)
+{
+	static const char *const st[][3] = {
+		{ "local", "dir", "vztmpl,iso,backup" },
+		{ "local-lvm", "lvmthin", "rootdir,images" },
+		{ "local-zfs", "zfspool", "rootdir,images" },
+	};
+	ENTER("list_storage", 0, NULL, 0);
+	(void)err;
+	out->n = sizeof(st) / sizeof(st[0]);
+	out->v = calloc(out->n, sizeof(*out->v));
+	for (size_t i = 0; out->v && i < out->n; i++) {
+		snprintf(out->v[i].id, sizeof(out->v[i].id), "%s", st[i][0]);
+		snprintf(out->v[i].type, sizeof(out->v[i].type), "%s", st[i][1]);
+		snprintf(out->v[i].content, sizeof(out->v[i].content), "%s", st[i][2]);
+	}
+	if (!out->v)
+		out->n = 0;
+	LEAVE(0);
+}
+
 static void f_destroy(void *ctx)
 {
 	(void)ctx;
@@ -618,6 +641,7 @@ static const struct phx_driver_ops fake_ops = {
 	.task_status = f_task_status,
 	.task_log = f_task_log,
 	.last_task = f_last_task,
+	.list_storage = f_list_storage,
 };
 
 struct fake *fake_new(const char *const *nodes, size_t nnodes, unsigned task_ms)

@@ -51,7 +51,7 @@ START_TEST(seed_scenario_template_then_linked_clone)
 	free(p);
 	fake_config(h_fake, 103, "hostname", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "leaf103");
-	ck_assert(h_log_has(103, "cloning 103 from 900 on pve (linked clone)"));
+	ck_assert(h_log_has(103, "cloning 103 from 900 on pve: linked clone on the template's storage local-lvm (lvmthin)"));
 	ck_assert(h_log_has(103, "task: vzclone of 103"));
 	ck_assert(h_log_has(900, "converted: template: 1 in the config"));
 }
