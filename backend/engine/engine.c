@@ -258,7 +258,7 @@ static void fail_offline(struct phx_engine *e, uint32_t ctid, const char *what)
 }
 
 /* Whether the entry names something to build from. */
-bool eng_entry_buildable(struct phx_engine *e, uint32_t ctid)
+static bool entry_buildable(struct phx_engine *e, uint32_t ctid)
 {
 	json_object *entry, *v;
 	uint32_t src = 0;
@@ -287,7 +287,7 @@ static bool entry_wants_template(struct phx_engine *e, uint32_t ctid)
 /* Ask for wants on ctid: recorded in the journal before returning, then
  * planned. Returns 0, or a negative errno when the request could not be
  * recorded (no memory, or the journal could not be written). */
-int eng_request(struct phx_engine *e, uint32_t ctid, unsigned wants,
+static int request(struct phx_engine *e, uint32_t ctid, unsigned wants,
 		   unsigned cfg_keys, const char *why)
 {
 	struct ct_rec *r;
@@ -351,7 +351,7 @@ static bool resume_failed(struct phx_engine *e, uint32_t ctid, const char *why)
 	pthread_mutex_unlock(&e->lock);
 	if (!wants)
 		return false;
-	eng_request(e, ctid, wants, (wants & W_CONFIG) ? params_config_rows() : 0, why);
+	request(e, ctid, wants, (wants & W_CONFIG) ? params_config_rows() : 0, why);
 	return true;
 }
 
@@ -482,8 +482,8 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 
 	if (!exists) {
 		/* a new entry asks to exist when it names what to build from */
-		if (!builds && !((ch->added || ch->partial) && eng_entry_buildable(e, ctid)) &&
-		    !(failed && eng_entry_buildable(e, ctid)))
+		if (!builds && !((ch->added || ch->partial) && entry_buildable(e, ctid)) &&
+		    !(failed && entry_buildable(e, ctid)))
 			return; /* desired state only: applied when it is built */
 		if (!e->drv) {
 			fail_offline(e, ctid, ch->added ? "build (new entry)" : "build");
@@ -491,7 +491,7 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 		}
 		if (failed && resume_failed(e, ctid, "the entry changed: the failed build is resumed"))
 			return;
-		eng_request(e, ctid, W_BUILD, 0, ch->added ? "new entry: build asked for" : NULL);
+		request(e, ctid, W_BUILD, 0, ch->added ? "new entry: build asked for" : NULL);
 		return;
 	}
 	if (!e->drv)
@@ -500,10 +500,10 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 	if (failed && resume_failed(e, ctid, "the entry changed: the failed build is resumed"))
 		return;
 	if ((rows & phx_attr_bit(phx_schema_row("is_template"))) && entry_wants_template(e, ctid))
-		eng_request(e, ctid, W_BUILD, 0, "is_template written");
+		request(e, ctid, W_BUILD, 0, "is_template written");
 	cfg = rows & params_config_rows();
 	if (cfg)
-		eng_request(e, ctid, W_CONFIG, cfg, NULL);
+		request(e, ctid, W_CONFIG, cfg, NULL);
 	for (size_t i = 0; i < phx_nattrs && !ch->added && !ch->partial; i++) {
 		const struct phx_attr *a = &phx_attrs[i];
 
@@ -536,7 +536,7 @@ void phx_engine_rewritten(struct phx_engine *e, uint32_t ctid, const struct phx_
 		fail_offline(e, ctid, "build");
 		return;
 	}
-	eng_request(e, ctid, W_BUILD, 0, "build asked for (the value was already in the file)");
+	request(e, ctid, W_BUILD, 0, "build asked for (the value was already in the file)");
 }
 
 static void on_feed(void *arg, const struct phx_change *changes, size_t n)
@@ -552,6 +552,18 @@ void phx_engine_changed(struct phx_engine *e, uint32_t ctid, const char *key)
 				 .partial = !key, .nkeys = key ? 1 : 0, .keys = &k };
 
 	on_change(e, &ch);
+}
+
+/* For reconcile.c: putting drift back asks for work as an edit does. */
+int eng_request(struct phx_engine *e, uint32_t ctid, unsigned wants, unsigned cfg_keys,
+		const char *why)
+{
+	return request(e, ctid, wants, cfg_keys, why);
+}
+
+bool eng_entry_buildable(struct phx_engine *e, uint32_t ctid)
+{
+	return entry_buildable(e, ctid);
 }
 
 /* --- the facts a write is checked against --- */
@@ -709,7 +721,7 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 		return reconcile_apply_ctl(e, ctid, err, errlen);
 	if (strcmp(word, "create") == 0) {
 		hold_stopped(e, ctid, false);
-		return eng_request(e, ctid, W_BUILD, 0, exists ? "create asked for (it exists: adopting it)" :
+		return request(e, ctid, W_BUILD, 0, exists ? "create asked for (it exists: adopting it)" :
 			       "create asked for");
 	}
 	if (strcmp(word, "retry") == 0) {
@@ -739,7 +751,7 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 				r->resume_build = true;
 		}
 		pthread_mutex_unlock(&e->lock);
-		return eng_request(e, ctid, retry_wants, (retry_wants & W_CONFIG) ? params_config_rows() : 0,
+		return request(e, ctid, retry_wants, (retry_wants & W_CONFIG) ? params_config_rows() : 0,
 			       "retry asked for");
 	}
 	if (!exists) {
@@ -751,12 +763,12 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 	/* before the request is journalled, so that both are on disk */
 	hold_stopped(e, ctid, strcmp(word, "stop") == 0);
 	if (strcmp(word, "start") == 0)
-		return eng_request(e, ctid, W_START, 0, "start asked for");
+		return request(e, ctid, W_START, 0, "start asked for");
 	if (strcmp(word, "stop") == 0)
-		return eng_request(e, ctid, W_STOP, 0, "stop asked for");
+		return request(e, ctid, W_STOP, 0, "stop asked for");
 	if (strcmp(word, "restart") == 0)
-		return eng_request(e, ctid, W_RESTART, 0, "restart asked for");
-	return eng_request(e, ctid, W_DESTROY, 0, "destroy asked for");
+		return request(e, ctid, W_RESTART, 0, "restart asked for");
+	return request(e, ctid, W_DESTROY, 0, "destroy asked for");
 }
 
 void phx_engine_refused(struct phx_engine *e, uint32_t ctid, const char *msg)
