@@ -40,6 +40,7 @@ struct fault {
 	enum phx_err_kind kind;
 	char msg[256];
 	bool lose;         /* lose_answer */
+	int http;          /* the status answered, 0: no answer at all */
 	bool task;         /* fail_task */
 };
 
@@ -291,7 +292,7 @@ static bool on_node(struct fake *f, const char *node)
 	record(f, op, vmid, p, n);                                         \
 	fx = fault_for(f, op, vmid, false);                                \
 	if (fx && !fx->lose) {                                             \
-		int rc_ = fail(err, fx->kind, 500, "%s", fx->msg);         \
+		int rc_ = fail(err, fx->kind, fx->http, "%s", fx->msg);    \
 		pthread_mutex_unlock(&f->lock);                            \
 		return rc_;                                                \
 	}
@@ -703,6 +704,7 @@ static void add_fault(struct fake *f, const char *op, uint32_t vmid, int times,
 	snprintf(x->msg, sizeof(x->msg), "%s", msg ? msg : "");
 	x->lose = lose;
 	x->task = task;
+	x->http = 500;
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -884,5 +886,13 @@ void fake_add_vm(struct fake *f, const char *node, uint32_t vmid)
 	pthread_mutex_lock(&f->lock);
 	g = add(f, vmid, node);
 	g->vm = true;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_drop_call(struct fake *f, const char *op, uint32_t vmid, int times)
+{
+	add_fault(f, op, vmid, times, PHX_E_TRANSIENT, "Connection refused", false, false);
+	pthread_mutex_lock(&f->lock);
+	f->faults[f->nf - 1].http = 0;
 	pthread_mutex_unlock(&f->lock);
 }

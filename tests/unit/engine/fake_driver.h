@@ -27,6 +27,9 @@ void fake_fail_call(struct fake *f, const char *op, uint32_t vmid, int times,
 /* The next task of type ("vzcreate", "vzclone", "vzstart", "vztemplate")
  * on vmid ends with this exitstatus. */
 void fake_fail_task(struct fake *f, const char *type, uint32_t vmid, const char *exitstatus);
+/* The next `times` calls of op on vmid get no answer at all (connection
+ * refused: TRANSIENT with no HTTP status). */
+void fake_drop_call(struct fake *f, const char *op, uint32_t vmid, int times);
 /* The next create/clone of vmid goes through, but the caller is told
  * "already exists" (its answer was lost and the driver retried). */
 void fake_lose_answer(struct fake *f, const char *op, uint32_t vmid);

@@ -183,6 +183,22 @@ START_TEST(a_failed_build_and_refused_calls_are_counted)
 }
 END_TEST
 
+START_TEST(requests_without_an_answer_are_counted_apart)
+{
+	unsigned long long before;
+
+	existing_103();
+	before = counter(PHX_C_API_REQUESTS);
+	fake_drop_call(h_fake, "list_guests", 0, 2);
+	h_deadline = h_now() + 20;
+	while (counter(PHX_C_API_NO_ANSWER) < 2 && !h_too_long())
+		usleep(20 * 1000);
+	ck_assert_uint_eq(counter(PHX_C_API_NO_ANSWER), 2);
+	ck_assert_uint_eq(counter(PHX_C_API_REFUSED), 0);
+	ck_assert_uint_ge(counter(PHX_C_API_REQUESTS), before + 2);
+}
+END_TEST
+
 START_TEST(edits_carry_where_they_came_from)
 {
 	char path[160], to[160], err[256];
@@ -437,6 +453,7 @@ int main(void)
 	tcase_add_test(tc, a_failed_build_and_refused_calls_are_counted);
 	tcase_add_test(tc, edits_carry_where_they_came_from);
 	tcase_add_test(tc, hooks_are_timed);
+	tcase_add_test(tc, requests_without_an_answer_are_counted_apart);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("drift");
 	tcase_set_timeout(tc, 60);
