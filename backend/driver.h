@@ -45,7 +45,7 @@ struct phx_guest {
 	uint32_t vmid;
 	char node[PHX_NODE_MAX];
 	char type[8];     /* "lxc" or "qemu" */
-	char status[16];  /* "running", "stopped", "unknown" (lags: PVE-API §2.3) */
+	char status[16];  /* "running", "stopped", "unknown" (lags: proxmox-api.md §2) */
 	char name[128];   /* may be empty while status is unknown */
 	int template_;    /* 1, 0, or -1 when not reported (lags) */
 	char lock[32];    /* live; "" when none */
@@ -85,7 +85,7 @@ struct phx_task_status {
 };
 
 /* A request parameter; values are sent form-encoded exactly as given
- * (booleans must be "0"/"1", PVE-API §1). */
+ * (booleans must be "0"/"1", proxmox-api.md §1). */
 struct phx_kv {
 	const char *key;
 	const char *value;

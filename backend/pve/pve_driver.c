@@ -1,7 +1,7 @@
 /* The Proxmox VE REST driver: driver.h's operations as API calls.
  * Transport, retries and error texts live in pve_http.c, the reading of
  * answers in pve_parse.c; this file only maps each operation to its
- * method, path and parameters (PVE-API §2, §3). */
+ * method, path and parameters (proxmox-api.md §3, §4). */
 #include "backend/pve/pve_driver.h"
 
 #include "backend/pve/pve_http.h"
@@ -263,8 +263,8 @@ static int op_status_current(void *ctx, const char *node, uint32_t vmid,
 	return 0;
 }
 
-/* The answer is null while a hidden vztemplate task converts (PVE-API
- * §2.12): success here means only that the conversion was started. */
+/* The answer is null while a hidden vztemplate task converts (proxmox-api.md
+ * §3): success here means only that the conversion was started. */
 static int op_template(void *ctx, const char *node, uint32_t vmid, struct phx_err *err)
 {
 	struct pve_driver *d = ctx;
@@ -291,7 +291,7 @@ static int op_destroy_ct(void *ctx, const char *node, uint32_t vmid,
 }
 
 /* "/nodes/<node of the UPID>/tasks/<escaped upid>/<what>": a task is only
- * known to the node that ran it (PVE-API §3.2). */
+ * known to the node that ran it (proxmox-api.md §4). */
 static int task_path(const char *upid, const char *what, char *path, size_t len,
 		     struct phx_err *err)
 {

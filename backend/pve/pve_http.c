@@ -8,7 +8,7 @@
  *
  * Certificate pinning (pve_fingerprint) compares the SHA-256 of the peer's
  * DER certificate with the pin, the way PVE prints and pins fingerprints
- * (PVE-API §9). libcurl's CURLOPT_PINNEDPUBLICKEY hashes the public key
+ * (proxmox-api.md §7). libcurl's CURLOPT_PINNEDPUBLICKEY hashes the public key
  * instead, a different number, so it cannot take the user's fingerprint.
  * Chain verification is turned off (a self-signed node certificate has no
  * CA to check against) and the certificate is checked in the
@@ -375,7 +375,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *u)
 }
 
 /* Keeps the status line's reason phrase: servers before
- * libpve-http-server-perl 5.2 put the error text only there (PVE-API §1.1). */
+ * libpve-http-server-perl 5.2 put the error text only there (proxmox-api.md §1). */
 static size_t on_header(char *p, size_t size, size_t nmemb, void *u)
 {
 	struct pve_req *r = u;
@@ -569,7 +569,7 @@ static int attempt(struct pve_http *h, enum pve_method m, const char *url,
 		break;
 	case PVE_DELETE:
 		/* Parameters are in the URL; a body on DELETE is refused
-		 * with 501 (PVE-API §1). */
+		 * with 501 (proxmox-api.md §1). */
 		curl_easy_setopt(r.curl, CURLOPT_CUSTOMREQUEST, "DELETE");
 		break;
 	case PVE_PUT:

@@ -1,7 +1,7 @@
 /* Parsers for Proxmox VE API answers (see pve_parse.h). Everything here is
  * deliberately lenient about number-vs-string encodings, because Perl's JSON
- * encoder sends either depending on how a value was last used (PVE-API
- * §2.5, §2.7), and strict about the things a caller relies on: a UPID that
+ * encoder sends either depending on how a value was last used
+ * (docs/proxmox-api.md §1), and strict about the things a caller relies on: a UPID that
  * the server will accept back, a vmid and node for every guest. */
 #include "backend/pve/pve_parse.h"
 
@@ -29,7 +29,7 @@ static int fail(struct phx_err *err, enum phx_err_kind kind, const char *fmt, ..
 
 /* Copies s into dst, turning embedded newlines into spaces and dropping
  * trailing whitespace: Perl die texts end in "\n", and some parameter
- * errors carry a newline in the middle (PVE-API §6.2). */
+ * errors carry a newline in the middle (proxmox-api.md §5). */
 static void copy_text(char *dst, size_t dstlen, const char *s)
 {
 	size_t n = 0;
@@ -104,7 +104,7 @@ enum phx_err_kind pve_classify(long http, const char *msg, bool has_text,
 	if (http == 404)
 		return PHX_E_NOTFOUND;
 	/* 595..599 are pveproxy's synthetic codes for a failed hop to another
-	 * node or to pvedaemon (PVE-API §6.1): the request may well succeed
+	 * node or to pvedaemon (proxmox-api.md §5): the request may well succeed
 	 * once that node answers again. */
 	if (http == 502 || http == 503 || http == 504 || (http >= 595 && http <= 599))
 		return PHX_E_TRANSIENT;
@@ -339,7 +339,7 @@ int pve_parse_guests(json_object *data, struct phx_guest_list *out,
 			snprintf(g->status, sizeof(g->status), "unknown");
 		copy_member(e, "name", g->name, sizeof(g->name));
 		/* name/template come from RRD data and are missing until the
-		 * node has published it (PVE-API §2.3): -1 says "not known". */
+		 * node has published it (proxmox-api.md §2): -1 says "not known". */
 		g->template_ = int_member(e, "template", &tmpl) == 0 ? (tmpl != 0) : -1;
 		copy_member(e, "lock", g->lock, sizeof(g->lock));
 		g->maxmem = num_member(e, "maxmem");

@@ -32,6 +32,9 @@ static void usage(FILE *f)
 "                         local:dir, local-lvm:lvmthin, local-zfs:zfspool.\n"
 "                         PATH (dir, nfs): where it lives; default\n"
 "                         /var/lib/vz for local, else /mnt/pve/ID\n"
+"  --qemu VMID[:NODE[:running|stopped]]\n"
+"                         a QEMU VM listed in /cluster/resources only (a\n"
+"                         guest containers may depend on); default running\n"
 "  --pve-version 8|9      the Proxmox VE release simulated (default 9): its\n"
 "                         defaults, rules and texts\n"
 "  --task-ms N            base task duration in ms (default 200)\n"
@@ -84,7 +87,7 @@ static int parse_listen(const char *s, struct sockaddr_in *sa)
 enum {
 	OPT_LISTEN = 256, OPT_STATE, OPT_NODE, OPT_STORAGE, OPT_TASKMS,
 	OPT_FAULTS, OPT_SEED, OPT_LAG, OPT_AUTHDELAY, OPT_LOCKTO, OPT_NOMSG,
-	OPT_UNLOCK, OPT_HELP, OPT_VERSION, OPT_PVEVERSION, OPT_OFFLINE, OPT_PROXYTO,
+	OPT_UNLOCK, OPT_HELP, OPT_VERSION, OPT_PVEVERSION, OPT_OFFLINE, OPT_PROXYTO, OPT_QEMU,
 };
 
 int main(int argc, char **argv)
@@ -107,6 +110,7 @@ int main(int argc, char **argv)
 		{ "pve-version", required_argument, NULL, OPT_PVEVERSION },
 		{ "offline", required_argument, NULL, OPT_OFFLINE },
 		{ "proxy-timeout-ms", required_argument, NULL, OPT_PROXYTO },
+		{ "qemu", required_argument, NULL, OPT_QEMU },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim_opts so;
@@ -152,6 +156,7 @@ int main(int argc, char **argv)
 				offline[n_offline++] = optarg;
 			break;
 		case OPT_PROXYTO: bad = parse_uint(optarg, &ho.proxy_timeout_ms); break;
+		case OPT_QEMU: bad = sim_opts_add_qemu(&so, optarg); break;
 		case OPT_HELP: usage(stdout); return 0;
 		case OPT_VERSION: printf("pvesim %s (simulating pve-manager 9.2.11, or 8.4.21 with --pve-version 8)\n",
 					 PHX_VERSION); return 0;

@@ -34,6 +34,10 @@ struct sim_opts {
 	unsigned lock_timeout_ms; /* config flock acquire timeout (10 s real) */
 	const char *state_dir;    /* NULL: no persistence (unit tests) */
 	int pve_version;          /* 8 or 9; 0 means 9 (sim_opts_defaults) */
+	/* QEMU VMs that only show in /cluster/resources (--qemu): another
+	 * guest a container may depend on; nothing else of QEMU is served */
+	struct { unsigned vmid; char node[SIM_NAME_MAX]; bool running; } qemu[8];
+	int n_qemu;
 };
 
 /* What the HTTP layer answers. status 200: data (may be NULL = json null),
@@ -66,6 +70,8 @@ int sim_opts_add_node(struct sim_opts *o, const char *name);
 /* spec: ID:TYPE[:PATH]; a dir storage without PATH gets /var/lib/vz for
  * `local` and /mnt/pve/ID otherwise, an nfs one /mnt/pve/ID */
 int sim_opts_add_storage(struct sim_opts *o, const char *spec);
+/* spec: VMID[:NODE[:running|stopped]] (default: the first node, running) */
+int sim_opts_add_qemu(struct sim_opts *o, const char *spec);
 /* "8" or "9" */
 int sim_opts_set_version(struct sim_opts *o, const char *v);
 void sim_opts_defaults(struct sim_opts *o);

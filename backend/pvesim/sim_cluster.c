@@ -277,6 +277,24 @@ void sim_cluster_resources(struct sim *s, json_object *p, struct sim_res *r)
 		return;
 	sim_param_str(p, "type", &type);
 	arr = json_object_new_array();
+	/* --qemu VMs, as pve-manager's resources call lists every guest of
+	 * the vmlist (PVE/API2/Cluster.pm, via PVE::API2Tools::extract_vm_stats:
+	 * id "qemu/VMID", type qemu, status from the RRD data) */
+	for (int i = 0; (!type || !strcmp(type, "vm")) && i < s->o.n_qemu; i++) {
+		json_object *o = json_object_new_object();
+		char id[32];
+
+		snprintf(id, sizeof(id), "qemu/%u", s->o.qemu[i].vmid);
+		json_object_object_add(o, "id", json_object_new_string(id));
+		json_object_object_add(o, "type", json_object_new_string("qemu"));
+		sim_add_num(o, "vmid", s->o.qemu[i].vmid);
+		json_object_object_add(o, "node", json_object_new_string(
+			s->o.qemu[i].node[0] ? s->o.qemu[i].node : s->o.nodes[0]));
+		json_object_object_add(o, "status", json_object_new_string(
+			s->o.qemu[i].running ? "running" : "stopped"));
+		json_object_object_add(o, "template", json_object_new_int(0));
+		json_object_array_add(arr, o);
+	}
 	if (!type || !strcmp(type, "vm")) {
 		json_object_object_foreach(s->guests, key, g) {
 			json_object *o = json_object_new_object(), *c = sim_guest_conf(g);

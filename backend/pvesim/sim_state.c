@@ -67,6 +67,34 @@ int sim_opts_add_node(struct sim_opts *o, const char *name)
 	return 0;
 }
 
+int sim_opts_add_qemu(struct sim_opts *o, const char *spec)
+{
+	char buf[160], *node = NULL, *st = NULL, *end;
+	unsigned long vmid;
+
+	if (o->n_qemu >= (int)(sizeof(o->qemu) / sizeof(o->qemu[0])) ||
+	    strlen(spec) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	if ((node = strchr(buf, ':'))) {
+		*node++ = 0;
+		if ((st = strchr(node, ':')))
+			*st++ = 0;
+	}
+	vmid = strtoul(buf, &end, 10);
+	if (end == buf || *end || vmid < 100 || vmid > 999999999UL)
+		return -EINVAL;
+	if (node && *node && !valid_name(node, false))
+		return -EINVAL;
+	if (st && strcmp(st, "running") && strcmp(st, "stopped"))
+		return -EINVAL;
+	o->qemu[o->n_qemu].vmid = (unsigned)vmid;
+	snprintf(o->qemu[o->n_qemu].node, SIM_NAME_MAX, "%s", node ? node : "");
+	o->qemu[o->n_qemu].running = !st || !strcmp(st, "running");
+	o->n_qemu++;
+	return 0;
+}
+
 int sim_opts_add_storage(struct sim_opts *o, const char *spec)
 {
 	char id[SIM_NAME_MAX], type[16];

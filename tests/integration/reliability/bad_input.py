@@ -93,10 +93,11 @@ def bad_values(row, self_ctid):
     if t == "NODE":
         v += [b"a b", b"a.b", b"-x", b"x-", b"a_b", b"a" * 64, b"n\xc3\xa9", b"a/b"]
     if t == "STORAGE":
-        v += [b"Local", b"1abc", b"a", b"a-", b"a:b", b"a b", b"a" * 65, b"-a",
-              b"local/lvm", b"LOCAL-LVM"]
+        # storage ids are case-insensitive (pve-common parse_storage_id: m/.../i)
+        v += [b"1abc", b"a", b"a-", b"a:b", b"a b", b"a" * 65, b"-a",
+              b"local/lvm", b"LOCAL_"]
     if t == "OSTEMPLATE":
-        v += [b"debian.tar.zst", b"local:", b":x", b"/", b"Local:vztmpl/x",
+        v += [b"debian.tar.zst", b"local:", b":x", b"/", b"9local:vztmpl/x",
               b"local:vztmpl/a b", b"local:vztmpl/a\tb", b"1x:vztmpl/a",
               b"/" + b"a" * 4100]
     if t == "MAC":
@@ -344,7 +345,8 @@ def main():
     refused = stats["cases"]
     # controls: the same harness sees good writes succeed and land
     for rel, data, want in (("103/vllm_gpu_memory_utilization", b"0.5\n", 0.5),
-                            ("103/features", b'["a", 1.5e3, -0]\n', ["a", 1500.0, 0]),
+                            ("103/features", b'["a", "b-c"]\n', ["a", "b-c"]),  # a checked list (lxc_keys.c)
+                            ("103/vllm_gpu_memory_utilization", b'1.5e3\n', 1500.0),
                             ("900/memory_mb", b"4096\n", 4096),
                             ("103/name", b"ok-name\n", "ok-name")):
         ctid, key = rel.split("/")

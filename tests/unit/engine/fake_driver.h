@@ -1,5 +1,5 @@
 /* An in-memory Proxmox VE for the engine's unit tests: guests, locks, tasks
- * that take time, the refusals PVE-API.md describes, and faults on demand.
+ * that take time, the refusals docs/proxmox-api.md describes, and faults on demand.
  * Thread-safe. It counts what the engine asked of it so tests can assert
  * on ordering, sharing and concurrency. */
 #ifndef PHX_FAKE_DRIVER_H

@@ -1,5 +1,5 @@
-/* Parsers of Proxmox VE answers, fed the JSON and status lines that
- * PVE-API.md records from the real server. */
+/* Parsers of Proxmox VE answers, fed JSON and status lines of the shapes a
+ * real server sends (docs/proxmox-api.md). */
 #include "backend/pve/pve_parse.h"
 
 #include <check.h>
@@ -21,7 +21,7 @@ static void reply(long http, const char *reason, const char *body, struct phx_er
 	pve_error_from_reply(http, reason, body, body ? strlen(body) : 0, err);
 }
 
-/* --- error envelopes (PVE-API §1.1, §6) --- */
+/* --- error envelopes (proxmox-api.md §1, §5) --- */
 
 START_TEST(err_locked_with_message)
 {
@@ -279,7 +279,7 @@ START_TEST(envelope_shapes)
 }
 END_TEST
 
-/* --- /cluster/resources (PVE-API §2.3) --- */
+/* --- /cluster/resources (proxmox-api.md §2) --- */
 
 static const char resources[] =
 	"{\"data\":["
@@ -368,7 +368,7 @@ START_TEST(guests_bad_entries)
 }
 END_TEST
 
-/* --- /nodes (PVE-API §2.2) --- */
+/* --- /nodes (proxmox-api.md §2) --- */
 
 START_TEST(nodes_list)
 {
@@ -395,7 +395,7 @@ START_TEST(nodes_list)
 }
 END_TEST
 
-/* --- config (PVE-API §2.7) --- */
+/* --- config (proxmox-api.md §3) --- */
 
 START_TEST(config_object)
 {
@@ -421,7 +421,7 @@ START_TEST(config_object)
 }
 END_TEST
 
-/* --- UPIDs (PVE-API §3.2) --- */
+/* --- UPIDs (proxmox-api.md §4) --- */
 
 START_TEST(upid_node)
 {
@@ -476,7 +476,7 @@ START_TEST(upid_answer)
 }
 END_TEST
 
-/* --- task status (PVE-API §3.3) --- */
+/* --- task status (proxmox-api.md §4) --- */
 
 START_TEST(task_status_shapes)
 {
@@ -531,7 +531,7 @@ START_TEST(exitstatus_ok)
 }
 END_TEST
 
-/* --- task log (PVE-API §3.4) --- */
+/* --- task log (proxmox-api.md §4) --- */
 
 START_TEST(task_log_lines)
 {
@@ -586,7 +586,7 @@ START_TEST(task_log_empty_placeholder)
 }
 END_TEST
 
-/* --- task list (PVE-API §2.17) --- */
+/* --- task list (proxmox-api.md §4) --- */
 
 START_TEST(newest_task)
 {
@@ -615,7 +615,7 @@ START_TEST(newest_task)
 }
 END_TEST
 
-/* --- token file text (PVE-API §7.1) --- */
+/* --- token file text (proxmox-api.md §6) --- */
 
 static void token_bad(const char *text, const char *want)
 {
