@@ -16,6 +16,16 @@
 #include <stdint.h>
 
 struct phx_engine;
+struct phx_events;
+struct phx_metrics;
+
+/* What the engine does about drift (a container on Proxmox that differs
+ * from its entry, changed by someone else): report it in the `drift` file,
+ * the log and the events, or also put the entry's values back. */
+enum phx_reconcile {
+	PHX_RECONCILE_REPORT = 0,
+	PHX_RECONCILE_APPLY,
+};
 
 struct phx_engine_cfg {
 	struct phx_doc *doc;
@@ -25,6 +35,7 @@ struct phx_engine_cfg {
 	unsigned jobs;             /* backend operations in flight at most */
 	unsigned refresh_ms;       /* backend re-read period */
 	const char *journal_path;  /* durable record of accepted requests */
+	enum phx_reconcile reconcile; /* the mount's reconcile= option */
 	/* Host hooks (backend/hook.h), run by engine workers: a feature's
 	 * command is FEATURE_DIR/phoenix_hypervisor_feature_install_<f>.sh
 	 * CTID [bootstrap_ca_url], the origin's bin/lxc_setup/ layout; an
@@ -59,6 +70,19 @@ char *phx_engine_log(struct phx_engine *e, uint32_t ctid);
 /* A number that changes whenever status/error/log of ctid change (for
  * mtime, poll and cache invalidation). */
 uint64_t phx_engine_version(struct phx_engine *e, uint32_t ctid);
+
+/* The mount's event stream (the root `events` file): lines
+ * "TIME CTID WHAT DETAIL" for state changes, applied edits, refused
+ * writes, drift found and gone, builds started, done and failed. Owned by
+ * the engine, closed when it stops. */
+struct phx_events *phx_engine_events(struct phx_engine *e);
+/* The mount's counters and histograms (the root `metrics` file). */
+struct phx_metrics *phx_engine_metrics(struct phx_engine *e);
+/* Where ctid on Proxmox differs from its entry, as of the last listing:
+ * "KEY file=X proxmox=Y\n" lines (see docs/files.md), "" when none, NULL
+ * when out of memory. malloc'd. Takes the document's read lock: not to be
+ * called while holding it. */
+char *phx_engine_drift(struct phx_engine *e, uint32_t ctid);
 
 /* Backend facts from the last refresh. */
 bool phx_engine_exists(struct phx_engine *e, uint32_t ctid);
@@ -112,7 +136,8 @@ int phx_engine_check_edit(const struct phx_engine_facts *f, uint32_t ctid,
 			  bool old_wants_template, bool new_wants_template,
 			  char *err, size_t errlen);
 
-/* A ctl command: create, start, stop, restart, retry, destroy, refresh.
+/* A ctl command: create, start, stop, restart, retry, destroy, refresh,
+ * apply (put the container's drift back once).
  * Returns 0 once accepted (the work runs later), -EINVAL for an unknown
  * command, other negative errnos for commands refused outright; err says
  * why. */

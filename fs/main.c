@@ -228,6 +228,7 @@ int main(int argc, char *argv[])
 		.jobs = o.jobs,
 		.refresh_ms = o.refresh * 1000,
 		.journal_path = journal,
+		.reconcile = o.reconcile,
 		.feature_dir = o.feature_dir,
 		.app_script_dir = o.app_script_dir,
 		.hook_timeout_ms = o.hook_timeout * 1000,

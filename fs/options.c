@@ -20,6 +20,7 @@ static const struct fuse_opt spec[] = {
 	OPT("refresh=%u", refresh, 0),
 	OPT("jobs=%u", jobs, 0),
 	OPT("max_threads=%u", max_threads, 0),
+	OPT("reconcile=%s", reconcile_word, 0),
 	OPT("feature_dir=%s", feature_dir, 0),
 	OPT("app_script_dir=%s", app_script_dir, 0),
 	OPT("hook_timeout=%u", hook_timeout, 0),
@@ -58,6 +59,8 @@ void phx_options_usage(const char *prog)
 	       "    -o pve_insecure        do not verify the server certificate\n"
 	       "    -o refresh=SECONDS     how often backend state is re-read (default 5)\n"
 	       "    -o jobs=N              backend operations in flight at most (default 4)\n"
+	       "    -o reconcile=MODE      drift (changes made outside phoenixfs): report\n"
+	       "                           shows it, apply also puts the entry back (default report)\n"
 	       "    -o max_threads=N       FUSE worker threads at most (default 4096;\n"
 	       "                           each blocked reader of a wait file holds one)\n"
 	       "    -o feature_dir=DIR     run DIR/phoenix_hypervisor_feature_install_<feature>.sh\n"
@@ -183,6 +186,14 @@ int phx_options_parse(struct fuse_args *args, struct phx_options *o)
 		fprintf(stderr, "phoenixfs: refresh=%u: expected 1 to 86400 seconds\n", o->refresh);
 		return -1;
 	}
+	if (!o->reconcile_word || strcmp(o->reconcile_word, "report") == 0) {
+		o->reconcile = PHX_RECONCILE_REPORT;
+	} else if (strcmp(o->reconcile_word, "apply") == 0) {
+		o->reconcile = PHX_RECONCILE_APPLY;
+	} else {
+		fprintf(stderr, "phoenixfs: reconcile=%s: expected report or apply\n", o->reconcile_word);
+		return -1;
+	}
 	if (o->hook_timeout > 7 * 86400) {
 		fprintf(stderr, "phoenixfs: hook_timeout=%u: expected 0 to 604800 seconds\n",
 			o->hook_timeout);
@@ -221,6 +232,7 @@ void phx_options_free(struct phx_options *o)
 	free(o->pve_token_file);
 	free(o->pve_fingerprint);
 	free(o->pve_cafile);
+	free(o->reconcile_word);
 	free(o->feature_dir);
 	free(o->app_script_dir);
 	free(o->pve_conf_dir);

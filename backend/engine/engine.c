@@ -46,6 +46,7 @@ int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 	e->jobs = cfg->jobs ? cfg->jobs : 4;
 	e->refresh_ms = cfg->refresh_ms ? cfg->refresh_ms : 5000;
 	e->journal_path = dup_or_null(cfg->journal_path);
+	e->reconcile = cfg->reconcile;
 	e->feature_dir = dup_or_null(cfg->feature_dir);
 	e->app_script_dir = dup_or_null(cfg->app_script_dir);
 	e->config_path = dup_or_null(cfg->config_path);
@@ -64,6 +65,12 @@ int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 	pthread_cond_init(&e->work, &ca);
 	pthread_cond_init(&e->refresh, &ca);
 	pthread_condattr_destroy(&ca);
+	/* before anything can post or call the driver */
+	rc = observe_start(e, err, errlen);
+	if (rc < 0) {
+		phx_engine_stop(e);
+		return rc;
+	}
 
 	/* Every committed change reaches the engine through the feed. */
 	if (e->doc && phx_doc_subscribe(e->doc, on_feed, e) < 0) {
@@ -109,6 +116,7 @@ void phx_engine_stop(struct phx_engine *e)
 		(void)!write(e->stop_pipe[1], "x", 1);
 	refresher_stop(e);
 	workers_stop(e);
+	observe_stop(e);
 	/* What is still wanted stays in the journal: the next start resumes it. */
 	rec_free_all(e);
 	free(e->backend_ids);
@@ -445,6 +453,31 @@ static unsigned changed_rows(const struct phx_change *ch, bool *builds)
 	return rows;
 }
 
+/* Each committed change in the events and the counters, with where it
+ * came from. */
+static void post_change(struct phx_engine *e, const struct phx_change *ch)
+{
+	const char *from = phx_origin_name(ch->origin);
+
+	phx_metrics_inc(e->metrics, ch->origin == PHX_BY_OUTSIDE ? PHX_C_EDITS_OUTSIDE :
+			PHX_C_EDITS_MOUNT);
+	if (ch->added)
+		eng_event(e, ch->ctid, "edited", "entry added (%s)", from);
+	else if (ch->removed)
+		eng_event(e, ch->ctid, "edited", "entry removed (%s)", from);
+	if (ch->removed)
+		return;
+	for (size_t i = 0; i < ch->nkeys; i++) {
+		char o[96], n[96];
+
+		shown_value(ch->keys[i].old_value, o, sizeof(o));
+		shown_value(ch->keys[i].new_value, n, sizeof(n));
+		eng_event(e, ch->ctid, "edited", "%s: %s -> %s (%s)", ch->keys[i].key, o, n, from);
+	}
+	if (ch->partial)
+		eng_event(e, ch->ctid, "edited", "entry changed (%s)", from);
+}
+
 /* A feature taken off the list is no longer "run by this mount": put back
  * later, its hook runs again. e->lock held. */
 static void forget_removed(struct ct_rec *r, const struct phx_change *ch)
@@ -528,6 +561,7 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 	uint32_t ctid = ch->ctid;
 	struct ct_rec *r;
 
+	post_change(e, ch);
 	if (ch->origin == PHX_BY_OUTSIDE)
 		note_outside(e, ch);
 	if (ch->removed)
@@ -622,6 +656,18 @@ void phx_engine_changed(struct phx_engine *e, uint32_t ctid, const char *key)
 	on_change(e, &ch);
 }
 
+/* For reconcile.c: putting drift back asks for work as an edit does. */
+int eng_request(struct phx_engine *e, uint32_t ctid, unsigned wants, unsigned cfg_keys,
+		const char *why)
+{
+	return request(e, ctid, wants, cfg_keys, why);
+}
+
+bool eng_entry_buildable(struct phx_engine *e, uint32_t ctid)
+{
+	return entry_buildable(e, ctid);
+}
+
 /* --- the facts a write is checked against --- */
 
 static int cmp_u32(const void *a, const void *b)
@@ -699,7 +745,23 @@ int phx_engine_check_edit(const struct phx_engine_facts *f, uint32_t ctid,
 	return 0;
 }
 
-static const char *const ctl_cmds = "create, start, stop, restart, retry, destroy, refresh";
+static const char *const ctl_cmds = "create, start, stop, restart, retry, destroy, refresh, apply";
+
+/* Whether the power state the engine wants is "stopped" (ctl stop) rather
+ * than running: the drift's `status` compares against it. Journalled, so
+ * a remount does not start what was stopped on purpose. */
+static void hold_stopped(struct phx_engine *e, uint32_t ctid, bool hold)
+{
+	struct ct_rec *r;
+
+	pthread_mutex_lock(&e->lock);
+	r = hold ? rec_get(e, ctid) : rec_find(e, ctid);
+	if (r && r->hold_stopped != hold) {
+		r->hold_stopped = hold;
+		journal_dirty(e);
+	}
+	pthread_mutex_unlock(&e->lock);
+}
 
 int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 		   char *err, size_t errlen)
@@ -736,7 +798,8 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 		return 0;
 	}
 	if (strcmp(word, "create") && strcmp(word, "start") && strcmp(word, "stop") &&
-	    strcmp(word, "restart") && strcmp(word, "retry") && strcmp(word, "destroy")) {
+	    strcmp(word, "restart") && strcmp(word, "retry") && strcmp(word, "destroy") &&
+	    strcmp(word, "apply")) {
 		snprintf(err, errlen, "unknown ctl command '%s' (one of: %s)", word, ctl_cmds);
 		phx_engine_refused(e, ctid, err);
 		return -EINVAL;
@@ -756,7 +819,10 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 	}
 	pthread_mutex_unlock(&e->lock);
 
+	if (strcmp(word, "apply") == 0)
+		return reconcile_apply_ctl(e, ctid, err, errlen);
 	if (strcmp(word, "create") == 0) {
+		hold_stopped(e, ctid, false);
 		if (exists) {
 			/* lxc-manager.sh's create on an existing container: converge
 			 * it to its entry (configure, firewall, disk, hooks not yet
@@ -808,6 +874,8 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 		phx_engine_refused(e, ctid, err);
 		return -ENOENT;
 	}
+	/* before the request is journalled, so that both are on disk */
+	hold_stopped(e, ctid, strcmp(word, "stop") == 0);
 	if (strcmp(word, "start") == 0)
 		return request(e, ctid, W_START, 0, "start asked for");
 	if (strcmp(word, "stop") == 0)
@@ -828,6 +896,8 @@ void phx_engine_refused(struct phx_engine *e, uint32_t ctid, const char *msg)
 		r->error = strdup(msg);
 		rec_note(e, r, "refused: %s", msg);
 	}
+	phx_metrics_inc(e->metrics, PHX_C_WRITES_REFUSED);
+	eng_event(e, ctid, "refused", "%s", msg);
 	pthread_mutex_unlock(&e->lock);
 }
 

@@ -13,6 +13,8 @@
 #include "backend/driver.h"
 #include "backend/engine.h"
 #include "backend/engine/ctlog.h"
+#include "backend/events.h"
+#include "backend/metrics.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -116,6 +118,21 @@ struct ct_rec {
 	char *error;            /* full text */
 	struct ctlog log;
 	uint64_t version;
+
+	/* observe.c / reconcile.c: what the events, metrics and drift files
+	 * are made of. */
+	char shown_word[16];    /* the status word last posted as an event */
+	bool build_counted;     /* a build of it was counted as started */
+	struct phx_guest row;   /* its row in the last listing that had it */
+	bool row_valid;         /* the last listing had it */
+	bool seen;              /* it should exist: built by us or seen listed,
+				   and not destroyed by us since */
+	bool hold_stopped;      /* `ctl stop` asked it to stay stopped */
+	unsigned missing;       /* consecutive listings with no guest of its id */
+	double ours_at[8];      /* when our last job changed each drift
+				   attribute (reconcile.c's drift_attrs) */
+	char *drift;            /* the drift lines of the last listing, NULL none */
+	char *applied;          /* the drift reconcile=apply last put back */
 };
 
 struct phx_engine {
@@ -155,6 +172,17 @@ struct phx_engine {
 	unsigned nworkers;
 	bool refresher_started;
 	pthread_t refresher;
+
+	/* observe.c: the mount's event stream and counters; every driver call
+	 * goes through `metered`, which counts and times it before calling
+	 * the real driver (real_drv). */
+	struct phx_events *events;
+	struct phx_metrics *metrics;
+	struct phx_driver metered;
+	struct phx_driver_ops metered_ops;
+	struct phx_driver *real_drv;
+	bool quiet_states;        /* the first listing: learning, not changes */
+	enum phx_reconcile reconcile;
 
 	/* journal.c */
 	pthread_mutex_t journal_lock;
@@ -232,6 +260,39 @@ int journal_load(struct phx_engine *e, char *err, size_t errlen);
 int journal_sync(struct phx_engine *e);
 /* Mark the intents changed (e->lock held). */
 static inline void journal_dirty(struct phx_engine *e) { e->journal_seq++; }
+
+/* --- observe.c: events and metrics --- */
+int observe_start(struct phx_engine *e, char *err, size_t errlen);
+void observe_stop(struct phx_engine *e);
+/* Post one line to the events file and count it. */
+void eng_event(struct phx_engine *e, uint32_t ctid, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Called by rec_touch: post a `state` event when the status word changed. */
+void observe_state(struct phx_engine *e, struct ct_rec *r);
+/* A job was taken / ended (e->lock held): builds counted, what the job
+ * changed remembered for drift. */
+void observe_job_start(struct phx_engine *e, struct ct_rec *r, const struct job *j);
+void observe_job_end(struct phx_engine *e, struct ct_rec *r, const struct job *j, int rc);
+/* A feature or application script ran (for build steps that run hooks):
+ * its time and whether it succeeded, in the metrics. Any thread, no lock. */
+void eng_observe_hook(struct phx_engine *e, double seconds, bool ok);
+
+/* --- reconcile.c: drift --- */
+/* After a listing folded into the records (no lock held): recompute each
+ * container's drift, post what appeared or went, and with reconcile=apply
+ * put it back. `asked` is when the listing was asked for. */
+void reconcile_after_listing(struct phx_engine *e, double asked);
+/* A job of ours changed these (wants, schema rows) at `now`: left out of
+ * the drift until a listing agrees (e->lock held). */
+void reconcile_mark_ours(struct ct_rec *r, unsigned wants, unsigned cfg_keys, double now);
+/* `echo apply > ctl`: put ctid's drift back once. */
+int reconcile_apply_ctl(struct phx_engine *e, uint32_t ctid, char *err, size_t errlen);
+
+/* engine.c: ask for work on ctid (journalled, then planned). */
+int eng_request(struct phx_engine *e, uint32_t ctid, unsigned wants, unsigned cfg_keys,
+		const char *why);
+/* Whether ctid's entry names what to build it from (takes the doc lock). */
+bool eng_entry_buildable(struct phx_engine *e, uint32_t ctid);
 
 /* --- time --- */
 double now_mono(void);

@@ -3,7 +3,11 @@
  * file, fsync, rename) whenever it changes; it is small, since only
  * unfinished work is in it.
  *
- *   {"version": 1, "pending": [{"ctid": 103, "wants": ["config"], "keys": ["memory_mb"]}]}
+ *   {"version": 1, "pending": [{"ctid": 103, "wants": ["config"], "keys": ["memory_mb"]}],
+ *    "held_stopped": [104]}
+ *
+ * held_stopped: containers `ctl stop` stopped, which the drift must not
+ * report (nor reconcile=apply start) after a remount.
  *
  * Attributes still to be set are named by their entry keys, so a journal
  * stays meaningful when rows are added to the schema table. (An older
@@ -31,6 +35,7 @@ static const char *const want_names[] = {
 static json_object *snapshot(struct phx_engine *e)
 {
 	json_object *root = json_object_new_object(), *pending = json_object_new_array();
+	json_object *held = json_object_new_array();
 
 	json_object_object_add(root, "version", json_object_new_int(1));
 	for (size_t i = 0; i < e->nbuckets; i++)
@@ -38,6 +43,8 @@ static json_object *snapshot(struct phx_engine *e)
 			unsigned w = r->wants | r->doing;
 			json_object *o, *names;
 
+			if (r->hold_stopped)
+				json_object_array_add(held, json_object_new_int64(r->ctid));
 			if (!w)
 				continue;
 			o = json_object_new_object();
@@ -58,6 +65,7 @@ static json_object *snapshot(struct phx_engine *e)
 			json_object_array_add(pending, o);
 		}
 	json_object_object_add(root, "pending", pending);
+	json_object_object_add(root, "held_stopped", held);
 	return root;
 }
 
@@ -174,6 +182,16 @@ int journal_load(struct phx_engine *e, char *err, size_t errlen)
 			r->resume_build = true;
 		rec_note(e, r, "resuming the work accepted before the last stop");
 	}
+	/* Containers `ctl stop` asked to stay stopped: not drift, not started
+	 * by reconcile=apply. */
+	if (json_object_object_get_ex(root, "held_stopped", &v) && json_object_is_type(v, json_type_array))
+		for (size_t k = 0; k < json_object_array_length(v); k++) {
+			int64_t ctid = json_object_get_int64(json_object_array_get_idx(v, k));
+			struct ct_rec *r;
+
+			if (ctid >= 100 && ctid <= 999999999 && (r = rec_get(e, (uint32_t)ctid)))
+				r->hold_stopped = true;
+		}
 	/* Written back as soon as anything changes; until then the file on
 	 * disk already says the same. */
 	e->journal_written = e->journal_seq;

@@ -17,6 +17,7 @@ struct guest {
 	uint32_t vmid;
 	char node[PHX_NODE_MAX];
 	bool running, template_;
+	bool vm;          /* a QEMU VM: listed, never an LXC container */
 	char lock[32];
 	json_object *cfg; /* hostname, memory, ... */
 	unsigned created_seq;
@@ -41,6 +42,7 @@ struct fault {
 	enum phx_err_kind kind;
 	char msg[256];
 	bool lose;         /* lose_answer */
+	int http;          /* the status answered, 0: no answer at all */
 	bool task;         /* fail_task */
 };
 
@@ -56,6 +58,8 @@ struct fake {
 	size_t nnodes;
 	unsigned task_ms;
 	bool lag;
+	struct phx_guest_list frozen; /* fake_freeze_listing: what list_guests says */
+	bool freeze;
 	struct guest g[MAXG];
 	struct task t[MAXT];
 	size_t nt;
@@ -315,7 +319,7 @@ static bool on_node(struct fake *f, const char *node)
 	record(f, op, vmid, p, n);                                         \
 	fx = fault_for(f, op, vmid, false);                                \
 	if (fx && !fx->lose) {                                             \
-		int rc_ = fail(err, fx->kind, 500, "%s", fx->msg);         \
+		int rc_ = fail(err, fx->kind, fx->http, "%s", fx->msg);    \
 		pthread_mutex_unlock(&f->lock);                            \
 		return rc_;                                                \
 	}
@@ -330,6 +334,11 @@ static int f_list_guests(void *ctx, struct phx_guest_list *out, struct phx_err *
 {
 	ENTER("list_guests", 0, NULL, 0);
 	out->v = calloc(MAXG, sizeof(*out->v));
+	if (f->freeze) {
+		memcpy(out->v, f->frozen.v, f->frozen.n * sizeof(*out->v));
+		out->n = f->frozen.n;
+		LEAVE(0);
+	}
 	out->n = 0;
 	for (size_t i = 0; i < MAXG; i++) {
 		struct guest *g = &f->g[i];
@@ -340,11 +349,22 @@ static int f_list_guests(void *ctx, struct phx_guest_list *out, struct phx_err *
 		o = &out->v[out->n++];
 		o->vmid = g->vmid;
 		snprintf(o->node, sizeof(o->node), "%s", g->node);
-		snprintf(o->type, sizeof(o->type), "lxc");
+		snprintf(o->type, sizeof(o->type), "%s", g->vm ? "qemu" : "lxc");
 		snprintf(o->status, sizeof(o->status), "%s",
 			 f->lag ? "unknown" : g->running ? "running" : "stopped");
 		o->template_ = f->lag ? -1 : g->template_;
 		snprintf(o->lock, sizeof(o->lock), "%s", g->lock);
+		/* sizes and name from the config, as pvestatd reports them */
+		if (!f->lag) {
+			json_object *v;
+
+			if (json_object_object_get_ex(g->cfg, "memory", &v))
+				o->maxmem = strtoull(json_object_get_string(v), NULL, 10) * 1024 * 1024;
+			if (json_object_object_get_ex(g->cfg, "cores", &v))
+				o->maxcpu = strtod(json_object_get_string(v), NULL);
+			if (json_object_object_get_ex(g->cfg, "hostname", &v))
+				snprintf(o->name, sizeof(o->name), "%s", json_object_get_string(v));
+		}
 	}
 	LEAVE(0);
 }
@@ -738,6 +758,7 @@ void fake_free(struct fake *f)
 			del(&f->g[i]);
 	for (size_t i = 0; i < f->ncalls; i++)
 		free(f->calls[i].params);
+	free(f->frozen.v);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
 }
@@ -777,6 +798,7 @@ static void add_fault(struct fake *f, const char *op, uint32_t vmid, int times,
 	snprintf(x->msg, sizeof(x->msg), "%s", msg ? msg : "");
 	x->lose = lose;
 	x->task = task;
+	x->http = 500;
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -893,5 +915,78 @@ void fake_config(struct fake *f, uint32_t vmid, const char *key, char *buf, size
 	g = find(f, vmid);
 	snprintf(buf, len, "%s", g && json_object_object_get_ex(g->cfg, key, &v) ?
 		 json_object_get_string(v) : "");
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* --- changes made by someone else (the GUI, pct) --- */
+
+void fake_outside_set(struct fake *f, uint32_t vmid, const char *key, const char *value)
+{
+	struct guest *g;
+
+	pthread_mutex_lock(&f->lock);
+	g = find(f, vmid);
+	if (g)
+		json_object_object_add(g->cfg, key, json_object_new_string(value));
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_outside_power(struct fake *f, uint32_t vmid, bool running)
+{
+	struct guest *g;
+
+	pthread_mutex_lock(&f->lock);
+	g = find(f, vmid);
+	if (g)
+		g->running = running;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_outside_delete(struct fake *f, uint32_t vmid)
+{
+	struct guest *g;
+
+	pthread_mutex_lock(&f->lock);
+	g = find(f, vmid);
+	if (g)
+		del(g);
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_freeze_listing(struct fake *f, bool freeze)
+{
+	struct phx_err err;
+
+	if (freeze) {
+		struct phx_guest_list l = { 0 };
+
+		f_list_guests(f, &l, &err);
+		pthread_mutex_lock(&f->lock);
+		free(f->frozen.v);
+		f->frozen = l;
+		f->freeze = true;
+		pthread_mutex_unlock(&f->lock);
+		return;
+	}
+	pthread_mutex_lock(&f->lock);
+	f->freeze = false;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_add_vm(struct fake *f, const char *node, uint32_t vmid)
+{
+	struct guest *g;
+
+	pthread_mutex_lock(&f->lock);
+	g = add(f, vmid, node);
+	g->vm = true;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_drop_call(struct fake *f, const char *op, uint32_t vmid, int times)
+{
+	add_fault(f, op, vmid, times, PHX_E_TRANSIENT, "Connection refused", false, false);
+	pthread_mutex_lock(&f->lock);
+	f->faults[f->nf - 1].http = 0;
 	pthread_mutex_unlock(&f->lock);
 }
