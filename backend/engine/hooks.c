@@ -39,7 +39,8 @@ static int run_hook(struct step *s, const char *kind, const char *label,
 	};
 	struct phx_hook_result res;
 	char what[256];
-	int n = 0;
+	double t0;
+	int n = 0, rc;
 
 	snprintf(env_ctid, sizeof(env_ctid), "PHOENIX_CTID=%u", s->ctid);
 	snprintf(env_cfg, sizeof(env_cfg), "PHOENIX_CONFIG=%s", e->config_path ? e->config_path : "");
@@ -58,7 +59,11 @@ static int run_hook(struct step *s, const char *kind, const char *label,
 	step_show(s, ST_CONFIGURING, "running %s", label);
 	step_note(s, "%s: running %s", label, argv[0]);
 	memset(&res, 0, sizeof(res));
-	if (phx_hook_run(&h, &res) == 0) {
+	t0 = now_mono();
+	rc = phx_hook_run(&h, &res);
+	if (!res.stopped) /* a run we cut short is no measure of the hook */
+		eng_observe_hook(e, now_mono() - t0, rc == 0);
+	if (rc == 0) {
 		step_note(s, "%s: done", label);
 		return STEP_OK;
 	}
