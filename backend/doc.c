@@ -5,6 +5,7 @@
 #include "backend/json_write.h"
 #include "backend/log.h"
 #include "backend/schema.h"
+#include "backend/strbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -192,10 +193,11 @@ static char *read_file(const char *path, size_t *len, int *errnum)
 {
 	/* O_NONBLOCK: a FIFO named as the config must not hang the mount */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct strbuf b = STRBUF_INIT;
 	struct stat st;
-	FILE *f;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
+	char chunk[65536];
+	char *text;
+	ssize_t r;
 
 	if (fd < 0) {
 		*errnum = errno;
@@ -212,40 +214,23 @@ static char *read_file(const char *path, size_t *len, int *errnum)
 		close(fd);
 		return NULL;
 	}
-	f = fdopen(fd, "r");
-	if (!f) {
-		*errnum = errno;
-		close(fd);
-		return NULL;
-	}
-	for (;;) {
-		if (n + 65536 + 1 > cap) {
-			char *nb = realloc(buf, cap = (cap ? cap * 2 : 131072));
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				*errnum = ENOMEM;
-				return NULL;
-			}
-			buf = nb;
+	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			*errnum = errno;
+			close(fd);
+			strbuf_release(&b);
+			return NULL;
 		}
-		size_t r = fread(buf + n, 1, cap - n - 1, f);
-
-		n += r;
-		if (r == 0)
-			break;
+		strbuf_add(&b, chunk, (size_t)r);
 	}
-	if (ferror(f)) {
-		*errnum = EIO;
-		free(buf);
-		fclose(f);
+	close(fd);
+	if (strbuf_finish(&b, &text, len) < 0) {
+		*errnum = ENOMEM;
 		return NULL;
 	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+	return text;
 }
 
 /* Load the file as it is now. Returns the tree (a new empty document when
@@ -806,6 +791,64 @@ static json_object *private_copy(json_object *root, struct queued_edit *batch)
 	return copy;
 }
 
+/* What an edit leaves must load again (schema.h, PHX_JSON_MAX_DEPTH): the
+ * rules the load applies, checked on what the edit could have changed,
+ * the entry of ctid (or, for 0, the whole document). */
+static int edit_result_ok(json_object *root, uint32_t ctid, char *err, size_t errlen)
+{
+	json_object *entry;
+	char where[32], why[384];
+
+	if (!ctid) {
+		int rc = phx_json_acceptable(root, 1, "the document", err, errlen);
+
+		return rc < 0 ? rc : phx_doc_validate(root, err, errlen);
+	}
+	snprintf(where, sizeof(where), "%u", ctid);
+	entry = entry_in(phx_doc_configs(root, false), where);
+	if (!entry)
+		return 0;
+	if (phx_json_acceptable(entry, PHX_ENTRY_DEPTH, where, err, errlen) < 0)
+		return -EINVAL;
+	if (phx_entry_check(entry, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "lxc_configs.%u: %s", ctid, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Run one edit of a batch on copy; an edit whose result the next load
+ * would refuse is undone (from a copy of what it could change) and
+ * refused, so that it cannot spoil the others or the file. */
+static void run_edit(json_object **copy, struct queued_edit *e)
+{
+	json_object *configs = phx_doc_configs(*copy, false), *before = NULL, *was;
+	char key[16];
+	int rc;
+
+	snprintf(key, sizeof(key), "%u", e->ctid);
+	was = e->ctid ? entry_in(configs, key) : *copy;
+	if (was && json_object_deep_copy(was, &before, NULL) != 0) {
+		snprintf(e->err, e->errlen, "out of memory");
+		e->rc = -ENOMEM;
+		return;
+	}
+	e->rc = e->fn(*copy, e->arg, e->err, e->errlen);
+	if (e->rc < 0 || (rc = edit_result_ok(*copy, e->ctid, e->err, e->errlen)) == 0) {
+		json_object_put(before);
+		return;
+	}
+	e->rc = rc;
+	if (!e->ctid) {
+		json_object_put(*copy);
+		*copy = before;
+	} else if (before) {
+		json_object_object_add(phx_doc_configs(*copy, false), key, before); /* in place */
+	} else {
+		json_object_object_del(phx_doc_configs(*copy, false), key);
+	}
+}
+
 /* Apply a batch of edits to one copy and save it once. Each edit gets its
  * own result; an edit that fails leaves the copy as it found it (the
  * contract of phx_doc_edit_fn), so it cannot spoil the others. */
@@ -840,7 +883,7 @@ static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uin
 		goto fail_all;
 	}
 	for (struct queued_edit *e = batch; e; e = e->next) {
-		e->rc = e->fn(copy, e->arg, e->err, e->errlen);
+		run_edit(&copy, e);
 		applied += e->rc == 0;
 	}
 	if (applied == 0)

@@ -1,6 +1,7 @@
 #include "backend/doc_text.h"
 
 #include "backend/json_write.h"
+#include "backend/strbuf.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -84,34 +85,12 @@ void phx_doc_text_free(struct phx_doc_text *c)
 	free(c);
 }
 
-struct buf {
-	char *s;
-	size_t len, cap;
-	int failed;
-};
-
-static void add(struct buf *b, const char *s, size_t n)
+static void add(struct strbuf *b, const char *s, size_t n)
 {
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 65536;
-		char *ns;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if (!(ns = realloc(b->s, cap))) {
-			b->failed = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
+	strbuf_add(b, s, n);
 }
 
-static void newline(struct buf *b, int indent, int depth)
+static void newline(struct strbuf *b, int indent, int depth)
 {
 	add(b, "\n", 1);
 	for (int i = 0; i < depth; i++) {
@@ -122,13 +101,13 @@ static void newline(struct buf *b, int indent, int depth)
 	}
 }
 
-static void add_key(struct buf *b, const char *key)
+static void add_key(struct strbuf *b, const char *key)
 {
 	size_t n;
 	char *q = phx_json_quote(key, &n);
 
 	if (!q) {
-		b->failed = 1;
+		b->failed = true;
 		return;
 	}
 	add(b, q, n);
@@ -136,13 +115,13 @@ static void add_key(struct buf *b, const char *key)
 	free(q);
 }
 
-static void add_fragment(struct buf *b, json_object *v, int indent, int depth)
+static void add_fragment(struct strbuf *b, json_object *v, int indent, int depth)
 {
 	size_t n;
 	char *s = phx_json_fragment(v, indent, depth, &n);
 
 	if (!s) {
-		b->failed = 1;
+		b->failed = true;
 		return;
 	}
 	add(b, s, n);
@@ -150,7 +129,7 @@ static void add_fragment(struct buf *b, json_object *v, int indent, int depth)
 }
 
 /* The entries, from the cache where the object is the same as last time. */
-static void add_configs(struct phx_doc_text *c, struct buf *b, json_object *configs,
+static void add_configs(struct phx_doc_text *c, struct strbuf *b, json_object *configs,
 			int indent, struct table *next)
 {
 	bool first = true;
@@ -175,7 +154,7 @@ static void add_configs(struct phx_doc_text *c, struct buf *b, json_object *conf
 			n = old->len;
 			old->text = NULL; /* moves to the next table */
 		} else if (!(text = phx_json_fragment(entry, indent, 2, &n))) {
-			b->failed = 1;
+			b->failed = true;
 			return;
 		}
 		add(b, text, n);
@@ -190,7 +169,8 @@ char *phx_doc_text_render(struct phx_doc_text *c, json_object *root, int indent,
 {
 	json_object *configs = NULL;
 	struct table next = { 0 };
-	struct buf b = { 0 };
+	struct strbuf b = STRBUF_INIT;
+	char *text;
 	bool first = true;
 
 	if (!json_object_is_type(root, json_type_object) ||
@@ -224,12 +204,9 @@ char *phx_doc_text_render(struct phx_doc_text *c, json_object *root, int indent,
 	/* what was not reused belongs to entries that are gone or changed */
 	table_clear(&c->t);
 	c->t = next;
-	if (b.failed) {
-		free(b.s);
+	if (strbuf_finish(&b, &text, len) < 0) {
 		table_clear(&c->t);
 		return NULL;
 	}
-	b.s[b.len] = '\0';
-	*len = b.len;
-	return b.s;
+	return text;
 }

@@ -1,5 +1,6 @@
 #include "backend/schema.h"
 
+#include "backend/json_raw.h"
 #include "backend/json_write.h"
 
 #include <arpa/inet.h>
@@ -596,14 +597,14 @@ json_object *phx_json_parse(const char *text, size_t len, size_t *where, const c
 	json_tokener *tok;
 	json_object *v;
 	enum json_tokener_error e;
-	size_t end;
+	size_t end, start = 0;
 
 	*where = 0;
 	if (len > INT32_MAX) {
 		*why = "the document is too large";
 		return NULL;
 	}
-	tok = json_tokener_new();
+	tok = json_tokener_new_ex(PHX_JSON_MAX_DEPTH);
 	if (!tok) {
 		*why = "out of memory";
 		return NULL;
@@ -620,6 +621,8 @@ json_object *phx_json_parse(const char *text, size_t len, size_t *where, const c
 	}
 	json_tokener_free(tok);
 	if (e == json_tokener_success) {
+		while (start < end && isspace((unsigned char)text[start]))
+			start++;
 		for (size_t i = end; i < len; i++) {
 			if (!isspace((unsigned char)text[i])) {
 				json_object_put(v);
@@ -637,6 +640,11 @@ json_object *phx_json_parse(const char *text, size_t len, size_t *where, const c
 			*why = "a number that is not valid JSON (such as 1. or NaN)";
 			return NULL;
 		}
+		if (phx_json_keep_text(v, text + start, end - start) < 0) {
+			json_object_put(v);
+			*why = "out of memory";
+			return NULL;
+		}
 		return v;
 	}
 	json_object_put(v);
@@ -645,6 +653,89 @@ json_object *phx_json_parse(const char *text, size_t len, size_t *where, const c
 	       e == json_tokener_continue ? "unexpected end of the text" :
 	       json_tokener_error_desc(e);
 	return NULL;
+}
+
+/* json-c's JSON_TOKENER_VALIDATE_UTF8, byte for byte: a lead byte of 2 to 4
+ * bytes followed by that many continuation bytes. It checks the shape
+ * only (not overlong forms or surrogates); refusing more here than the
+ * load refuses would make entries with such text uneditable. */
+static bool utf8_shape_ok(const char *s, size_t n)
+{
+	unsigned more = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (more) {
+			if ((c & 0xc0) != 0x80)
+				return false;
+			more--;
+		} else if (c >= 0x80) {
+			if ((c & 0xe0) == 0xc0)
+				more = 1;
+			else if ((c & 0xf0) == 0xe0)
+				more = 2;
+			else if ((c & 0xf8) == 0xf0)
+				more = 3;
+			else
+				return false;
+		}
+	}
+	return more == 0;
+}
+
+int phx_key_acceptable(const char *name, char *err, size_t errlen)
+{
+	char show[96];
+
+	if (utf8_shape_ok(name, strlen(name)))
+		return 0;
+	shown(show, sizeof(show), name, strlen(name));
+	return einval(err, errlen, "the name '%s' is not valid UTF-8, which the file (JSON) "
+		      "cannot hold", show);
+}
+
+static int acceptable(json_object *v, int depth, const char *where, char *err, size_t errlen)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_object:
+	case json_type_array:
+		if (depth > PHX_JSON_MAX_DEPTH)
+			return einval(err, errlen, "%s: nested more than %d levels deep "
+				      "(counting the document's own 3), which the file cannot be "
+				      "read back with", where, PHX_JSON_MAX_DEPTH);
+		if (json_object_is_type(v, json_type_array)) {
+			for (size_t i = 0; i < json_object_array_length(v); i++) {
+				int rc = acceptable(json_object_array_get_idx(v, i), depth + 1,
+						    where, err, errlen);
+
+				if (rc < 0)
+					return rc;
+			}
+			return 0;
+		}
+		json_object_object_foreach(v, key, val) {
+			int rc = phx_key_acceptable(key, err, errlen);
+
+			if (rc == 0)
+				rc = acceptable(val, depth + 1, where, err, errlen);
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	case json_type_string:
+		if (!utf8_shape_ok(json_object_get_string(v), (size_t)json_object_get_string_len(v)))
+			return einval(err, errlen, "%s: a string that is not valid UTF-8, which "
+				      "the file (JSON) cannot hold", where);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int phx_json_acceptable(json_object *v, int depth, const char *where, char *err, size_t errlen)
+{
+	return acceptable(v, depth, where, err, errlen);
 }
 
 int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
