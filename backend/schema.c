@@ -594,6 +594,12 @@ static bool numbers_ok(json_object *v)
 
 json_object *phx_json_parse(const char *text, size_t len, size_t *where, const char **why)
 {
+	return phx_json_parse_at(text, len, 1, where, why);
+}
+
+json_object *phx_json_parse_at(const char *text, size_t len, int depth, size_t *where,
+			       const char **why)
+{
 	json_tokener *tok;
 	json_object *v;
 	enum json_tokener_error e;
@@ -604,7 +610,12 @@ json_object *phx_json_parse(const char *text, size_t len, size_t *where, const c
 		*why = "the document is too large";
 		return NULL;
 	}
-	tok = json_tokener_new_ex(PHX_JSON_MAX_DEPTH);
+	if (depth < 1 || depth > PHX_JSON_MAX_DEPTH) {
+		*why = "nested too deep";
+		return NULL;
+	}
+	/* the levels above the value count against the same limit */
+	tok = json_tokener_new_ex(PHX_JSON_MAX_DEPTH - depth + 1);
 	if (!tok) {
 		*why = "out of memory";
 		return NULL;
@@ -651,6 +662,9 @@ json_object *phx_json_parse(const char *text, size_t len, size_t *where, const c
 	*where = end;
 	*why = len == 0 ? "empty value" :
 	       e == json_tokener_continue ? "unexpected end of the text" :
+	       e == json_tokener_error_depth && depth > 1 ?
+			"nested more than 32 levels deep (counting the document's own 3), "
+			"which the file cannot be read back with" :
 	       json_tokener_error_desc(e);
 	return NULL;
 }
@@ -777,7 +791,7 @@ int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
 	case PHX_T_JSON: {
 		const char *why = NULL;
 		size_t where;
-		json_object *v = phx_json_parse(text, len, &where, &why);
+		json_object *v = phx_json_parse_at(text, len, PHX_ENTRY_DEPTH + 1, &where, &why);
 
 		if (!v && why)
 			return einval(err, errlen, "%s: not valid JSON: %s", a->file, why);

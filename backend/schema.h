@@ -144,6 +144,12 @@ int phx_entry_check(json_object *entry, char *err, size_t errlen);
  * a number may end the text. Returns a new reference, or NULL with a short
  * reason in *why and the byte offset of the problem in *where. */
 json_object *phx_json_parse(const char *text, size_t len, size_t *where, const char **why);
+/* The same for a value that will sit at nesting level depth of the
+ * document (a key of an entry: PHX_ENTRY_DEPTH + 1): the levels above it
+ * count against PHX_JSON_MAX_DEPTH, so a value accepted here loads again
+ * where it is stored. */
+json_object *phx_json_parse_at(const char *text, size_t len, int depth, size_t *where,
+			       const char **why);
 
 /* One limit and one validity rule for both directions: what the document
  * stores must load again. The load (phx_json_parse) refuses text nested
