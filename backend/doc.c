@@ -70,7 +70,9 @@ struct phx_doc {
 	struct queued_edit *queue, **queue_tail;
 	bool leader;
 
-	struct phx_doc_text *text; /* the writer's per-entry text cache */
+	pthread_mutex_t text_lock;  /* guards text: the writer renders with it,
+				       readers of config.json peek into it */
+	struct phx_doc_text *text;  /* the per-entry text cache */
 	int indent;                /* the file's own indentation (guarded by
 				      tree_lock, like root) */
 	/* length of the text of generation text_gen, for stat of config.json
@@ -236,7 +238,7 @@ static char *read_file(const char *path, size_t *len, int *errnum)
 /* Load the file as it is now. Returns the tree (a new empty document when
  * the file does not exist) or NULL with the reason. */
 static json_object *load(const char *path, struct file_id *id, int *indent,
-			 char *err, size_t errlen)
+			 char **textp, size_t *lenp, char *err, size_t errlen)
 {
 	size_t len = 0;
 	int e = 0;
@@ -244,6 +246,8 @@ static json_object *load(const char *path, struct file_id *id, int *indent,
 	char *text;
 	json_object *root;
 
+	*textp = NULL;
+	*lenp = 0;
 	*id = file_id_of(path);
 	text = read_file(path, &len, &e);
 	if (!text) {
@@ -260,36 +264,46 @@ static json_object *load(const char *path, struct file_id *id, int *indent,
 	root = phx_doc_parse(text, len, why, sizeof(why));
 	if (root)
 		*indent = phx_json_detect_indent(text, len, *indent);
-	free(text);
 	if (!root) {
+		free(text);
 		snprintf(err, errlen, "%s: %s", path, why);
 		return NULL;
 	}
 	if (phx_doc_validate(root, why, sizeof(why)) < 0) {
+		free(text);
 		snprintf(err, errlen, "%s: %s", path, why);
 		json_object_put(root);
 		return NULL;
 	}
+	*textp = text; /* for the text cache: see phx_doc_text_seed */
+	*lenp = len;
 	return root;
 }
 
 int phx_doc_open(struct phx_doc **out, const char *path, char *err, size_t errlen)
 {
 	struct phx_doc *doc = calloc(1, sizeof(*doc));
+	char *text;
+	size_t len;
 
 	if (!doc)
 		return -ENOMEM;
 	doc->path = strdup(path);
 	doc->text = phx_doc_text_new();
 	doc->indent = DEFAULT_INDENT;
-	doc->root = load(path, &doc->seen, &doc->indent, err, errlen);
+	doc->root = load(path, &doc->seen, &doc->indent, &text, &len, err, errlen);
 	if (!doc->path || !doc->root || !doc->text) {
 		free(doc->path);
 		phx_doc_text_free(doc->text);
 		json_object_put(doc->root);
+		free(text);
 		free(doc);
 		return -EINVAL;
 	}
+	if (text)
+		phx_doc_text_seed(doc->text, doc->root, text, len, doc->indent);
+	free(text);
+	pthread_mutex_init(&doc->text_lock, NULL);
 	pthread_rwlock_init(&doc->tree_lock, NULL);
 	pthread_mutex_init(&doc->edit_lock, NULL);
 	pthread_mutex_init(&doc->watch_lock, NULL);
@@ -321,6 +335,7 @@ void phx_doc_close(struct phx_doc *doc)
 	pthread_mutex_destroy(&doc->size_lock);
 	pthread_mutex_destroy(&doc->feed_lock);
 	pthread_mutex_destroy(&doc->feedq_lock);
+	pthread_mutex_destroy(&doc->text_lock);
 	while (doc->feed_queue) {
 		struct feed_set *f = doc->feed_queue;
 
@@ -616,7 +631,12 @@ static uint64_t install(struct phx_doc *doc, json_object *root, int indent, size
 
 char *phx_doc_text(struct phx_doc *doc, size_t *len)
 {
-	return phx_json_pretty(doc->root, doc->indent, len);
+	char *text;
+
+	pthread_mutex_lock(&doc->text_lock);
+	text = phx_doc_text_peek(doc->text, doc->root, doc->indent, len);
+	pthread_mutex_unlock(&doc->text_lock);
+	return text;
 }
 
 int phx_doc_text_size(struct phx_doc *doc, size_t *size)
@@ -662,8 +682,9 @@ static void set_problem(struct phx_doc *doc, const char *msg)
 static int reload_locked(struct phx_doc *doc, uint64_t *gen)
 {
 	struct file_id now = file_id_of(doc->path);
-	char err[512];
+	char err[512], *text;
 	json_object *root;
+	size_t len;
 	int indent;
 
 	if (same_file(&now, &doc->seen))
@@ -677,7 +698,7 @@ static int reload_locked(struct phx_doc *doc, uint64_t *gen)
 		return 0;
 	}
 	indent = doc->indent; /* only edit_lock holders change it */
-	root = load(doc->path, &now, &indent, err, sizeof(err));
+	root = load(doc->path, &now, &indent, &text, &len, err, sizeof(err));
 	if (!root) {
 		char msg[600];
 
@@ -688,6 +709,10 @@ static int reload_locked(struct phx_doc *doc, uint64_t *gen)
 		return -EINVAL;
 	}
 	doc->seen = now;
+	pthread_mutex_lock(&doc->text_lock);
+	phx_doc_text_seed(doc->text, root, text, len, indent);
+	pthread_mutex_unlock(&doc->text_lock);
+	free(text);
 	*gen = install(doc, root, indent, 0, PHX_BY_OUTSIDE);
 	phx_info("picked up an outside edit of %s", doc->path);
 	return 1;
@@ -888,7 +913,9 @@ static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uin
 	}
 	if (applied == 0)
 		goto out;
+	pthread_mutex_lock(&doc->text_lock);
 	text = phx_doc_text_render(doc->text, copy, doc->indent, &len);
+	pthread_mutex_unlock(&doc->text_lock);
 	if (!text) {
 		snprintf(err, sizeof(err), "out of memory");
 		rc = -ENOMEM;

@@ -22,7 +22,18 @@ struct walk {
 	struct attach *v;
 	size_t n, cap;
 	bool mismatch, nomem;
+	bool spans;                /* note members of parents, not raw values */
+	json_object *const *parents;
+	size_t nparents;
 };
+
+static bool is_parent(const struct walk *w, json_object *o)
+{
+	for (size_t k = 0; k < w->nparents; k++)
+		if (w->parents[k] == o)
+			return true;
+	return false;
+}
 
 static void skip_ws(struct walk *w)
 {
@@ -124,7 +135,15 @@ static void walk_object(struct walk *w, json_object *v)
 		skip_string(w, &same);
 		skip_ws(w);
 		w->i++; /* : */
-		walk_value(w, json_object_iter_peek_value(&it));
+		skip_ws(w);
+		{
+			size_t start = w->i;
+			json_object *m = json_object_iter_peek_value(&it);
+
+			walk_value(w, m);
+			if (w->spans && is_parent(w, v))
+				note(w, m, start, w->i);
+		}
 		json_object_iter_next(&it);
 		skip_ws(w);
 		if (w->i < w->len && w->s[w->i] == '}') {
@@ -200,7 +219,7 @@ static void walk_value(struct walk *w, json_object *v)
 		skip_string(w, &same);
 		if (!json_object_is_type(v, json_type_string))
 			w->mismatch = true;
-		else if (!same)
+		else if (!same && !w->spans)
 			note(w, v, start, w->i);
 		return;
 	case 't':
@@ -214,8 +233,10 @@ static void walk_value(struct walk *w, json_object *v)
 			w->i++;
 		/* doubles keep their text already (json_object_new_double_s) */
 		if (json_object_is_type(v, json_type_int) &&
-		    !int_text_same(v, w->s + start, w->i - start))
-			note(w, v, start, w->i);
+		    !int_text_same(v, w->s + start, w->i - start)) {
+			if (!w->spans)
+				note(w, v, start, w->i);
+		}
 		else if (!json_object_is_type(v, json_type_int) &&
 			 !json_object_is_type(v, json_type_double))
 			w->mismatch = true;
@@ -252,4 +273,31 @@ const char *phx_json_raw_text(json_object *v)
 	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_userdata(v);
+}
+
+int phx_json_member_spans(json_object *v, const char *text, size_t len,
+			  json_object *const *parents, size_t nparents,
+			  struct phx_json_span **spans, size_t *n)
+{
+	struct walk w = { .s = text, .len = len, .spans = true, .parents = parents,
+			  .nparents = nparents };
+
+	*spans = NULL;
+	*n = 0;
+	walk_value(&w, v);
+	if (w.nomem || w.mismatch) {
+		free(w.v);
+		return w.nomem ? -ENOMEM : -EINVAL;
+	}
+	/* struct attach and struct phx_json_span are the same triple */
+	*spans = calloc(w.n ? w.n : 1, sizeof(**spans));
+	if (!*spans) {
+		free(w.v);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < w.n; k++)
+		(*spans)[k] = (struct phx_json_span){ w.v[k].v, w.v[k].start, w.v[k].len };
+	*n = w.n;
+	free(w.v);
+	return 0;
 }

@@ -26,4 +26,17 @@ int phx_json_keep_text(json_object *v, const char *text, size_t len);
 /* The original text attached to an integer or string, or NULL. */
 const char *phx_json_raw_text(json_object *v);
 
+/* Where in text (which json-c parsed into v) each member value of the given
+ * objects of v starts and how long its text is: the file's own text of
+ * an entry, for doc_text.c to write back as it was. 0, -ENOMEM, or -EINVAL
+ * when the text does not line up with v (a duplicate key). *spans is
+ * malloc'd. */
+struct phx_json_span {
+	json_object *v;
+	size_t start, len;
+};
+int phx_json_member_spans(json_object *v, const char *text, size_t len,
+			  json_object *const *parents, size_t nparents,
+			  struct phx_json_span **spans, size_t *n);
+
 #endif

@@ -778,6 +778,59 @@ START_TEST(edits_the_load_would_refuse_are_refused)
 }
 END_TEST
 
+/* Entries nobody edited keep their layout, inline or minified, and keys
+ * json-c would change (a lone surrogate) keep their bytes; the edited
+ * entry is written in the file's indentation. What the mount shows as
+ * config.json is the file. The same after an outside edit is picked up. */
+START_TEST(untouched_entries_keep_their_layout)
+{
+	static const char *in =
+		"{\"lxc_configs\": {\"900\": {\"memory_mb\": 64},\n"
+		"  \"901\": {\"k\\ud800\": [1,2,  3], \"name\":\"a\"},\n"
+		"  \"902\":{}}, \"tail\": {\"x\":[ ]}}\n";
+	static const char *out =
+		"{\n"
+		"  \"lxc_configs\": {\n"
+		"    \"900\": {\n"
+		"      \"memory_mb\": 128\n"
+		"    },\n"
+		"    \"901\": {\"k\\ud800\": [1,2,  3], \"name\":\"a\"},\n"
+		"    \"902\": {}\n"
+		"  },\n"
+		"  \"tail\": {\"x\":[ ]}\n"
+		"}\n";
+	struct phx_doc *doc;
+	char err[256], *text, *outside;
+	int mem = 128;
+
+	write_text(path, in);
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, set_memory, &mem, err, sizeof(err)), 0);
+	ck_assert_str_eq(read_text(path), out);
+	phx_doc_rdlock(doc);
+	text = phx_doc_text(doc, NULL);
+	phx_doc_unlock(doc);
+	ck_assert_str_eq(text, out);
+	free(text);
+
+	/* an outside edit, minified: picked up, then an edit of 900 again */
+	outside = "{\"lxc_configs\":{\"900\":{\"memory_mb\":64},\"901\":{\"k\\ud800\":[1]}}}\n";
+	write_text(path, outside);
+	/* a different size is enough for the check to see a new file */
+	ck_assert_int_eq(phx_doc_check_outside(doc), 1);
+	phx_doc_rdlock(doc);
+	text = phx_doc_text(doc, NULL);
+	phx_doc_unlock(doc);
+	/* nothing indented in it: the indentation seen before stays */
+	ck_assert_str_eq(text, "{\n  \"lxc_configs\": {\n    \"900\": {\"memory_mb\":64},\n"
+			       "    \"901\": {\"k\\ud800\":[1]}\n  }\n}\n");
+	free(text);
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, set_memory, &mem, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(read_text(path), "\"901\": {\"k\\ud800\":[1]}"));
+	phx_doc_close(doc);
+}
+END_TEST
+
 START_TEST(indent_detection)
 {
 	ck_assert_int_eq(phx_json_detect_indent("{\n  \"a\": 1\n}", 12, 4), 2);
@@ -803,6 +856,7 @@ int main(void)
 	tcase_add_test(tc, outside_edits_are_seen_and_kept);
 	tcase_add_test(tc, indent_detection);
 	tcase_add_test(tc, unknown_values_keep_their_bytes);
+	tcase_add_test(tc, untouched_entries_keep_their_layout);
 	tcase_add_test(tc, duplicate_keys_still_load);
 	tcase_add_test(tc, edits_the_load_would_refuse_are_refused);
 	tcase_add_test(tc, cached_text_is_the_full_text);
