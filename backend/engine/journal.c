@@ -323,14 +323,17 @@ int journal_load(struct phx_engine *e, char *err, size_t errlen)
 	if (!e->journal_path)
 		return 0;
 	e->journal_lockfd = lock_journal(e->journal_path, OWN_LOCK_WAIT_MS);
-	if (e->journal_lockfd < 0) {
-		snprintf(err, errlen, errno == EWOULDBLOCK ?
-			 "the engine journal %s is held by another running phoenixfs of the "
-			 "same mount point" : "the engine journal %s: cannot lock it: %s",
-			 e->journal_path, strerror(errno));
+	if (e->journal_lockfd < 0 && errno == EWOULDBLOCK) {
+		snprintf(err, errlen, "the engine journal %s is held by another running "
+			 "phoenixfs of the same mount point", e->journal_path);
 		return -EBUSY;
 	}
-	e->journal_locked = true;
+	/* No lock file (a read-only directory: the journal cannot be written
+	 * either, which every request then says): run as before, unmarked. */
+	if (e->journal_lockfd < 0)
+		phx_warn("engine: cannot lock the journal %s: %s; another mount of this "
+			 "config may take its requests over", e->journal_path, strerror(errno));
+	e->journal_locked = e->journal_lockfd >= 0;
 	rc = read_journal(e->journal_path, &root, &pending, err, errlen);
 	if (rc < 0)
 		return rc;
