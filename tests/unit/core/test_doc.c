@@ -764,8 +764,8 @@ START_TEST(edits_the_load_would_refuse_are_refused)
 	ck_assert_ptr_nonnull(strstr(err, "not valid UTF-8"));
 	ck_assert_str_eq(read_text(path), SAMPLE);
 	phx_doc_rdlock(doc);
-	ck_assert(json_object_equal(json_object_object_get(phx_doc_entry(doc, 900), "features"),
-				    json_object_new_array()));
+	ck_assert_int_eq(json_object_array_length(json_object_object_get(phx_doc_entry(doc, 900),
+									 "features")), 0);
 	phx_doc_unlock(doc);
 	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, put_value, &ok, err, sizeof(err)), 0);
 	phx_doc_close(doc);
