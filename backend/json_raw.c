@@ -22,6 +22,7 @@ struct walk {
 	struct attach *v;
 	size_t n, cap;
 	bool mismatch, nomem;
+	size_t controls;           /* raw control bytes seen inside strings */
 	bool spans;                /* note members of parents, not raw values */
 	json_object *const *parents;
 	size_t nparents;
@@ -66,16 +67,21 @@ static int hexval(char c)
 
 /* Skip a string literal; *same is whether json_write.c's quoting of its
  * value gives back exactly these bytes (it escapes " \ \n \r \t \b \f and
- * other controls as \u00xx, and writes every other byte as it is). */
+ * other controls as \u00xx, and writes every other byte as it is). A raw
+ * control byte (json-c's strict mode lets a tab through) is counted: such
+ * a literal is not JSON for Python or jq, so it is written escaped rather
+ * than kept. */
 static void skip_string(struct walk *w, bool *same)
 {
+	size_t controls = w->controls;
+
 	*same = true;
 	w->i++; /* the opening quote */
 	while (w->i < w->len && w->s[w->i] != '"') {
 		unsigned char c = (unsigned char)w->s[w->i];
 
 		if (c < 0x20)
-			*same = false;
+			w->controls++;
 		if (c != '\\') {
 			w->i++;
 			continue;
@@ -103,6 +109,8 @@ static void skip_string(struct walk *w, bool *same)
 		}
 	}
 	w->i++; /* the closing quote */
+	if (w->controls != controls)
+		*same = true; /* written anew, escaped */
 }
 
 static void walk_value(struct walk *w, json_object *v);
@@ -137,11 +145,12 @@ static void walk_object(struct walk *w, json_object *v)
 		w->i++; /* : */
 		skip_ws(w);
 		{
-			size_t start = w->i;
+			size_t start = w->i, controls = w->controls;
 			json_object *m = json_object_iter_peek_value(&it);
 
 			walk_value(w, m);
-			if (w->spans && is_parent(w, v))
+			/* a member with raw control bytes is written anew */
+			if (w->spans && is_parent(w, v) && w->controls == controls)
 				note(w, m, start, w->i);
 		}
 		json_object_iter_next(&it);

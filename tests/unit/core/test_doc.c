@@ -831,6 +831,41 @@ START_TEST(untouched_entries_keep_their_layout)
 }
 END_TEST
 
+/* A raw tab inside a string (json-c's strict mode lets it through; Python
+ * and jq do not) is not kept: that value is written escaped, and the rest
+ * of the file as it was. */
+START_TEST(raw_control_bytes_are_written_escaped)
+{
+	struct phx_doc *doc;
+	char err[256];
+	int mem = 128;
+
+	write_text(path, "{\"lxc_configs\": {\"900\": {\"memory_mb\": 64},\n"
+			 "  \"901\": {\"a\": \"x\ty\", \"b\": [1,2]}}, \"t\": \"p\tq\", \"u\": [3,4]}\n");
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, set_memory, &mem, err, sizeof(err)), 0);
+	/* indented by 2, as the file's first indented line */
+	ck_assert_str_eq(read_text(path),
+			 "{\n"
+			 "  \"lxc_configs\": {\n"
+			 "    \"900\": {\n"
+			 "      \"memory_mb\": 128\n"
+			 "    },\n"
+			 "    \"901\": {\n"
+			 "      \"a\": \"x\\ty\",\n"
+			 "      \"b\": [\n"
+			 "        1,\n"
+			 "        2\n"
+			 "      ]\n"
+			 "    }\n"
+			 "  },\n"
+			 "  \"t\": \"p\\tq\",\n"
+			 "  \"u\": [3,4]\n"
+			 "}\n");
+	phx_doc_close(doc);
+}
+END_TEST
+
 START_TEST(indent_detection)
 {
 	ck_assert_int_eq(phx_json_detect_indent("{\n  \"a\": 1\n}", 12, 4), 2);
@@ -857,6 +892,7 @@ int main(void)
 	tcase_add_test(tc, indent_detection);
 	tcase_add_test(tc, unknown_values_keep_their_bytes);
 	tcase_add_test(tc, untouched_entries_keep_their_layout);
+	tcase_add_test(tc, raw_control_bytes_are_written_escaped);
 	tcase_add_test(tc, duplicate_keys_still_load);
 	tcase_add_test(tc, edits_the_load_would_refuse_are_refused);
 	tcase_add_test(tc, cached_text_is_the_full_text);
