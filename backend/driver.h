@@ -115,6 +115,12 @@ struct phx_driver_ops {
 	/* POST /nodes/{node}/lxc/{vmid}/status/{op}, op = start|stop|shutdown|reboot. */
 	int (*status_op)(void *ctx, const char *node, uint32_t vmid, const char *op,
 			 char upid[PHX_UPID_MAX], struct phx_err *err);
+	/* GET /nodes/{node}/lxc/{vmid}/status/current: the live run state
+	 * ("running", "stopped") and whether the HA stack manages the CT (its
+	 * start/stop tasks are then hastart/hastop, which end before the CT
+	 * changes). May be NULL in a driver that cannot tell. */
+	int (*status_current)(void *ctx, const char *node, uint32_t vmid,
+			      char status[16], bool *ha_managed, struct phx_err *err);
 	/* POST /nodes/{node}/lxc/{vmid}/template: answers null; the conversion
 	 * goes on in a hidden task, its end is seen in the config. */
 	int (*template_)(void *ctx, const char *node, uint32_t vmid, struct phx_err *err);

@@ -25,6 +25,20 @@ struct phx_engine_cfg {
 	unsigned jobs;             /* backend operations in flight at most */
 	unsigned refresh_ms;       /* backend re-read period */
 	const char *journal_path;  /* durable record of accepted requests */
+	/* Host hooks (backend/hook.h), run by engine workers: a feature's
+	 * command is FEATURE_DIR/phoenix_hypervisor_feature_install_<f>.sh
+	 * CTID [bootstrap_ca_url], the origin's bin/lxc_setup/ layout; an
+	 * application script is APP_SCRIPT_DIR/<application_script> CTID.
+	 * NULL: the step is skipped and the log says so. */
+	const char *feature_dir;
+	const char *app_script_dir;
+	unsigned hook_timeout_ms;  /* 0: no limit */
+	const char *config_path;   /* PHOENIX_CONFIG for hooks */
+	const char *mountpoint;    /* PHOENIX_MOUNT for hooks */
+	/* Where the node keeps CTID.conf (/etc/pve/lxc): the keys an API
+	 * token cannot set are merged into it before start. NULL: they are
+	 * named in the log as not applied. */
+	const char *pve_conf_dir;
 };
 
 int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,

@@ -2,6 +2,7 @@
 
 #include "backend/json_raw.h"
 #include "backend/json_write.h"
+#include "backend/lxc_keys.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -68,6 +69,22 @@ const struct phx_attr phx_attrs[] = {
 	{ "searchdomain", "searchdomain", PHX_T_DNSLIST, 0, 0, 0,
 	  "DNS domains separated by spaces or commas, such as lab.example.com",
 	  PVE("searchdomain", PHX_PVE_VALUE, PHX_RESTART), .net_alias = "searchdomain" },
+	/* The keys lxc-manager.sh's `create` reads beyond one parameter each
+	 * (lxc_keys.h). They have no file of their own: they show as the
+	 * entry's other keys, in JSON, as before. pct_options is Proxmox's
+	 * `features`, which a running container takes at its next start
+	 * (vmconfig_hotplug_pending does not hot-plug it). */
+	{ NULL, "pct_options", PHX_T_JSON, 0, 0, 0, "a list of Proxmox features such as [\"nesting=1\"]",
+	  PVE("features", PHX_PVE_FEATURES, PHX_RESTART), .check = phx_check_pct_options },
+	{ NULL, "firewall", PHX_T_JSON, 0, 0, 0, "an object {enabled, rules, options}",
+	  PVE("net0", PHX_PVE_NET0, PHX_LIVE), .check = phx_check_firewall },
+	{ NULL, "features", PHX_T_JSON, 0, 0, 0, "a list of feature names", NO_PVE,
+	  .check = phx_check_features },
+	{ NULL, "application_script", PHX_T_JSON, 0, 0, 0, "a script name", NO_PVE,
+	  .check = phx_check_app_script },
+	{ NULL, "dependencies", PHX_T_JSON, 0, 0, 0, "a list of guest ids", NO_PVE,
+	  .check = phx_check_deps },
+	{ NULL, "enable_lifecycle_snapshots", PHX_T_BOOL, 0, 0, 0, "true or false", NO_PVE },
 };
 const size_t phx_nattrs = sizeof(phx_attrs) / sizeof(phx_attrs[0]);
 _Static_assert(sizeof(phx_attrs) / sizeof(phx_attrs[0]) <= PHX_ATTRS_MAX,
@@ -224,17 +241,19 @@ static bool is_hostname(const char *s, size_t len)
 	return true;
 }
 
-/* pve-storage-id: ^[a-z][a-z0-9\-_.]*[a-z0-9]$ */
+/* pve-storage-id: ^[a-z][a-z0-9\-_.]*[a-z0-9]$ matched case-insensitively
+ * (pve-common JSONSchema.pm parse_storage_id -> parse_id uses m/.../i), so
+ * the origin's "FastPool-CT-Disks" is a storage id as Proxmox sees it. */
 static bool is_storage_id(const char *s, size_t len)
 {
-	if (len < 2 || len > 64 || !islower((unsigned char)s[0]))
+	if (len < 2 || len > 64 || !isalpha((unsigned char)s[0]))
 		return false;
-	if (!islower((unsigned char)s[len - 1]) && !isdigit((unsigned char)s[len - 1]))
+	if (!isalnum((unsigned char)s[len - 1]))
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (!islower(c) && !isdigit(c) && c != '-' && c != '_' && c != '.')
+		if (!isalnum(c) && c != '-' && c != '_' && c != '.')
 			return false;
 	}
 	return true;
@@ -827,7 +846,7 @@ int phx_attr_check(const struct phx_attr *a, json_object *v, char *err, size_t e
 			return einval(err, errlen, "\"%s\" must be true or false", a->key);
 		return 0;
 	case PHX_T_JSON:
-		return 0;
+		return a->check ? a->check(v, err, errlen) : 0;
 	case PHX_T_OBJECT:
 		if (!json_object_is_type(v, json_type_object))
 			return einval(err, errlen, "\"%s\" must be a JSON object", a->key);
@@ -888,5 +907,5 @@ int phx_entry_check(json_object *entry, char *err, size_t errlen)
 		if (a && (rc = phx_attr_check(a, val, err, errlen)) < 0)
 			return rc;
 	}
-	return 0;
+	return phx_entry_conflicts(entry, err, errlen);
 }

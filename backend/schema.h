@@ -67,6 +67,7 @@ enum phx_pve_form {
 	PHX_PVE_NET0,    /* net0 from network_config and mac_address */
 	PHX_PVE_STARTUP, /* startup "order=N,up=N" from boot_order, boot_delay */
 	PHX_PVE_ROOTFS,  /* rootfs "POOL:SIZE" from storage_pool, storage_size_gb */
+	PHX_PVE_FEATURES, /* features "nesting=1,keyctl=1" from pct_options */
 };
 
 struct phx_attr {
@@ -85,6 +86,9 @@ struct phx_attr {
 	const char *net_alias;   /* where the origin's scripts keep the same
 				    value inside network_config (read when
 				    the entry has no key of its own) */
+	/* PHX_T_JSON rows: the format the value must have (lxc_keys.h), or
+	 * NULL for any JSON value */
+	int (*check)(json_object *v, char *err, size_t errlen);
 };
 
 /* Every row; the engine keeps a set of rows as a bit per index. */

@@ -63,7 +63,7 @@ static int make_driver(const struct phx_options *o, struct phx_driver *drv)
 		 * policy (attempts, backoff, lock waits). Retrying here too
 		 * multiplied them: 4 HTTP tries x 5 engine tries x 30 s. */
 		.retries = 1,
-		.timeout_ms = 30000,
+		.timeout_ms = 0, /* the driver's: longer than pveproxy's 30 s hop */
 	};
 	struct phx_err err = { 0 };
 
@@ -95,6 +95,9 @@ static int check_cycles(struct phx_doc *doc, char *err, size_t errlen)
 	phx_doc_rdlock(doc);
 	rc = phx_chain_check_all(phx_doc_configs(phx_doc_root(doc), false),
 				 source_may_exist, NULL, err, errlen);
+	/* the same for a cycle through dependencies and clone sources */
+	if (rc == 0)
+		rc = phx_order_check_all(phx_doc_configs(phx_doc_root(doc), false), err, errlen);
 	phx_doc_unlock(doc);
 	return rc;
 }
@@ -213,6 +216,12 @@ int main(int argc, char *argv[])
 		.jobs = o.jobs,
 		.refresh_ms = o.refresh * 1000,
 		.journal_path = journal,
+		.feature_dir = o.feature_dir,
+		.app_script_dir = o.app_script_dir,
+		.hook_timeout_ms = o.hook_timeout * 1000,
+		.config_path = config,
+		.mountpoint = mountpoint,
+		.pve_conf_dir = o.pve_conf_dir,
 	};
 	if (phx_engine_start(&fs.engine, &ecfg, err, sizeof(err)) < 0) {
 		phx_err("cannot start: %s", err);

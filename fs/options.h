@@ -20,6 +20,10 @@ struct phx_options {
 	unsigned refresh;
 	unsigned jobs;
 	unsigned max_threads;
+	char *feature_dir;     /* feature hooks (phoenixfs(8) HOOKS) */
+	char *app_script_dir;  /* application_script hooks */
+	unsigned hook_timeout; /* seconds, 0: none */
+	char *pve_conf_dir;    /* CTID.conf for keys a token cannot set */
 	struct phx_writers writers; /* allow_write_user=, allow_write_group= */
 	/* command line */
 	char *mountpoint;

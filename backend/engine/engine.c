@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #define OFFLINE_REASON "no backend configured"
 
@@ -44,6 +46,14 @@ int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 	e->jobs = cfg->jobs ? cfg->jobs : 4;
 	e->refresh_ms = cfg->refresh_ms ? cfg->refresh_ms : 5000;
 	e->journal_path = dup_or_null(cfg->journal_path);
+	e->feature_dir = dup_or_null(cfg->feature_dir);
+	e->app_script_dir = dup_or_null(cfg->app_script_dir);
+	e->config_path = dup_or_null(cfg->config_path);
+	e->mountpoint = dup_or_null(cfg->mountpoint);
+	e->pve_conf_dir = dup_or_null(cfg->pve_conf_dir);
+	e->hook_timeout_ms = cfg->hook_timeout_ms;
+	if (pipe2(e->stop_pipe, O_CLOEXEC) < 0)
+		e->stop_pipe[0] = e->stop_pipe[1] = -1;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_mutex_init(&e->journal_lock, NULL);
 	/* wait() and the refresher sleep with deadlines; the monotonic clock
@@ -95,6 +105,8 @@ void phx_engine_stop(struct phx_engine *e)
 	pthread_cond_broadcast(&e->refresh);
 	pthread_cond_broadcast(&e->changed);
 	pthread_mutex_unlock(&e->lock);
+	if (e->stop_pipe[1] >= 0) /* hooks running on workers end now */
+		(void)!write(e->stop_pipe[1], "x", 1);
 	refresher_stop(e);
 	workers_stop(e);
 	journal_release(e);
@@ -103,6 +115,15 @@ void phx_engine_stop(struct phx_engine *e)
 	free(e->backend_ids);
 	free(e->default_node);
 	free(e->journal_path);
+	free(e->feature_dir);
+	free(e->app_script_dir);
+	free(e->config_path);
+	free(e->mountpoint);
+	free(e->pve_conf_dir);
+	if (e->stop_pipe[0] >= 0) {
+		close(e->stop_pipe[0]);
+		close(e->stop_pipe[1]);
+	}
 	pthread_cond_destroy(&e->changed);
 	pthread_cond_destroy(&e->work);
 	pthread_cond_destroy(&e->refresh);
@@ -425,6 +446,82 @@ static unsigned changed_rows(const struct phx_change *ch, bool *builds)
 	return rows;
 }
 
+/* A feature taken off the list is no longer "run by this mount": put back
+ * later, its hook runs again. e->lock held. */
+static void forget_removed(struct ct_rec *r, const struct phx_change *ch)
+{
+	for (size_t i = 0; i < ch->nkeys; i++) {
+		json_object *n = ch->keys[i].new_value;
+		char kept[sizeof(r->features_done)] = "";
+		size_t used = 0;
+
+		if (strcmp(ch->keys[i].key, "features") != 0)
+			continue;
+		for (char *p = r->features_done; *p;) {
+			size_t len = strcspn(p, " ");
+			bool listed = false;
+
+			for (size_t k = 0; n && json_object_is_type(n, json_type_array) &&
+			     k < json_object_array_length(n) && !listed; k++) {
+				const char *f = json_object_get_string(json_object_array_get_idx(n, k));
+
+				listed = f && strlen(f) == len && !strncmp(f, p, len);
+			}
+			if (listed)
+				used += (size_t)snprintf(kept + used, sizeof(kept) - used, "%s%.*s",
+							 used ? " " : "", (int)len, p);
+			p += len;
+			while (*p == ' ')
+				p++;
+		}
+		snprintf(r->features_done, sizeof(r->features_done), "%s", kept);
+	}
+}
+
+/* Features added to an existing container's list (new minus old): only
+ * their hooks run (W_HOOKS). Returns whether any was added. */
+static bool added_features(struct phx_engine *e, const struct phx_change *ch)
+{
+	char added[512] = "";
+	size_t used = 0;
+	struct ct_rec *r;
+
+	for (size_t i = 0; i < ch->nkeys; i++) {
+		json_object *o = ch->keys[i].old_value, *n = ch->keys[i].new_value;
+
+		if (strcmp(ch->keys[i].key, "features") != 0 || !n ||
+		    !json_object_is_type(n, json_type_array))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(n); k++) {
+			const char *f = json_object_get_string(json_object_array_get_idx(n, k));
+			bool had = false;
+
+			for (size_t m = 0; o && json_object_is_type(o, json_type_array) &&
+			     m < json_object_array_length(o) && !had; m++)
+				had = !strcmp(f, json_object_get_string(json_object_array_get_idx(o, m)));
+			if (!had && used + strlen(f) + 2 < sizeof(added))
+				used += (size_t)snprintf(added + used, sizeof(added) - used, "%s%s",
+							 used ? " " : "", f);
+		}
+	}
+	pthread_mutex_lock(&e->lock);
+	r = rec_get(e, ch->ctid);
+	if (r)
+		forget_removed(r, ch);
+	if (!used) {
+		pthread_mutex_unlock(&e->lock);
+		return false;
+	}
+	if (r) {
+		size_t have = strlen(r->hooks_pending);
+
+		snprintf(r->hooks_pending + have, sizeof(r->hooks_pending) - have, "%s%s",
+			 have ? " " : "", added);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return r != NULL;
+}
+
 static void on_change(struct phx_engine *e, const struct phx_change *ch)
 {
 	unsigned rows, cfg;
@@ -471,11 +568,16 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 	cfg = rows & params_config_rows();
 	if (cfg)
 		request(e, ctid, W_CONFIG, cfg, NULL);
+	if (!ch->added && !ch->partial && added_features(e, ch))
+		request(e, ctid, W_HOOKS, 0, "features added: their hooks run");
 	for (size_t i = 0; i < phx_nattrs && !ch->added && !ch->partial; i++) {
 		const struct phx_attr *a = &phx_attrs[i];
 
 		if (!(rows & phx_attr_bit(a)))
 			continue;
+		if (!strcmp(a->key, "features"))
+			continue; /* added ones run above; removed ones cannot be undone */
+
 		if (a->apply == PHX_RESTART && running)
 			phx_engine_note(e, ctid, "%s: Proxmox keeps the new value pending until %u "
 					"starts again (echo restart > ctl applies it now)", a->key, ctid);
@@ -656,8 +758,20 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 	pthread_mutex_unlock(&e->lock);
 
 	if (strcmp(word, "create") == 0) {
-		return request(e, ctid, W_BUILD, 0, exists ? "create asked for (it exists: adopting it)" :
-			       "create asked for");
+		if (exists) {
+			/* lxc-manager.sh's create on an existing container: converge
+			 * it to its entry (configure, firewall, disk, hooks not yet
+			 * run, snapshots, start or convert), as a resumed build */
+			pthread_mutex_lock(&e->lock);
+			r = rec_get(e, ctid);
+			if (r) {
+				r->resume_build = true;
+				r->build_done &= ~BS_PRECONF;
+			}
+			pthread_mutex_unlock(&e->lock);
+		}
+		return request(e, ctid, W_BUILD, 0, exists ? "create asked for (it exists: "
+			       "converging it to its entry)" : "create asked for");
 	}
 	if (strcmp(word, "retry") == 0) {
 		if (!failed && busy) {

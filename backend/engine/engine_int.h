@@ -45,10 +45,21 @@ enum ct_want {
 	W_STOP = 1u << 4,
 	W_RESTART = 1u << 5,
 	W_DESTROY = 1u << 6,
+	W_SNAP = 1u << 7,    /* take its template_snapshot_name if missing: a
+				clone waits for it */
+	W_HOOKS = 1u << 8,   /* run the feature hooks in hooks_pending */
 };
-#define W_ALL 0x7fu
+#define W_ALL 0x1ffu
 /* Wants whose result other containers may be waiting for. */
-#define W_PROVIDES (W_BUILD | W_CONVERT)
+#define W_PROVIDES (W_BUILD | W_CONVERT | W_SNAP)
+
+/* The stages of a build after create or clone (docs/lxc-manager.md) that
+ * are not repeated when a failed build is resumed (feature hooks are kept
+ * one by one in features_done; the template snapshot is looked for). */
+enum build_stage {
+	BS_PRECONF = 1u << 0,   /* the pre-configured snapshot */
+	BS_APP = 1u << 1,       /* the application script */
+};
 
 /* cfg_keys below: a set of schema rows (phx_attr_bit), the attributes a
  * PUT config is to carry to an existing container. */
@@ -79,6 +90,15 @@ struct ct_rec {
 				   ours that may have stopped half-way, so an
 				   existing container is finished (configured,
 				   converted or started), not just taken as is */
+	unsigned build_done;    /* enum build_stage: what a build that failed
+				   part-way already did (retry goes on after) */
+	char features_done[512];/* feature hooks run for it by this mount */
+	char hooks_pending[512];/* features added to its list: W_HOOKS runs them */
+	char has_snap[48];      /* its template snapshot, known to exist */
+	char waiting_snap[48];  /* with waiting_for: the snapshot of that source
+				   it waits for */
+	bool waiting_dep;       /* with waiting_for: a dependency, released as
+				   soon as it runs (not when its job ends) */
 	bool queued;            /* in the run queue */
 	bool running;           /* a worker has it */
 	bool clone_busy;        /* a clone from this CT is running */
@@ -106,6 +126,10 @@ struct phx_engine {
 	unsigned jobs;
 	unsigned refresh_ms;
 	char *journal_path;
+	/* hooks and raw config lines (phx_engine_cfg) */
+	char *feature_dir, *app_script_dir, *config_path, *mountpoint, *pve_conf_dir;
+	unsigned hook_timeout_ms;
+	int stop_pipe[2];         /* written at stop: ends running hooks */
 
 	pthread_mutex_t lock;
 	pthread_cond_t changed;   /* a record changed: waiters of wait() */
@@ -172,6 +196,12 @@ int plan_ctid(struct phx_engine *e, uint32_t ctid); /* journal_sync's result */
  * re-plan (malloc'd) since planning needs the doc. */
 size_t release_waiters(struct phx_engine *e, struct ct_rec *src, bool ok,
 		       uint32_t **replan);
+/* ctid has just started: plan again whoever waits for it as a dependency.
+ * Call with e->lock NOT held. */
+void wake_dependents(struct phx_engine *e, uint32_t ctid);
+/* Whether every dependency of entry that is in the file runs (doc read
+ * lock, then e->lock; call with neither held). */
+bool deps_running(struct phx_engine *e, uint32_t ctid);
 /* Put a record on the run queue (e->lock held). */
 void enqueue(struct phx_engine *e, struct ct_rec *r);
 

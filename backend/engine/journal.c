@@ -43,7 +43,7 @@
 #include <unistd.h>
 
 static const char *const want_names[] = {
-	"build", "convert", "config", "start", "stop", "restart", "destroy",
+	"build", "convert", "config", "start", "stop", "restart", "destroy", "snapshot", "hooks",
 };
 #define NWANTS (sizeof(want_names) / sizeof(want_names[0]))
 
@@ -71,6 +71,9 @@ static json_object *snapshot(struct phx_engine *e)
 				if ((r->cfg_keys | r->doing_keys) & phx_attr_bit(&phx_attrs[k]))
 					json_object_array_add(names, json_object_new_string(phx_attrs[k].key));
 			json_object_object_add(o, "keys", names);
+			if ((w & W_HOOKS) && r->hooks_pending[0])
+				json_object_object_add(o, "features",
+						       json_object_new_string(r->hooks_pending));
 			json_object_array_add(pending, o);
 		}
 	json_object_object_add(root, "pending", pending);
@@ -159,6 +162,10 @@ static size_t merge_pending(struct phx_engine *e, json_object *pending, const ch
 			continue;
 		r->wants |= wants;
 		r->cfg_keys |= keys;
+		if (json_object_object_get_ex(o, "features", &v) &&
+		    json_object_is_type(v, json_type_string))
+			snprintf(r->hooks_pending, sizeof(r->hooks_pending), "%s",
+				 json_object_get_string(v));
 		if (wants & W_BUILD)
 			r->resume_build = true;
 		rec_note(e, r, "%s", note);

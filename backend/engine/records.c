@@ -202,7 +202,11 @@ void rec_status(const struct ct_rec *r, char *buf, size_t len)
 		return;
 	}
 	if (r->waiting_for) {
-		snprintf(buf, len, "queued: waiting for %u", r->waiting_for);
+		if (r->waiting_snap[0])
+			snprintf(buf, len, "queued: waiting for snapshot %s of %u", r->waiting_snap,
+				 r->waiting_for);
+		else
+			snprintf(buf, len, "queued: waiting for %u", r->waiting_for);
 		return;
 	}
 	if (r->queued || r->wants) {

@@ -36,13 +36,28 @@ static int refuse(struct phx_err *err, const char *fmt, ...)
 
 /* Node names go into URL paths unescaped, so only what a PVE node name can
  * hold is let through (no '/', '?', '%' that would change the path). */
+/* pve-common JSONSchema.pm pve_verify_node_name (format pve-node):
+ * letters, digits and inner '-', no dots (a node name is a host name's
+ * first label, never an FQDN). Checked here because the name goes into
+ * the URL path. */
+bool pve_node_name_ok(const char *node)
+{
+	size_t n = node ? strlen(node) : 0;
+
+	if (n == 0 || n >= PHX_NODE_MAX || !isalnum((unsigned char)node[0]) ||
+	    !isalnum((unsigned char)node[n - 1]))
+		return false;
+	for (const char *p = node; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-')
+			return false;
+	return true;
+}
+
 static int check_node(const char *node, struct phx_err *err)
 {
-	if (!node || !*node || strlen(node) >= PHX_NODE_MAX)
-		return refuse(err, "invalid node name '%.80s'", node ? node : "");
-	for (const char *p = node; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
-			return refuse(err, "invalid node name '%.80s'", node);
+	if (!pve_node_name_ok(node))
+		return refuse(err, "invalid node name '%.80s': a Proxmox node name is letters, "
+			      "digits and '-' inside (pve-node, no dots)", node ? node : "");
 	return 0;
 }
 
@@ -212,6 +227,40 @@ static int op_status_op(void *ctx, const char *node, uint32_t vmid, const char *
 		return refuse(err, "unknown status operation '%.40s'", op ? op : "");
 	snprintf(path, sizeof(path), "/nodes/%s/lxc/%u/status/%s", node, vmid, op);
 	return call_upid(d, PVE_POST, path, NULL, 0, upid, err);
+}
+
+/* GET .../status/current: the CT's live run state, not the lagging
+ * listing; and whether the HA stack manages it (`ha.managed`). */
+static int op_status_current(void *ctx, const char *node, uint32_t vmid,
+			     char status[16], bool *ha_managed, struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	json_object *data = NULL, *v, *ha;
+	char path[128];
+	const char *st;
+
+	status[0] = '\0';
+	*ha_managed = false;
+	if (check_node(node, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/nodes/%s/lxc/%u/status/current", node, vmid);
+	if (pve_http_call(d->http, PVE_GET, path, NULL, 0, &data, err) < 0)
+		return -1;
+	if (!json_object_is_type(data, json_type_object) ||
+	    !json_object_object_get_ex(data, "status", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    strlen(st = json_object_get_string(v)) >= 16) {
+		json_object_put(data);
+		err->kind = PHX_E_PROTOCOL;
+		snprintf(err->msg, sizeof(err->msg), "status/current of %u has no status", vmid);
+		return -1;
+	}
+	snprintf(status, 16, "%s", st);
+	if (json_object_object_get_ex(data, "ha", &ha) &&
+	    json_object_object_get_ex(ha, "managed", &v))
+		*ha_managed = json_object_get_int(v) != 0;
+	json_object_put(data);
+	return 0;
 }
 
 /* The answer is null while a hidden vztemplate task converts (PVE-API
@@ -498,6 +547,7 @@ static const struct phx_driver_ops pve_ops = {
 	.clone = op_clone,
 	.set_config = op_set_config,
 	.status_op = op_status_op,
+	.status_current = op_status_current,
 	.template_ = op_template,
 	.destroy_ct = op_destroy_ct,
 	.task_status = op_task_status,

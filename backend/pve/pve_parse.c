@@ -164,6 +164,17 @@ void pve_error_from_reply(long http, const char *reason, const char *body,
 	}
 	if (!err->msg[0])
 		snprintf(err->msg, sizeof(err->msg), "HTTP %ld", http);
+	/* 595..599: AnyEvent::HTTP's own codes, which pveproxy passes on when
+	 * its hop to the node that owns the call fails; the reason is the
+	 * socket error. Say what it means. */
+	if (http >= 595 && http <= 599) {
+		char why[sizeof(err->msg) - 120];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		snprintf(err->msg, sizeof(err->msg),
+			 "no answer from the node the call is for (pveproxy: %ld %s)", http, why);
+		has_text = false;
+	}
 	err->kind = pve_classify(http, err->msg, has_text, has_errors);
 	json_object_put(root);
 }
@@ -176,7 +187,7 @@ int pve_parse_envelope(const char *body, size_t len, json_object **data,
 
 	*data = NULL;
 	if (!body || len == 0)
-		return fail(err, PHX_E_PROTOCOL, "empty answer where JSON was expected");
+		return fail(err, PHX_E_TRANSIENT, "protocol error: empty answer where JSON was expected");
 	if (len > INT32_MAX)
 		return fail(err, PHX_E_PROTOCOL, "answer too large");
 	tok = json_tokener_new();
@@ -195,8 +206,11 @@ int pve_parse_envelope(const char *body, size_t len, json_object **data,
 		}
 	}
 	json_tokener_free(tok);
+	/* A body that does not parse was damaged on its way (or cut short by
+	 * a proxy): the same request may well be answered whole next time.
+	 * JSON of the wrong shape (below) is a real disagreement instead. */
 	if (!root)
-		return fail(err, PHX_E_PROTOCOL, "answer is not valid JSON");
+		return fail(err, PHX_E_TRANSIENT, "protocol error: answer is not valid JSON");
 	if (!json_object_is_type(root, json_type_object) ||
 	    !json_object_object_get_ex(root, "data", &d)) {
 		json_object_put(root);

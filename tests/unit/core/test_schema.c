@@ -140,14 +140,21 @@ START_TEST(strings)
 	expect_bad("name", "under_score");
 	expect_bad("name", "a..b");
 	expect_ok("storage_pool", "local-lvm", "\"local-lvm\"");
-	expect_bad("storage_pool", "Local");
+	/* pve-common parse_storage_id matches case-insensitively */
+	expect_ok("storage_pool", "FastPool-CT-Disks", "\"FastPool-CT-Disks\"");
+	expect_ok("storage_pool", "quickOS-lxc-disks", "\"quickOS-lxc-disks\"");
 	expect_bad("storage_pool", "x");
+	expect_bad("storage_pool", "1pool");
+	expect_bad("storage_pool", "pool-");
+	expect_bad("storage_pool", "po ol");
 	expect_ok("template", "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
 		  "\"local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\"");
 	expect_ok("template", "/var/lib/vz/template/cache/x.tar.zst",
 		  "\"/var/lib/vz/template/cache/x.tar.zst\"");
 	expect_bad("template", "debian.tar.zst");
 	expect_bad("template", "local:");
+	expect_ok("template", "Images:vztmpl/x.tar.zst", "\"Images:vztmpl/x.tar.zst\"");
+	expect_bad("template", "9images:vztmpl/x.tar.zst");
 	expect_bad("template", "local:vztmpl/a b");
 	expect_ok("mac_address", "BC:24:11:00:00:01", "\"BC:24:11:00:00:01\"");
 	expect_ok("mac_address", "\n", "\"\"");

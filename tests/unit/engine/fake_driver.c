@@ -20,6 +20,7 @@ struct guest {
 	char lock[32];
 	json_object *cfg; /* hostname, memory, ... */
 	unsigned created_seq;
+	char snaps[256];  /* snapshot names, each followed by a space */
 };
 
 struct task {
@@ -30,6 +31,7 @@ struct task {
 	bool done;
 	char exitstatus[256];
 	const char *effect; /* what happens at the end */
+	char snap[48];      /* vzsnapshot, vzdelsnapshot: the name */
 };
 
 struct fault {
@@ -229,7 +231,32 @@ static void finish_task(struct fake *f, struct task *t)
 		g->template_ = true;
 	} else if (strcmp(t->type, "vzdestroy") == 0 && g && ok) {
 		del(g);
+	} else if (strcmp(t->type, "vzsnapshot") == 0 && g) {
+		g->lock[0] = '\0';
+		if (ok && strlen(g->snaps) + strlen(t->snap) + 2 < sizeof(g->snaps))
+			strcat(strcat(g->snaps, t->snap), " ");
+	} else if (strcmp(t->type, "vzdelsnapshot") == 0 && g) {
+		char *at, word[64];
+
+		g->lock[0] = '\0';
+		snprintf(word, sizeof(word), "%s ", t->snap);
+		if (ok && (at = strstr(g->snaps, word)))
+			memmove(at, at + strlen(word), strlen(at + strlen(word)) + 1);
 	}
+}
+
+static bool has_snap(const struct guest *g, const char *name)
+{
+	char word[64];
+	const char *at = g->snaps;
+
+	snprintf(word, sizeof(word), "%s ", name);
+	while ((at = strstr(at, word))) {
+		if (at == g->snaps || at[-1] == ' ')
+			return true;
+		at++;
+	}
+	return false;
 }
 
 /* Tasks end when their time has come; effects are applied lazily. */
@@ -403,6 +430,9 @@ static int f_clone(void *ctx, const char *node, uint32_t src, uint32_t newid,
 		LEAVE(fail(err, PHX_E_EXISTS, 500, "CT %u already exists on node '%s'", newid,
 			   find(f, newid)->node));
 	full = param(p, n, "full");
+	if (param(p, n, "snapname") && !has_snap(s, param(p, n, "snapname")))
+		LEAVE(fail(err, PHX_E_REFUSED, 500, "snapshot '%s' does not exist",
+			   param(p, n, "snapname")));
 	if (full && strcmp(full, "0") == 0) {
 		if (param(p, n, "storage"))
 			LEAVE(fail(err, PHX_E_REFUSED, 500,
@@ -515,6 +545,67 @@ static int f_destroy_ct(void *ctx, const char *node, uint32_t vmid, const struct
 	LEAVE(0);
 }
 
+/* Snapshots (pve-container API2/LXC/Snapshot.pm): a task each, the CT
+ * locked meanwhile; names are unique; a template has none. */
+static int f_list_snapshots(void *ctx, const char *node, uint32_t vmid, char ***names,
+			    size_t *n, struct phx_err *err)
+{
+	struct guest *g;
+	char copy[256], *save = NULL;
+
+	ENTER("list_snapshots", vmid, NULL, 0);
+	g = find(f, vmid);
+	if (!g || strcmp(g->node, node) != 0)
+		LEAVE(notfound(err, node, vmid));
+	*n = 0;
+	*names = calloc(16, sizeof(char *));
+	snprintf(copy, sizeof(copy), "%s", g->snaps);
+	for (char *w = strtok_r(copy, " ", &save); w && *n < 16; w = strtok_r(NULL, " ", &save))
+		(*names)[(*n)++] = strdup(w);
+	LEAVE(0);
+}
+
+static int snap_op(struct fake *f, const char *node, uint32_t vmid, const char *name,
+		   bool del_, char upid[PHX_UPID_MAX], struct phx_err *err)
+{
+	struct guest *g = find(f, vmid);
+	struct task *t;
+
+	if (!g || strcmp(g->node, node) != 0)
+		return notfound(err, node, vmid);
+	if (g->lock[0])
+		return fail(err, PHX_E_LOCKED, 500, "CT is locked (%s)", g->lock);
+	if (g->template_)
+		return fail(err, PHX_E_REFUSED, 500, "snapshot feature is not available");
+	if (del_ != has_snap(g, name))
+		return fail(err, PHX_E_REFUSED, 500, del_ ? "snapshot '%s' does not exist" :
+			    "snapshot name '%s' already used", name);
+	snprintf(g->lock, sizeof(g->lock), "%s", del_ ? "snapshot-delete" : "snapshot");
+	t = start_task(f, node, del_ ? "vzdelsnapshot" : "vzsnapshot", vmid, vmid);
+	snprintf(t->snap, sizeof(t->snap), "%s", name);
+	snprintf(upid, PHX_UPID_MAX, "%s", t->upid);
+	return 0;
+}
+
+static int f_snapshot(void *ctx, const char *node, uint32_t vmid, const char *name,
+		      const char *description, char upid[PHX_UPID_MAX], struct phx_err *err)
+{
+	struct phx_kv kv = { "snapname", name };
+
+	(void)description;
+	ENTER("snapshot", vmid, &kv, 1);
+	LEAVE(snap_op(f, node, vmid, name, false, upid, err));
+}
+
+static int f_delete_snapshot(void *ctx, const char *node, uint32_t vmid, const char *name,
+			     char upid[PHX_UPID_MAX], struct phx_err *err)
+{
+	struct phx_kv kv = { "snapname", name };
+
+	ENTER("delete_snapshot", vmid, &kv, 1);
+	LEAVE(snap_op(f, node, vmid, name, true, upid, err));
+}
+
 static struct task *task_by_upid(struct fake *f, const char *upid)
 {
 	for (size_t i = 0; i < f->nt; i++)
@@ -580,6 +671,29 @@ static int f_last_task(void *ctx, const char *node, uint32_t vmid, const char *t
 	LEAVE(0);
 }
 
+/* A stock node's storages: what the clone step asks to decide between a
+ * linked and a full clone (engine/clone_mode.c). */
+static int f_list_storage(void *ctx, struct phx_storage_list *out, struct phx_err *err)
+{
+	static const char *const st[][3] = {
+		{ "local", "dir", "vztmpl,iso,backup" },
+		{ "local-lvm", "lvmthin", "rootdir,images" },
+		{ "local-zfs", "zfspool", "rootdir,images" },
+	};
+	ENTER("list_storage", 0, NULL, 0);
+	(void)err;
+	out->n = sizeof(st) / sizeof(st[0]);
+	out->v = calloc(out->n, sizeof(*out->v));
+	for (size_t i = 0; out->v && i < out->n; i++) {
+		snprintf(out->v[i].id, sizeof(out->v[i].id), "%s", st[i][0]);
+		snprintf(out->v[i].type, sizeof(out->v[i].type), "%s", st[i][1]);
+		snprintf(out->v[i].content, sizeof(out->v[i].content), "%s", st[i][2]);
+	}
+	if (!out->v)
+		out->n = 0;
+	LEAVE(0);
+}
+
 static void f_destroy(void *ctx)
 {
 	(void)ctx;
@@ -599,6 +713,10 @@ static const struct phx_driver_ops fake_ops = {
 	.task_status = f_task_status,
 	.task_log = f_task_log,
 	.last_task = f_last_task,
+	.list_storage = f_list_storage,
+	.list_snapshots = f_list_snapshots,
+	.snapshot = f_snapshot,
+	.delete_snapshot = f_delete_snapshot,
 };
 
 struct fake *fake_new(const char *const *nodes, size_t nnodes, unsigned task_ms)

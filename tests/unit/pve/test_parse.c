@@ -199,7 +199,11 @@ START_TEST(err_proxy_codes_transient)
 
 	reply(595, "Connection refused", "", &e);
 	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
-	ck_assert_str_eq(e.msg, "Connection refused");
+	ck_assert_str_eq(e.msg, "no answer from the node the call is for (pveproxy: 595 Connection refused)");
+	/* a text that would otherwise classify (not found, exists) does not
+	 * turn a failed hop into a refusal */
+	reply(596, "Configuration file does not exist", "", &e);
+	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
 	reply(596, "tls_process_server_certificate: certificate verify failed", "", &e);
 	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
 	reply(503, "Service Unavailable", "", &e);
@@ -256,16 +260,22 @@ START_TEST(envelope_shapes)
 	ck_assert_str_eq(json_object_get_string(d), "UPID:pve:00000001:00000002:66F1E2D3:vzcreate:100:root@pam:");
 	json_object_put(d);
 
+	/* damaged answers are worth another try; a wrong shape is not */
 	ck_assert_int_eq(pve_parse_envelope("<html>", 6, &d, &e), -1);
-	ck_assert_int_eq(e.kind, PHX_E_PROTOCOL);
-	ck_assert_str_eq(e.msg, "answer is not valid JSON");
+	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
+	ck_assert_str_eq(e.msg, "protocol error: answer is not valid JSON");
+	ck_assert_int_eq(pve_parse_envelope("{\"data\":[1,2", 12, &d, &e), -1);
+	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
+	ck_assert_int_eq(pve_parse_envelope("{\"data\":1,", 11, &d, &e), -1);
+	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
 	ck_assert_int_eq(pve_parse_envelope("{\"x\":1}", 7, &d, &e), -1);
 	ck_assert_int_eq(e.kind, PHX_E_PROTOCOL);
 	ck_assert_str_eq(e.msg, "answer has no \"data\" member");
 	ck_assert_int_eq(pve_parse_envelope(trailing, strlen(trailing), &d, &e), -1);
-	ck_assert_str_eq(e.msg, "answer is not valid JSON");
+	ck_assert_str_eq(e.msg, "protocol error: answer is not valid JSON");
 	ck_assert_int_eq(pve_parse_envelope("", 0, &d, &e), -1);
-	ck_assert_str_eq(e.msg, "empty answer where JSON was expected");
+	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
+	ck_assert_str_eq(e.msg, "protocol error: empty answer where JSON was expected");
 }
 END_TEST
 
