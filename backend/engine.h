@@ -56,7 +56,14 @@ int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 		     char *err, size_t errlen);
 /* Waits for in-flight backend calls to reach a safe point, then frees. */
 void phx_engine_stop(struct phx_engine *e);
-/* Would phx_engine_start accept this journal? 0, or -EINVAL with why. */
+/* The journal of the mount of config on mountpoint: beside the config,
+ * named by host and mount point, so that every mount of one config keeps
+ * its own (journal.c). NULL mountpoint: the one name of a single user
+ * (tests). malloc'd; NULL when out of memory. */
+char *phx_engine_journal_for_mount(const char *config, const char *mountpoint);
+/* Would phx_engine_start accept this journal, and the journals of stopped
+ * mounts of the same config that it would take over? 0, or -EINVAL with
+ * why. */
 int phx_engine_journal_check(const char *path, char *err, size_t errlen);
 
 /* --- what the files render (no backend access, cheap) --- */

@@ -1,5 +1,6 @@
 #include "backend/schema.h"
 
+#include "backend/json_raw.h"
 #include "backend/json_write.h"
 #include "backend/lxc_keys.h"
 
@@ -612,17 +613,28 @@ static bool numbers_ok(json_object *v)
 
 json_object *phx_json_parse(const char *text, size_t len, size_t *where, const char **why)
 {
+	return phx_json_parse_at(text, len, 1, where, why);
+}
+
+json_object *phx_json_parse_at(const char *text, size_t len, int depth, size_t *where,
+			       const char **why)
+{
 	json_tokener *tok;
 	json_object *v;
 	enum json_tokener_error e;
-	size_t end;
+	size_t end, start = 0;
 
 	*where = 0;
 	if (len > INT32_MAX) {
 		*why = "the document is too large";
 		return NULL;
 	}
-	tok = json_tokener_new();
+	if (depth < 1 || depth > PHX_JSON_MAX_DEPTH) {
+		*why = "nested too deep";
+		return NULL;
+	}
+	/* the levels above the value count against the same limit */
+	tok = json_tokener_new_ex(PHX_JSON_MAX_DEPTH - depth + 1);
 	if (!tok) {
 		*why = "out of memory";
 		return NULL;
@@ -639,6 +651,8 @@ json_object *phx_json_parse(const char *text, size_t len, size_t *where, const c
 	}
 	json_tokener_free(tok);
 	if (e == json_tokener_success) {
+		while (start < end && isspace((unsigned char)text[start]))
+			start++;
 		for (size_t i = end; i < len; i++) {
 			if (!isspace((unsigned char)text[i])) {
 				json_object_put(v);
@@ -656,14 +670,105 @@ json_object *phx_json_parse(const char *text, size_t len, size_t *where, const c
 			*why = "a number that is not valid JSON (such as 1. or NaN)";
 			return NULL;
 		}
+		if (phx_json_keep_text(v, text + start, end - start) < 0) {
+			json_object_put(v);
+			*why = "out of memory";
+			return NULL;
+		}
 		return v;
 	}
 	json_object_put(v);
 	*where = end;
 	*why = len == 0 ? "empty value" :
 	       e == json_tokener_continue ? "unexpected end of the text" :
+	       e == json_tokener_error_depth && depth > 1 ?
+			"nested more than 32 levels deep (counting the document's own 3), "
+			"which the file cannot be read back with" :
 	       json_tokener_error_desc(e);
 	return NULL;
+}
+
+/* json-c's JSON_TOKENER_VALIDATE_UTF8, byte for byte: a lead byte of 2 to 4
+ * bytes followed by that many continuation bytes. It checks the shape
+ * only (not overlong forms or surrogates); refusing more here than the
+ * load refuses would make entries with such text uneditable. */
+static bool utf8_shape_ok(const char *s, size_t n)
+{
+	unsigned more = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (more) {
+			if ((c & 0xc0) != 0x80)
+				return false;
+			more--;
+		} else if (c >= 0x80) {
+			if ((c & 0xe0) == 0xc0)
+				more = 1;
+			else if ((c & 0xf0) == 0xe0)
+				more = 2;
+			else if ((c & 0xf8) == 0xf0)
+				more = 3;
+			else
+				return false;
+		}
+	}
+	return more == 0;
+}
+
+int phx_key_acceptable(const char *name, char *err, size_t errlen)
+{
+	char show[96];
+
+	if (utf8_shape_ok(name, strlen(name)))
+		return 0;
+	shown(show, sizeof(show), name, strlen(name));
+	return einval(err, errlen, "the name '%s' is not valid UTF-8, which the file (JSON) "
+		      "cannot hold", show);
+}
+
+static int acceptable(json_object *v, int depth, const char *where, char *err, size_t errlen)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_object:
+	case json_type_array:
+		if (depth > PHX_JSON_MAX_DEPTH)
+			return einval(err, errlen, "%s: nested more than %d levels deep "
+				      "(counting the document's own 3), which the file cannot be "
+				      "read back with", where, PHX_JSON_MAX_DEPTH);
+		if (json_object_is_type(v, json_type_array)) {
+			for (size_t i = 0; i < json_object_array_length(v); i++) {
+				int rc = acceptable(json_object_array_get_idx(v, i), depth + 1,
+						    where, err, errlen);
+
+				if (rc < 0)
+					return rc;
+			}
+			return 0;
+		}
+		json_object_object_foreach(v, key, val) {
+			int rc = phx_key_acceptable(key, err, errlen);
+
+			if (rc == 0)
+				rc = acceptable(val, depth + 1, where, err, errlen);
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	case json_type_string:
+		if (!utf8_shape_ok(json_object_get_string(v), (size_t)json_object_get_string_len(v)))
+			return einval(err, errlen, "%s: a string that is not valid UTF-8, which "
+				      "the file (JSON) cannot hold", where);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int phx_json_acceptable(json_object *v, int depth, const char *where, char *err, size_t errlen)
+{
+	return acceptable(v, depth, where, err, errlen);
 }
 
 int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
@@ -705,7 +810,7 @@ int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
 	case PHX_T_JSON: {
 		const char *why = NULL;
 		size_t where;
-		json_object *v = phx_json_parse(text, len, &where, &why);
+		json_object *v = phx_json_parse_at(text, len, PHX_ENTRY_DEPTH + 1, &where, &why);
 
 		if (!v && why)
 			return einval(err, errlen, "%s: not valid JSON: %s", a->file, why);

@@ -104,14 +104,14 @@ static int check_as_written(json_object *configs, uint32_t ctid, const char *key
 
 /* A written JSON value, parsed strictly (phx_json_parse); a JSON null
  * gives 0 with *out NULL. */
-static int parse_json(const char *data, size_t len, const char *what, json_object **out,
-		      char *err, size_t errlen)
+static int parse_json(const char *data, size_t len, const char *what, int depth,
+		      json_object **out, char *err, size_t errlen)
 {
 	const char *why = NULL;
 	size_t where;
 
 	len = phx_trim(&data, len);
-	*out = phx_json_parse(data, len, &where, &why);
+	*out = phx_json_parse_at(data, len, depth, &where, &why);
 	if (!*out && why) {
 		snprintf(err, errlen, "%s: not valid JSON: %s", what, why);
 		return -EINVAL;
@@ -214,7 +214,7 @@ static int set_key(struct change *c, json_object *configs, char *err, size_t err
 		snprintf(err, errlen, "%s: the key is gone", n->name);
 		return -ENOENT;
 	}
-	rc = parse_json(c->data, c->len, n->name, &v, err, errlen);
+	rc = parse_json(c->data, c->len, n->name, PHX_ENTRY_DEPTH + 1, &v, err, errlen);
 	if (rc == 0)
 		rc = check_in_row(n, configs, v, err, errlen);
 	if (rc == 0 && n->nkeys == 1)
@@ -238,7 +238,7 @@ static int set_entry(struct change *c, json_object *root, char *err, size_t errl
 	uint32_t src;
 	int rc;
 
-	rc = parse_json(c->data, c->len, "config.json", &v, err, errlen);
+	rc = parse_json(c->data, c->len, "config.json", PHX_ENTRY_DEPTH, &v, err, errlen);
 	if (rc < 0)
 		return rc;
 	if ((rc = phx_entry_check(v, why, sizeof(why))) < 0) {

@@ -50,18 +50,6 @@ static char *absolute(const char *path)
 	return out;
 }
 
-static char *journal_path(const char *config)
-{
-	char *dcopy = strdup(config), *bcopy = strdup(config), *out = NULL;
-
-	if (dcopy && bcopy &&
-	    asprintf(&out, "%s/.%s.phoenixfs-journal", dirname(dcopy), basename(bcopy)) < 0)
-		out = NULL;
-	free(dcopy);
-	free(bcopy);
-	return out;
-}
-
 static int make_driver(const struct phx_options *o, struct phx_driver *drv)
 {
 	struct phx_pve_opts po = {
@@ -194,7 +182,7 @@ int main(int argc, char *argv[])
 	fs.writers = &o.writers;
 	fs.max_waiters = o.max_threads > 2 * FREE_THREADS ? o.max_threads - FREE_THREADS
 							  : o.max_threads / 2;
-	journal = journal_path(config);
+	journal = phx_engine_journal_for_mount(config, mountpoint);
 	if (!fs.scratch || !fs.pending || !journal)
 		goto out;
 	atomic_file_clean_stale(journal, STALE_TEMP_S);

@@ -117,6 +117,7 @@ void phx_engine_stop(struct phx_engine *e)
 	refresher_stop(e);
 	workers_stop(e);
 	observe_stop(e);
+	journal_release(e);
 	/* What is still wanted stays in the journal: the next start resumes it. */
 	rec_free_all(e);
 	free(e->backend_ids);

@@ -188,6 +188,9 @@ struct phx_engine {
 	pthread_mutex_t journal_lock;
 	uint64_t journal_seq;     /* bumped under e->lock when intents change */
 	uint64_t journal_written; /* under journal_lock */
+	int journal_lockfd;       /* flock held while we run: the journal is
+				     ours (valid when journal_locked) */
+	bool journal_locked;
 };
 
 /* --- records.c (call with e->lock held) --- */
@@ -253,8 +256,12 @@ void refresher_stop(struct phx_engine *e);
 int refresh_once(struct phx_engine *e);
 
 /* --- journal.c --- */
-/* Load the intents recorded by an earlier run: wants per CTID. */
+/* Lock our journal, load the intents recorded by an earlier run (wants per
+ * CTID), and take over the journals of mounts of the same config that are
+ * not running. */
 int journal_load(struct phx_engine *e, char *err, size_t errlen);
+/* Let go of the journal's lock (at stop): another mount may take it over. */
+void journal_release(struct phx_engine *e);
 /* Write the current intents if they changed since the last write. Call
  * with e->lock NOT held; returns 0 or a negative errno (logged). */
 int journal_sync(struct phx_engine *e);
