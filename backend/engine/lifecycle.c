@@ -1,7 +1,7 @@
 /* The steps on a container that already exists: configure, start, stop,
  * convert to a template, destroy. Each follows its task (or, for the
  * conversion, the container's config) to the end; the listing is never
- * trusted to say an operation finished (PVE-API §2.3). */
+ * trusted to say an operation finished (docs/proxmox-api.md §2). */
 #include "backend/engine/lifecycle.h"
 
 #include "backend/engine/params.h"
@@ -48,8 +48,8 @@ int step_configure(struct step *s, unsigned keys)
 /* start, stop: a status task. "already running"/"not running" mean the
  * container is already where we want it. st and detail are what the status
  * shows meanwhile: a stop on the way to a conversion or a destroy shows as
- * part of that (`converting: stopping first`), since SPEC.md's states name
- * the operation asked for. */
+ * part of that (`converting: stopping first`), since the states of docs/files.md
+ * name the operation asked for. */
 static int power(struct step *s, const char *op, enum ct_state st, const char *detail,
 		 const char *done, const char *already)
 {
@@ -160,7 +160,7 @@ int step_convert(struct step *s)
 	}
 	step_show(s, ST_CONVERTING, NULL);
 	step_note(s, "converting %u to a template", s->ctid);
-	/* The conversion runs in a hidden task (PVE-API §2.12): remember the
+	/* The conversion runs in a hidden task (docs/proxmox-api.md §3): remember the
 	 * newest one before, so a new one after is ours. */
 	last_template_task(s, before, &ts);
 	for (;;) {
@@ -207,7 +207,7 @@ int step_convert(struct step *s)
 			return STEP_OK;
 		}
 		if (polls % 5 == 0) {
-			/* a failed conversion shows only in its task (PVE-API §2.12) */
+			/* a failed conversion shows only in its task (docs/proxmox-api.md §3) */
 			memset(&ts, 0, sizeof(ts));
 			last_template_task(s, upid, &ts);
 			if (upid[0] && strcmp(upid, before) != 0 && !ts.running &&

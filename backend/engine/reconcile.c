@@ -9,7 +9,7 @@
  * Our own changes are never drift: while a job runs or is asked for, the
  * container's drift is not recomputed, and after a job the attributes it
  * changed are left out until a listing agrees with the entry (or the
- * listing's lag, ~10 s, has passed: PVE-API §2.3).
+ * listing's lag, ~10 s, has passed: docs/proxmox-api.md §2).
  *
  * What is never done to put drift back (docs/engine.md): stopping a
  * container (someone started it for a reason), migrating it, resizing its
@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DRIFT_LAG_S 15.0 /* pvestatd publishes every ~10 s (PVE-API §2.3) */
+#define DRIFT_LAG_S 15.0 /* pvestatd publishes every ~10 s (docs/proxmox-api.md §2) */
 /* reconcile=apply rebuilds a deleted container only once this many
  * listings in a row had no guest of its id: one listing can miss a guest
  * while its node's pmxcfs catches up. */

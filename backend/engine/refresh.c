@@ -2,8 +2,8 @@
  * of the cluster, folded into the records the files render from. Never a
  * call per container here; configs are read by jobs, when needed.
  *
- * The listing's status, name and template lag by up to ~10 s (PVE-API
- * §2.3) while existence and lock are live. So: a record a job is working
+ * The listing's status, name and template lag by up to ~10 s
+ * (docs/proxmox-api.md §2) while existence and lock are live. So: a record a job is working
  * on keeps what the job says; one whose job ended after this listing was
  * asked for is skipped; and for a while after a job learned the truth
  * from a task and the config, the lagging fields are not taken. */

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#define LISTING_LAG_S 15.0      /* pvestatd publishes every ~10 s (PVE-API §2.3) */
+#define LISTING_LAG_S 15.0      /* pvestatd publishes every ~10 s (docs/proxmox-api.md §2) */
 #define LOCK_WAIT_MS (300 * 1000)
 /* A task is polled at an eighth of the time it has run so far, within these
  * bounds: its end is seen at most ~12% (or 50 ms) late, and a long task costs
@@ -241,7 +241,7 @@ int step_wait_task(struct step *s, const char *upid, enum ct_state st,
 		memset(&err, 0, sizeof(err));
 		memset(&ts, 0, sizeof(ts));
 		if (s->e->drv->ops->task_status(s->e->drv->ctx, upid, &ts, &err) < 0) {
-			/* polls fail transiently on busy nodes (PVE-API §3.5) */
+			/* polls fail transiently on busy nodes (docs/proxmox-api.md §4) */
 			if (err.kind == PHX_E_TRANSIENT && ++bad < 30)
 				continue;
 			s->unanswered = err.kind == PHX_E_TRANSIENT && err.http == 0;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Drift while /cluster/resources lags (PVE-API 2.3; pvesim --stats-lag-ms
+# Drift while /cluster/resources lags (docs/proxmox-api.md §2; pvesim --stats-lag-ms
 # 3000 here): what phoenixfs itself just did (build, stop, start, a memory
 # write) is never reported as drift while the listing catches up; a stop
 # made elsewhere afterwards is, within the lag plus a refresh.

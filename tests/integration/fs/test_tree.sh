@@ -1,5 +1,5 @@
 #!/bin/bash
-# The tree as SPEC.md describes it, offline: every file readable with the
+# The tree as docs/files.md describes it, offline: every file readable with the
 # value the config file holds, generated files, other keys as files and
 # directories, outside edits seen without remounting.
 . "$(dirname "$0")/../lib.sh"
