@@ -43,7 +43,8 @@ static int view_init(struct view *w, const struct phx_fleet_row *rows, size_t n)
 		free(w->drawn);
 		return -ENOMEM;
 	}
-	memcpy(w->v, rows, n * sizeof(*rows));
+	if (n)
+		memcpy(w->v, rows, n * sizeof(*rows));
 	w->n = n;
 	qsort(w->v, w->n, sizeof(*w->v), cmp_row);
 	/* referenced ids that are not rows: one stand-in each */
