@@ -111,6 +111,21 @@ void phx_engine_refused(struct phx_engine *e, uint32_t ctid, const char *msg);
 void phx_engine_note(struct phx_engine *e, uint32_t ctid, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* --- observing the fleet (STAND-IN: backend/engine/observe_api.c until
+ * branch observe lands) --- */
+
+struct phx_events;
+struct phx_metrics;
+/* The fleet's event stream (backend/events.h) and counters
+ * (backend/metrics.h); they live as long as the engine. NULL when out of
+ * memory. */
+struct phx_events *phx_engine_events(struct phx_engine *e);
+struct phx_metrics *phx_engine_metrics(struct phx_engine *e);
+/* Where the backend differs from the entry: lines "KEY file=X proxmox=Y",
+ * "" when it does not (or nothing is known). malloc'd; NULL when out of
+ * memory. */
+char *phx_engine_drift(struct phx_engine *e, uint32_t ctid);
+
 /* --- wait --- */
 
 /* True when the container is settled (not queued or in an operation);

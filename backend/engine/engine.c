@@ -89,6 +89,7 @@ void phx_engine_stop(struct phx_engine *e)
 		return;
 	if (e->subscribed)
 		phx_doc_unsubscribe(e->doc, on_feed, e); /* waits out a delivery */
+	observe_stop(e);
 	pthread_mutex_lock(&e->lock);
 	e->stopping = true;
 	pthread_cond_broadcast(&e->work);
@@ -99,6 +100,7 @@ void phx_engine_stop(struct phx_engine *e)
 	workers_stop(e);
 	/* What is still wanted stays in the journal: the next start resumes it. */
 	rec_free_all(e);
+	observe_free(e);
 	free(e->backend_ids);
 	free(e->default_node);
 	free(e->journal_path);

@@ -136,7 +136,17 @@ struct phx_engine {
 	pthread_mutex_t journal_lock;
 	uint64_t journal_seq;     /* bumped under e->lock when intents change */
 	uint64_t journal_written; /* under journal_lock */
+
+	/* observe_api.c (a stand-in until branch observe lands): made once
+	 * under lock, then fixed */
+	struct phx_events *obs_events;
+	struct phx_metrics *obs_metrics;
+	bool obs_subscribed;
 };
+
+/* --- observe_api.c --- */
+void observe_stop(struct phx_engine *e); /* before the workers stop */
+void observe_free(struct phx_engine *e);
 
 /* --- records.c (call with e->lock held) --- */
 struct ct_rec *rec_find(struct phx_engine *e, uint32_t ctid);
