@@ -11,7 +11,7 @@
 #include "backend/pve/pve_driver.h"
 #include "fs/ops.h"
 #include "fs/options.h"
-#include "fs/pending.h"
+#include "fs/replace.h"
 #include "fs/phoenixfs.h"
 #include "fs/scratch.h"
 
@@ -138,6 +138,7 @@ int main(int argc, char *argv[])
 	 * environment still wins. */
 	if (!getenv("MALLOC_ARENA_MAX"))
 		mallopt(M_ARENA_MAX, 2);
+	phx_fs_init(&fs);
 	if (phx_options_parse(&args, &o) < 0)
 		goto out;
 	if (o.help) {
@@ -185,14 +186,14 @@ int main(int argc, char *argv[])
 	if (o.pve_url && make_driver(&o, &drv) < 0)
 		goto out;
 	fs.scratch = phx_scratch_new();
-	fs.pending = phx_pending_new();
+	fs.replace = phx_replace_new();
 	fs.uid = getuid();
 	fs.gid = getgid();
 	fs.writers = &o.writers;
 	fs.max_waiters = o.max_threads > 2 * FREE_THREADS ? o.max_threads - FREE_THREADS
 							  : o.max_threads / 2;
 	journal = journal_path(config);
-	if (!fs.scratch || !fs.pending || !journal)
+	if (!fs.scratch || !fs.replace || !journal)
 		goto out;
 	atomic_file_clean_stale(journal, STALE_TEMP_S);
 	if (o.pve_url && phx_engine_journal_check(journal, err, sizeof(err)) < 0) {
@@ -272,7 +273,8 @@ out:
 	phx_driver_destroy(&drv);
 	phx_doc_close(fs.doc);
 	phx_scratch_free(fs.scratch);
-	phx_pending_free(fs.pending);
+	phx_replace_free(fs.replace);
+	phx_fs_destroy(&fs);
 	free(config);
 	free(mountpoint);
 	free(journal);
