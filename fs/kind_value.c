@@ -9,6 +9,7 @@
 #include "backend/log.h"
 #include "fs/commit.h"
 #include "fs/handle.h"
+#include "fs/mtimes.h"
 #include "fs/replace.h"
 #include "fs/scratch.h"
 
@@ -23,6 +24,20 @@
 static bool absent(const struct phx_node *n)
 {
 	return (n->kind == NK_ATTR && !n->present) || n->kind == NK_NONE;
+}
+
+/* The mtime of a value: when it last changed (an object directory's key:
+ * when that top key did; an entry's config.json: when anything of the
+ * entry did; the whole document: when the document did). */
+static void value_time(struct phx_fs *fs, const struct phx_node *n, struct stat *st)
+{
+	char key[PHX_NAME_MAX + 1];
+
+	if (!fs->mtimes || n->kind == NK_ROOT_CONFIG)
+		return; /* phx_stat_file gave the document's time */
+	st->st_mtim = phx_mtimes_get(fs->mtimes, n->ctid,
+				     n->kind == NK_CT_CONFIG ? NULL : phx_node_key(n, key));
+	st->st_ctim = st->st_atim = st->st_mtim;
 }
 
 static int value_getattr(struct phx_fs *fs, const struct phx_node *n, struct stat *st)
@@ -42,6 +57,7 @@ static int value_getattr(struct phx_fs *fs, const struct phx_node *n, struct sta
 					    : phx_rendered_size(fs, n, &size)) < 0)
 		return rc;
 	phx_stat_file(fs, st, 0644, size, false);
+	value_time(fs, n, st);
 	return 0;
 }
 

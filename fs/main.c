@@ -9,6 +9,7 @@
 #include "backend/engine.h"
 #include "backend/log.h"
 #include "backend/pve/pve_driver.h"
+#include "fs/mtimes.h"
 #include "fs/ops.h"
 #include "fs/options.h"
 #include "fs/replace.h"
@@ -23,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A temporary file of a save is older than this only when its writer died
@@ -187,13 +190,24 @@ int main(int argc, char *argv[])
 		goto out;
 	fs.scratch = phx_scratch_new();
 	fs.replace = phx_replace_new();
+	{
+		/* values not changed since the mount: the file's own time */
+		struct stat cst = { 0 };
+		struct timespec base;
+
+		if (stat(config, &cst) == 0)
+			base = cst.st_mtim;
+		else
+			clock_gettime(CLOCK_REALTIME, &base);
+		fs.mtimes = phx_mtimes_new(fs.doc, base);
+	}
 	fs.uid = getuid();
 	fs.gid = getgid();
 	fs.writers = &o.writers;
 	fs.max_waiters = o.max_threads > 2 * FREE_THREADS ? o.max_threads - FREE_THREADS
 							  : o.max_threads / 2;
 	journal = journal_path(config);
-	if (!fs.scratch || !fs.replace || !journal)
+	if (!fs.scratch || !fs.replace || !fs.mtimes || !journal)
 		goto out;
 	atomic_file_clean_stale(journal, STALE_TEMP_S);
 	if (o.pve_url && phx_engine_journal_check(journal, err, sizeof(err)) < 0) {
@@ -271,6 +285,7 @@ out:
 	if (fs.engine)
 		phx_engine_stop(fs.engine);
 	phx_driver_destroy(&drv);
+	phx_mtimes_free(fs.mtimes); /* before the document it subscribed to */
 	phx_doc_close(fs.doc);
 	phx_scratch_free(fs.scratch);
 	phx_replace_free(fs.replace);

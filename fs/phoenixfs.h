@@ -20,6 +20,8 @@ struct phx_fs {
 	struct phx_engine *engine;
 	struct phx_scratch *scratch;
 	struct phx_replace *replace; /* unlink-then-create replacement (replace.h) */
+	struct phx_mtimes *mtimes;   /* when each value last changed (mtimes.h);
+					NULL: the document's time */
 	uid_t uid;
 	gid_t gid;
 	const struct phx_writers *writers; /* who else may change the tree */
