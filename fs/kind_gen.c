@@ -265,28 +265,45 @@ static int render_metrics(struct phx_fs *fs, uint32_t ctid, struct strbuf *out)
 }
 
 /* The rows of the fleet views: one per container, from the entry (name,
- * clone source, dependencies) and the engine (state). */
-static int fleet_rows(struct phx_fs *fs, struct phx_fleet_row **out, size_t *nout,
-		      char ***strings)
+ * clone source, dependencies) and the engine (state); what the rows point
+ * to is owned by `own`. */
+struct fleet {
+	struct phx_fleet_row *rows;
+	size_t n;
+	char **names, **states;
+	uint32_t **deps;
+};
+
+static void fleet_free(struct fleet *f)
+{
+	for (size_t i = 0; f->names && f->states && f->deps && i < f->n; i++) {
+		free(f->names[i]);
+		free(f->states[i]);
+		free(f->deps[i]);
+	}
+	free(f->names);
+	free(f->states);
+	free(f->deps);
+	free(f->rows);
+}
+
+static int fleet_fill(struct phx_fs *fs, struct fleet *f)
 {
 	uint32_t *ids;
 	ssize_t n = phx_all_ctids(fs, &ids);
-	struct phx_fleet_row *rows;
-	char **s;
 	int rc = 0;
 
 	if (n < 0)
 		return (int)n;
-	rows = calloc((size_t)n + 1, sizeof(*rows));
-	s = calloc(3 * (size_t)n + 1, sizeof(*s)); /* name, state, deps of each */
-	if (!rows || !s) {
-		free(rows);
-		free(s);
-		free(ids);
-		return -ENOMEM;
-	}
-	for (ssize_t i = 0; i < n && rc == 0; i++) {
-		struct phx_fleet_row *r = &rows[i];
+	f->n = (size_t)n;
+	f->rows = calloc(f->n + 1, sizeof(*f->rows));
+	f->names = calloc(f->n + 1, sizeof(*f->names));
+	f->states = calloc(f->n + 1, sizeof(*f->states));
+	f->deps = calloc(f->n + 1, sizeof(*f->deps));
+	if (!f->rows || !f->names || !f->states || !f->deps)
+		rc = -ENOMEM;
+	for (size_t i = 0; i < f->n && rc == 0; i++) {
+		struct phx_fleet_row *r = &f->rows[i];
 		char word[512], err[256];
 		json_object *entry, *v;
 		uint32_t deps[64];
@@ -294,64 +311,47 @@ static int fleet_rows(struct phx_fs *fs, struct phx_fleet_row **out, size_t *nou
 
 		r->ctid = ids[i];
 		state_word(fs, ids[i], word, sizeof(word));
-		if (!(s[3 * i + 1] = strdup(word)))
+		if (!(r->state = f->states[i] = strdup(word)))
 			rc = -ENOMEM;
-		r->state = s[3 * i + 1];
 		phx_doc_rdlock(fs->doc);
 		entry = phx_doc_entry(fs->doc, ids[i]);
 		if (entry && json_object_object_get_ex(entry, "name", &v) &&
 		    json_object_is_type(v, json_type_string) && json_object_get_string_len(v) > 0 &&
-		    !(r->name = s[3 * i] = strdup(json_object_get_string(v))))
+		    !(r->name = f->names[i] = strdup(json_object_get_string(v))))
 			rc = -ENOMEM;
 		if (entry && phx_chain_source(entry, &r->clone_from) < 0)
 			r->clone_from = 0;
-		nd = entry ? phx_chain_deps(entry, deps, sizeof(deps) / sizeof(deps[0]), err,
-					    sizeof(err)) : 0;
-		if (nd > (int)(sizeof(deps) / sizeof(deps[0])))
-			nd = (int)(sizeof(deps) / sizeof(deps[0]));
-		if (nd > 0) {
-			uint32_t *d = malloc((size_t)nd * sizeof(*d));
-
-			if (!d)
-				rc = -ENOMEM;
-			else {
-				memcpy(d, deps, (size_t)nd * sizeof(*d));
-				s[3 * i + 2] = (char *)d;
-				r->deps = d;
-				r->ndeps = (size_t)nd;
-			}
+		/* up to 64 shown; more are not a picture anyone reads */
+		nd = entry ? phx_chain_deps(entry, deps, 64, err, sizeof(err)) : 0;
+		if (nd > 64)
+			nd = 64;
+		if (nd > 0 && !(f->deps[i] = malloc((size_t)nd * sizeof(uint32_t))))
+			rc = -ENOMEM;
+		else if (nd > 0) {
+			memcpy(f->deps[i], deps, (size_t)nd * sizeof(uint32_t));
+			r->deps = f->deps[i];
+			r->ndeps = (size_t)nd;
 		}
 		phx_doc_unlock(fs->doc);
 	}
 	free(ids);
-	*out = rows;
-	*nout = (size_t)n;
-	*strings = s;
 	return rc;
-}
-
-static void fleet_rows_free(struct phx_fleet_row *rows, size_t n, char **strings)
-{
-	for (size_t i = 0; strings && i < 3 * n; i++)
-		free(strings[i]);
-	free(strings);
-	free(rows);
 }
 
 static int render_fleet(struct phx_fs *fs, struct strbuf *out,
 			int (*draw)(const struct phx_fleet_row *, size_t, char **, size_t *))
 {
-	struct phx_fleet_row *rows = NULL;
-	char **strings = NULL, *text = NULL;
-	size_t n = 0, len = 0;
-	int rc = fleet_rows(fs, &rows, &n, &strings);
+	struct fleet f = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	int rc = fleet_fill(fs, &f);
 
 	if (rc == 0)
-		rc = draw(rows, n, &text, &len);
+		rc = draw(f.rows, f.n, &text, &len);
 	if (rc == 0)
 		strbuf_add(out, text, len);
 	free(text);
-	fleet_rows_free(rows, n, strings);
+	fleet_free(&f);
 	return rc;
 }
 
