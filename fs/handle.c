@@ -31,13 +31,17 @@ struct phx_handle *phx_handle_new(struct phx_fs *fs, const struct phx_node *n, b
 	h->kind = phx_kind(n);
 	h->writable = writable;
 	pthread_mutex_init(&h->lock, NULL);
-	if (writable) {
-		pthread_mutex_lock(&fs->handles_lock);
-		h->next_writer = fs->open_writers;
-		fs->open_writers = h;
-		pthread_mutex_unlock(&fs->handles_lock);
-	}
+	pthread_mutex_lock(&fs->handles_lock);
+	h->next = fs->handles;
+	fs->handles = h;
+	pthread_mutex_unlock(&fs->handles_lock);
 	return h;
+}
+
+void phx_handle_free_all(struct phx_fs *fs)
+{
+	while (fs->handles)
+		phx_handle_free(fs, fs->handles);
 }
 
 bool phx_handle_unflushed_size(struct phx_fs *fs, const char *path, size_t *len)
@@ -45,8 +49,8 @@ bool phx_handle_unflushed_size(struct phx_fs *fs, const char *path, size_t *len)
 	bool found = false;
 
 	pthread_mutex_lock(&fs->handles_lock);
-	for (struct phx_handle *h = fs->open_writers; h && !found; h = h->next_writer) {
-		if (h->sfile || strcmp(h->node.path, path) != 0)
+	for (struct phx_handle *h = fs->handles; h && !found; h = h->next) {
+		if (!h->writable || h->sfile || strcmp(h->node.path, path) != 0)
 			continue;
 		pthread_mutex_lock(&h->lock);
 		if (h->dirty) {
@@ -61,16 +65,14 @@ bool phx_handle_unflushed_size(struct phx_fs *fs, const char *path, size_t *len)
 
 void phx_handle_free(struct phx_fs *fs, struct phx_handle *h)
 {
-	if (h->writable) {
-		pthread_mutex_lock(&fs->handles_lock);
-		for (struct phx_handle **pp = &fs->open_writers; *pp; pp = &(*pp)->next_writer) {
-			if (*pp == h) {
-				*pp = h->next_writer;
-				break;
-			}
+	pthread_mutex_lock(&fs->handles_lock);
+	for (struct phx_handle **pp = &fs->handles; *pp; pp = &(*pp)->next) {
+		if (*pp == h) {
+			*pp = h->next;
+			break;
 		}
-		pthread_mutex_unlock(&fs->handles_lock);
 	}
+	pthread_mutex_unlock(&fs->handles_lock);
 	if (h->sfile)
 		phx_sfile_put(h->sfile);
 	if (h->pending)

@@ -39,13 +39,17 @@ struct phx_handle {
 	size_t snaplen;
 	bool have_snap;
 	uint64_t cursor;          /* events: the next line this reader gets */
-	struct phx_handle *next_writer; /* fs->writers, under fs->handles_lock */
+	struct phx_handle *next; /* fs->handles, under fs->handles_lock */
 };
 
 /* A handle on what n names (its kind's table comes with it); NULL when out
  * of memory. */
 struct phx_handle *phx_handle_new(struct phx_fs *fs, const struct phx_node *n, bool writable);
 void phx_handle_free(struct phx_fs *fs, struct phx_handle *h);
+/* Free the handles still open when the mount is gone (the kernel sends no
+ * release after unmount: a reader of events or wait at shutdown). Only
+ * once no request runs any more. */
+void phx_handle_free_all(struct phx_fs *fs);
 
 /* Start the buffer from the current value (an open without O_TRUNC). */
 int phx_handle_load(struct phx_fs *fs, struct phx_handle *h);

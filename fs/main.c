@@ -9,6 +9,7 @@
 #include "backend/engine.h"
 #include "backend/log.h"
 #include "backend/pve/pve_driver.h"
+#include "fs/handle.h"
 #include "fs/mtimes.h"
 #include "fs/ops.h"
 #include "fs/options.h"
@@ -276,6 +277,8 @@ out_engine:
 	fuse_unmount(fuse);
 	phx_engine_stop(fs.engine);
 	fs.engine = NULL;
+	/* no request runs any more, and none will release what is open */
+	phx_handle_free_all(&fs);
 	goto out_destroy;
 out_unmount:
 	fuse_unmount(fuse);

@@ -30,11 +30,12 @@ struct phx_fs {
 	unsigned max_waiters;
 	unsigned waiters; /* __atomic */
 
-	/* handles_lock guards open_writers: the writable handles, for the
-	 * size of a value written and not committed yet (handle.c). Lock
-	 * order: handles_lock, then a handle's lock. */
+	/* handles_lock guards handles: the open handles; the writable ones
+	 * give the size of a value written and not committed yet, and those
+	 * open at unmount are freed then (handle.c). Lock order:
+	 * handles_lock, then a handle's lock. */
 	pthread_mutex_t handles_lock;
-	struct phx_handle *open_writers;
+	struct phx_handle *handles;
 
 	/* time_lock guards time_gen and time_when: the mtime of the
 	 * document's files, the time the mount first saw generation

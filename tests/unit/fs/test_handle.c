@@ -59,8 +59,8 @@ START_TEST(chunks_commit_at_flush)
 	ck_assert_str_eq(h_value(103, "memory_mb", buf, sizeof(buf)), "4096");
 	ck_assert(!phx_handle_unflushed_size(&h_fs, "/103/memory_mb", &len));
 	phx_handle_free(&h_fs, h);
-	/* freed handles leave the list of writers */
-	ck_assert_ptr_null(h_fs.open_writers);
+	/* freed handles leave the mount's list */
+	ck_assert_ptr_null(h_fs.handles);
 }
 END_TEST
 
