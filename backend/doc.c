@@ -5,6 +5,7 @@
 #include "backend/json_write.h"
 #include "backend/log.h"
 #include "backend/schema.h"
+#include "backend/strbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,7 +70,9 @@ struct phx_doc {
 	struct queued_edit *queue, **queue_tail;
 	bool leader;
 
-	struct phx_doc_text *text; /* the writer's per-entry text cache */
+	pthread_mutex_t text_lock;  /* guards text: the writer renders with it,
+				       readers of config.json peek into it */
+	struct phx_doc_text *text;  /* the per-entry text cache */
 	int indent;                /* the file's own indentation (guarded by
 				      tree_lock, like root) */
 	/* length of the text of generation text_gen, for stat of config.json
@@ -192,10 +195,11 @@ static char *read_file(const char *path, size_t *len, int *errnum)
 {
 	/* O_NONBLOCK: a FIFO named as the config must not hang the mount */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct strbuf b = STRBUF_INIT;
 	struct stat st;
-	FILE *f;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
+	char chunk[65536];
+	char *text;
+	ssize_t r;
 
 	if (fd < 0) {
 		*errnum = errno;
@@ -212,46 +216,29 @@ static char *read_file(const char *path, size_t *len, int *errnum)
 		close(fd);
 		return NULL;
 	}
-	f = fdopen(fd, "r");
-	if (!f) {
-		*errnum = errno;
-		close(fd);
-		return NULL;
-	}
-	for (;;) {
-		if (n + 65536 + 1 > cap) {
-			char *nb = realloc(buf, cap = (cap ? cap * 2 : 131072));
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				*errnum = ENOMEM;
-				return NULL;
-			}
-			buf = nb;
+	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			*errnum = errno;
+			close(fd);
+			strbuf_release(&b);
+			return NULL;
 		}
-		size_t r = fread(buf + n, 1, cap - n - 1, f);
-
-		n += r;
-		if (r == 0)
-			break;
+		strbuf_add(&b, chunk, (size_t)r);
 	}
-	if (ferror(f)) {
-		*errnum = EIO;
-		free(buf);
-		fclose(f);
+	close(fd);
+	if (strbuf_finish(&b, &text, len) < 0) {
+		*errnum = ENOMEM;
 		return NULL;
 	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+	return text;
 }
 
 /* Load the file as it is now. Returns the tree (a new empty document when
  * the file does not exist) or NULL with the reason. */
 static json_object *load(const char *path, struct file_id *id, int *indent,
-			 char *err, size_t errlen)
+			 char **textp, size_t *lenp, char *err, size_t errlen)
 {
 	size_t len = 0;
 	int e = 0;
@@ -259,6 +246,8 @@ static json_object *load(const char *path, struct file_id *id, int *indent,
 	char *text;
 	json_object *root;
 
+	*textp = NULL;
+	*lenp = 0;
 	*id = file_id_of(path);
 	text = read_file(path, &len, &e);
 	if (!text) {
@@ -275,36 +264,46 @@ static json_object *load(const char *path, struct file_id *id, int *indent,
 	root = phx_doc_parse(text, len, why, sizeof(why));
 	if (root)
 		*indent = phx_json_detect_indent(text, len, *indent);
-	free(text);
 	if (!root) {
+		free(text);
 		snprintf(err, errlen, "%s: %s", path, why);
 		return NULL;
 	}
 	if (phx_doc_validate(root, why, sizeof(why)) < 0) {
+		free(text);
 		snprintf(err, errlen, "%s: %s", path, why);
 		json_object_put(root);
 		return NULL;
 	}
+	*textp = text; /* for the text cache: see phx_doc_text_seed */
+	*lenp = len;
 	return root;
 }
 
 int phx_doc_open(struct phx_doc **out, const char *path, char *err, size_t errlen)
 {
 	struct phx_doc *doc = calloc(1, sizeof(*doc));
+	char *text;
+	size_t len;
 
 	if (!doc)
 		return -ENOMEM;
 	doc->path = strdup(path);
 	doc->text = phx_doc_text_new();
 	doc->indent = DEFAULT_INDENT;
-	doc->root = load(path, &doc->seen, &doc->indent, err, errlen);
+	doc->root = load(path, &doc->seen, &doc->indent, &text, &len, err, errlen);
 	if (!doc->path || !doc->root || !doc->text) {
 		free(doc->path);
 		phx_doc_text_free(doc->text);
 		json_object_put(doc->root);
+		free(text);
 		free(doc);
 		return -EINVAL;
 	}
+	if (text)
+		phx_doc_text_seed(doc->text, doc->root, text, len, doc->indent);
+	free(text);
+	pthread_mutex_init(&doc->text_lock, NULL);
 	pthread_rwlock_init(&doc->tree_lock, NULL);
 	pthread_mutex_init(&doc->edit_lock, NULL);
 	pthread_mutex_init(&doc->watch_lock, NULL);
@@ -336,6 +335,7 @@ void phx_doc_close(struct phx_doc *doc)
 	pthread_mutex_destroy(&doc->size_lock);
 	pthread_mutex_destroy(&doc->feed_lock);
 	pthread_mutex_destroy(&doc->feedq_lock);
+	pthread_mutex_destroy(&doc->text_lock);
 	while (doc->feed_queue) {
 		struct feed_set *f = doc->feed_queue;
 
@@ -631,7 +631,12 @@ static uint64_t install(struct phx_doc *doc, json_object *root, int indent, size
 
 char *phx_doc_text(struct phx_doc *doc, size_t *len)
 {
-	return phx_json_pretty(doc->root, doc->indent, len);
+	char *text;
+
+	pthread_mutex_lock(&doc->text_lock);
+	text = phx_doc_text_peek(doc->text, doc->root, doc->indent, len);
+	pthread_mutex_unlock(&doc->text_lock);
+	return text;
 }
 
 int phx_doc_text_size(struct phx_doc *doc, size_t *size)
@@ -677,8 +682,9 @@ static void set_problem(struct phx_doc *doc, const char *msg)
 static int reload_locked(struct phx_doc *doc, uint64_t *gen)
 {
 	struct file_id now = file_id_of(doc->path);
-	char err[512];
+	char err[512], *text;
 	json_object *root;
+	size_t len;
 	int indent;
 
 	if (same_file(&now, &doc->seen))
@@ -692,7 +698,7 @@ static int reload_locked(struct phx_doc *doc, uint64_t *gen)
 		return 0;
 	}
 	indent = doc->indent; /* only edit_lock holders change it */
-	root = load(doc->path, &now, &indent, err, sizeof(err));
+	root = load(doc->path, &now, &indent, &text, &len, err, sizeof(err));
 	if (!root) {
 		char msg[600];
 
@@ -703,6 +709,10 @@ static int reload_locked(struct phx_doc *doc, uint64_t *gen)
 		return -EINVAL;
 	}
 	doc->seen = now;
+	pthread_mutex_lock(&doc->text_lock);
+	phx_doc_text_seed(doc->text, root, text, len, indent);
+	pthread_mutex_unlock(&doc->text_lock);
+	free(text);
 	*gen = install(doc, root, indent, 0, PHX_BY_OUTSIDE);
 	phx_info("picked up an outside edit of %s", doc->path);
 	return 1;
@@ -806,6 +816,64 @@ static json_object *private_copy(json_object *root, struct queued_edit *batch)
 	return copy;
 }
 
+/* What an edit leaves must load again (schema.h, PHX_JSON_MAX_DEPTH): the
+ * rules the load applies, checked on what the edit could have changed,
+ * the entry of ctid (or, for 0, the whole document). */
+static int edit_result_ok(json_object *root, uint32_t ctid, char *err, size_t errlen)
+{
+	json_object *entry;
+	char where[32], why[384];
+
+	if (!ctid) {
+		int rc = phx_json_acceptable(root, 1, "the document", err, errlen);
+
+		return rc < 0 ? rc : phx_doc_validate(root, err, errlen);
+	}
+	snprintf(where, sizeof(where), "%u", ctid);
+	entry = entry_in(phx_doc_configs(root, false), where);
+	if (!entry)
+		return 0;
+	if (phx_json_acceptable(entry, PHX_ENTRY_DEPTH, where, err, errlen) < 0)
+		return -EINVAL;
+	if (phx_entry_check(entry, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "lxc_configs.%u: %s", ctid, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Run one edit of a batch on copy; an edit whose result the next load
+ * would refuse is undone (from a copy of what it could change) and
+ * refused, so that it cannot spoil the others or the file. */
+static void run_edit(json_object **copy, struct queued_edit *e)
+{
+	json_object *configs = phx_doc_configs(*copy, false), *before = NULL, *was;
+	char key[16];
+	int rc;
+
+	snprintf(key, sizeof(key), "%u", e->ctid);
+	was = e->ctid ? entry_in(configs, key) : *copy;
+	if (was && json_object_deep_copy(was, &before, NULL) != 0) {
+		snprintf(e->err, e->errlen, "out of memory");
+		e->rc = -ENOMEM;
+		return;
+	}
+	e->rc = e->fn(*copy, e->arg, e->err, e->errlen);
+	if (e->rc < 0 || (rc = edit_result_ok(*copy, e->ctid, e->err, e->errlen)) == 0) {
+		json_object_put(before);
+		return;
+	}
+	e->rc = rc;
+	if (!e->ctid) {
+		json_object_put(*copy);
+		*copy = before;
+	} else if (before) {
+		json_object_object_add(phx_doc_configs(*copy, false), key, before); /* in place */
+	} else {
+		json_object_object_del(phx_doc_configs(*copy, false), key);
+	}
+}
+
 /* Apply a batch of edits to one copy and save it once. Each edit gets its
  * own result; an edit that fails leaves the copy as it found it (the
  * contract of phx_doc_edit_fn), so it cannot spoil the others. */
@@ -840,12 +908,14 @@ static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uin
 		goto fail_all;
 	}
 	for (struct queued_edit *e = batch; e; e = e->next) {
-		e->rc = e->fn(copy, e->arg, e->err, e->errlen);
+		run_edit(&copy, e);
 		applied += e->rc == 0;
 	}
 	if (applied == 0)
 		goto out;
+	pthread_mutex_lock(&doc->text_lock);
 	text = phx_doc_text_render(doc->text, copy, doc->indent, &len);
+	pthread_mutex_unlock(&doc->text_lock);
 	if (!text) {
 		snprintf(err, sizeof(err), "out of memory");
 		rc = -ENOMEM;

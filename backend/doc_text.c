@@ -1,6 +1,8 @@
 #include "backend/doc_text.h"
 
+#include "backend/json_raw.h"
 #include "backend/json_write.h"
+#include "backend/strbuf.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -84,34 +86,12 @@ void phx_doc_text_free(struct phx_doc_text *c)
 	free(c);
 }
 
-struct buf {
-	char *s;
-	size_t len, cap;
-	int failed;
-};
-
-static void add(struct buf *b, const char *s, size_t n)
+static void add(struct strbuf *b, const char *s, size_t n)
 {
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 65536;
-		char *ns;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if (!(ns = realloc(b->s, cap))) {
-			b->failed = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
+	strbuf_add(b, s, n);
 }
 
-static void newline(struct buf *b, int indent, int depth)
+static void newline(struct strbuf *b, int indent, int depth)
 {
 	add(b, "\n", 1);
 	for (int i = 0; i < depth; i++) {
@@ -122,13 +102,13 @@ static void newline(struct buf *b, int indent, int depth)
 	}
 }
 
-static void add_key(struct buf *b, const char *key)
+static void add_key(struct strbuf *b, const char *key)
 {
 	size_t n;
 	char *q = phx_json_quote(key, &n);
 
 	if (!q) {
-		b->failed = 1;
+		b->failed = true;
 		return;
 	}
 	add(b, q, n);
@@ -136,21 +116,35 @@ static void add_key(struct buf *b, const char *key)
 	free(q);
 }
 
-static void add_fragment(struct buf *b, json_object *v, int indent, int depth)
+/* v's text at depth: from the cache when the object is the one seen last
+ * time (moved to next), or written now (and kept in next). With next NULL
+ * (phx_doc_text_peek) the cache is only read. */
+static void add_value(struct phx_doc_text *c, struct strbuf *b, json_object *v, int indent,
+		      int depth, struct table *next)
 {
+	struct slot *old = v ? find(&c->t, v) : NULL;
+	char *text;
 	size_t n;
-	char *s = phx_json_fragment(v, indent, depth, &n);
 
-	if (!s) {
-		b->failed = 1;
+	if (old && !next) {
+		add(b, old->text, old->len);
 		return;
 	}
-	add(b, s, n);
-	free(s);
+	if (old) {
+		text = old->text;
+		n = old->len;
+		old->text = NULL; /* moves to the next table */
+	} else if (!(text = phx_json_fragment(v, indent, depth, &n))) {
+		b->failed = true;
+		return;
+	}
+	add(b, text, n);
+	if (!next || !v || find(next, v) || insert(next, v, text, n) < 0)
+		free(text); /* not kept, or the same object twice: keep one */
 }
 
 /* The entries, from the cache where the object is the same as last time. */
-static void add_configs(struct phx_doc_text *c, struct buf *b, json_object *configs,
+static void add_configs(struct phx_doc_text *c, struct strbuf *b, json_object *configs,
 			int indent, struct table *next)
 {
 	bool first = true;
@@ -161,75 +155,126 @@ static void add_configs(struct phx_doc_text *c, struct buf *b, json_object *conf
 	}
 	add(b, "{", 1);
 	json_object_object_foreach(configs, key, entry) {
-		struct slot *old = find(&c->t, entry);
-		char *text;
-		size_t n;
-
 		if (!first)
 			add(b, ",", 1);
 		first = false;
 		newline(b, indent, 2);
 		add_key(b, key);
-		if (old) {
-			text = old->text;
-			n = old->len;
-			old->text = NULL; /* moves to the next table */
-		} else if (!(text = phx_json_fragment(entry, indent, 2, &n))) {
-			b->failed = 1;
-			return;
-		}
-		add(b, text, n);
-		if (find(next, entry) || insert(next, entry, text, n) < 0)
-			free(text); /* the same object twice: keep one */
+		add_value(c, b, entry, indent, 2, next);
 	}
 	newline(b, indent, 1);
 	add(b, "}", 1);
+}
+
+static bool cacheable(json_object *root, json_object **configs)
+{
+	return json_object_is_type(root, json_type_object) &&
+	       json_object_object_get_ex(root, "lxc_configs", configs) &&
+	       json_object_is_type(*configs, json_type_object);
+}
+
+static size_t table_size(json_object *root, json_object *configs)
+{
+	size_t cap = 16;
+
+	while (cap < ((size_t)json_object_object_length(configs) +
+		      (size_t)json_object_object_length(root)) * 2 + 2)
+		cap *= 2;
+	return cap;
+}
+
+static void add_root(struct phx_doc_text *c, struct strbuf *b, json_object *root,
+		     json_object *configs, int indent, struct table *next)
+{
+	bool first = true;
+
+	add(b, "{", 1);
+	json_object_object_foreach(root, key, val) {
+		if (!first)
+			add(b, ",", 1);
+		first = false;
+		newline(b, indent, 1);
+		add_key(b, key);
+		if (val == configs)
+			add_configs(c, b, configs, indent, next);
+		else
+			add_value(c, b, val, indent, 1, next);
+	}
+	add(b, "\n}\n", 3);
 }
 
 char *phx_doc_text_render(struct phx_doc_text *c, json_object *root, int indent, size_t *len)
 {
 	json_object *configs = NULL;
 	struct table next = { 0 };
-	struct buf b = { 0 };
-	bool first = true;
+	struct strbuf b = STRBUF_INIT;
+	char *text;
 
-	if (!json_object_is_type(root, json_type_object) ||
-	    !json_object_object_get_ex(root, "lxc_configs", &configs) ||
-	    !json_object_is_type(configs, json_type_object) ||
-	    json_object_object_length(root) == 0)
+	if (!cacheable(root, &configs))
 		return phx_json_pretty(root, indent, len);
 	if (indent != c->indent) {
 		table_clear(&c->t); /* texts of another layout */
 		c->indent = indent;
 	}
-	next.cap = 16;
-	while (next.cap < (size_t)json_object_object_length(configs) * 2 + 2)
-		next.cap *= 2;
+	next.cap = table_size(root, configs);
 	if (!(next.v = calloc(next.cap, sizeof(*next.v))))
 		return NULL;
-
-	add(&b, "{", 1);
-	json_object_object_foreach(root, key, val) {
-		if (!first)
-			add(&b, ",", 1);
-		first = false;
-		newline(&b, indent, 1);
-		add_key(&b, key);
-		if (val == configs)
-			add_configs(c, &b, configs, indent, &next);
-		else
-			add_fragment(&b, val, indent, 1);
-	}
-	add(&b, "\n}\n", 3);
+	add_root(c, &b, root, configs, indent, &next);
 	/* what was not reused belongs to entries that are gone or changed */
 	table_clear(&c->t);
 	c->t = next;
-	if (b.failed) {
-		free(b.s);
+	if (strbuf_finish(&b, &text, len) < 0) {
 		table_clear(&c->t);
 		return NULL;
 	}
-	b.s[b.len] = '\0';
-	*len = b.len;
-	return b.s;
+	return text;
+}
+
+char *phx_doc_text_peek(struct phx_doc_text *c, json_object *root, int indent, size_t *len)
+{
+	json_object *configs = NULL;
+	struct strbuf b = STRBUF_INIT;
+	char *text;
+
+	if (!cacheable(root, &configs) || indent != c->indent)
+		return phx_json_pretty(root, indent, len);
+	add_root(c, &b, root, configs, indent, NULL);
+	return strbuf_finish(&b, &text, len) == 0 ? text : NULL;
+}
+
+void phx_doc_text_seed(struct phx_doc_text *c, json_object *root, const char *text, size_t len,
+		       int indent)
+{
+	json_object *configs = NULL, *parents[2];
+	struct phx_json_span *spans = NULL;
+	struct table t = { 0 };
+	size_t n = 0;
+
+	table_clear(&c->t);
+	c->indent = indent;
+	if (!cacheable(root, &configs))
+		return;
+	parents[0] = root;
+	parents[1] = configs;
+	if (phx_json_member_spans(root, text, len, parents, 2, &spans, &n) < 0)
+		return; /* written in our layout instead: still the same values */
+	t.cap = table_size(root, configs);
+	if (!(t.v = calloc(t.cap, sizeof(*t.v)))) {
+		free(spans);
+		return;
+	}
+	for (size_t k = 0; k < n; k++) {
+		char *s;
+
+		if (!spans[k].v || spans[k].v == configs || find(&t, spans[k].v))
+			continue; /* null, the one we write ourselves, or seen */
+		if (!(s = strndup(text + spans[k].start, spans[k].len)) ||
+		    insert(&t, spans[k].v, s, spans[k].len) < 0) {
+			free(s);
+			table_clear(&t);
+			break;
+		}
+	}
+	free(spans);
+	c->t = t;
 }

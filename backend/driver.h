@@ -45,7 +45,7 @@ struct phx_guest {
 	uint32_t vmid;
 	char node[PHX_NODE_MAX];
 	char type[8];     /* "lxc" or "qemu" */
-	char status[16];  /* "running", "stopped", "unknown" (lags: PVE-API §2.3) */
+	char status[16];  /* "running", "stopped", "unknown" (lags: proxmox-api.md §2) */
 	char name[128];   /* may be empty while status is unknown */
 	int template_;    /* 1, 0, or -1 when not reported (lags) */
 	char lock[32];    /* live; "" when none */
@@ -85,7 +85,7 @@ struct phx_task_status {
 };
 
 /* A request parameter; values are sent form-encoded exactly as given
- * (booleans must be "0"/"1", PVE-API §1). */
+ * (booleans must be "0"/"1", proxmox-api.md §1). */
 struct phx_kv {
 	const char *key;
 	const char *value;
@@ -115,6 +115,12 @@ struct phx_driver_ops {
 	/* POST /nodes/{node}/lxc/{vmid}/status/{op}, op = start|stop|shutdown|reboot. */
 	int (*status_op)(void *ctx, const char *node, uint32_t vmid, const char *op,
 			 char upid[PHX_UPID_MAX], struct phx_err *err);
+	/* GET /nodes/{node}/lxc/{vmid}/status/current: the live run state
+	 * ("running", "stopped") and whether the HA stack manages the CT (its
+	 * start/stop tasks are then hastart/hastop, which end before the CT
+	 * changes). May be NULL in a driver that cannot tell. */
+	int (*status_current)(void *ctx, const char *node, uint32_t vmid,
+			      char status[16], bool *ha_managed, struct phx_err *err);
 	/* POST /nodes/{node}/lxc/{vmid}/template: answers null; the conversion
 	 * goes on in a hidden task, its end is seen in the config. */
 	int (*template_)(void *ctx, const char *node, uint32_t vmid, struct phx_err *err);

@@ -62,7 +62,7 @@ static size_t field_run(const char *s)
 
 /* The whole UPID is checked, not only its node: the server refuses anything
  * else with "unable to parse worker upid", so a UPID we cannot parse here
- * would fail later with a less helpful error (PVE-API §3.2):
+ * would fail later with a less helpful error (proxmox-api.md §4):
  * UPID:node:PID8:PSTART8-9:START8:type:id:user: */
 int phx_upid_node(const char *upid, char node[PHX_NODE_MAX])
 {

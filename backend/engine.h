@@ -16,6 +16,16 @@
 #include <stdint.h>
 
 struct phx_engine;
+struct phx_events;
+struct phx_metrics;
+
+/* What the engine does about drift (a container on Proxmox that differs
+ * from its entry, changed by someone else): report it in the `drift` file,
+ * the log and the events, or also put the entry's values back. */
+enum phx_reconcile {
+	PHX_RECONCILE_REPORT = 0,
+	PHX_RECONCILE_APPLY,
+};
 
 struct phx_engine_cfg {
 	struct phx_doc *doc;
@@ -25,13 +35,35 @@ struct phx_engine_cfg {
 	unsigned jobs;             /* backend operations in flight at most */
 	unsigned refresh_ms;       /* backend re-read period */
 	const char *journal_path;  /* durable record of accepted requests */
+	enum phx_reconcile reconcile; /* the mount's reconcile= option */
+	/* Host hooks (backend/hook.h), run by engine workers: a feature's
+	 * command is FEATURE_DIR/phoenix_hypervisor_feature_install_<f>.sh
+	 * CTID [bootstrap_ca_url], the origin's bin/lxc_setup/ layout; an
+	 * application script is APP_SCRIPT_DIR/<application_script> CTID.
+	 * NULL: the step is skipped and the log says so. */
+	const char *feature_dir;
+	const char *app_script_dir;
+	unsigned hook_timeout_ms;  /* 0: no limit */
+	const char *config_path;   /* PHOENIX_CONFIG for hooks */
+	const char *mountpoint;    /* PHOENIX_MOUNT for hooks */
+	/* Where the node keeps CTID.conf (/etc/pve/lxc): the keys an API
+	 * token cannot set are merged into it before start. NULL: they are
+	 * named in the log as not applied. */
+	const char *pve_conf_dir;
 };
 
 int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 		     char *err, size_t errlen);
 /* Waits for in-flight backend calls to reach a safe point, then frees. */
 void phx_engine_stop(struct phx_engine *e);
-/* Would phx_engine_start accept this journal? 0, or -EINVAL with why. */
+/* The journal of the mount of config on mountpoint: beside the config,
+ * named by host and mount point, so that every mount of one config keeps
+ * its own (journal.c). NULL mountpoint: the one name of a single user
+ * (tests). malloc'd; NULL when out of memory. */
+char *phx_engine_journal_for_mount(const char *config, const char *mountpoint);
+/* Would phx_engine_start accept this journal, and the journals of stopped
+ * mounts of the same config that it would take over? 0, or -EINVAL with
+ * why. */
 int phx_engine_journal_check(const char *path, char *err, size_t errlen);
 
 /* --- what the files render (no backend access, cheap) --- */
@@ -45,6 +77,19 @@ char *phx_engine_log(struct phx_engine *e, uint32_t ctid);
 /* A number that changes whenever status/error/log of ctid change (for
  * mtime, poll and cache invalidation). */
 uint64_t phx_engine_version(struct phx_engine *e, uint32_t ctid);
+
+/* The mount's event stream (the root `events` file): lines
+ * "TIME CTID WHAT DETAIL" for state changes, applied edits, refused
+ * writes, drift found and gone, builds started, done and failed. Owned by
+ * the engine, closed when it stops. */
+struct phx_events *phx_engine_events(struct phx_engine *e);
+/* The mount's counters and histograms (the root `metrics` file). */
+struct phx_metrics *phx_engine_metrics(struct phx_engine *e);
+/* Where ctid on Proxmox differs from its entry, as of the last listing:
+ * "KEY file=X proxmox=Y\n" lines (see docs/files.md), "" when none, NULL
+ * when out of memory. malloc'd. Takes the document's read lock: not to be
+ * called while holding it. */
+char *phx_engine_drift(struct phx_engine *e, uint32_t ctid);
 
 /* Backend facts from the last refresh. */
 bool phx_engine_exists(struct phx_engine *e, uint32_t ctid);
@@ -98,7 +143,8 @@ int phx_engine_check_edit(const struct phx_engine_facts *f, uint32_t ctid,
 			  bool old_wants_template, bool new_wants_template,
 			  char *err, size_t errlen);
 
-/* A ctl command: create, start, stop, restart, retry, destroy, refresh.
+/* A ctl command: create, start, stop, restart, retry, destroy, refresh,
+ * apply (put the container's drift back once).
  * Returns 0 once accepted (the work runs later), -EINVAL for an unknown
  * command, other negative errnos for commands refused outright; err says
  * why. */
@@ -110,21 +156,6 @@ void phx_engine_refused(struct phx_engine *e, uint32_t ctid, const char *msg);
 /* Add a line to the container's log (e.g. "memory_mb set to 2048"). */
 void phx_engine_note(struct phx_engine *e, uint32_t ctid, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
-/* --- observing the fleet (STAND-IN: backend/engine/observe_api.c until
- * branch observe lands) --- */
-
-struct phx_events;
-struct phx_metrics;
-/* The fleet's event stream (backend/events.h) and counters
- * (backend/metrics.h); they live as long as the engine. NULL when out of
- * memory. */
-struct phx_events *phx_engine_events(struct phx_engine *e);
-struct phx_metrics *phx_engine_metrics(struct phx_engine *e);
-/* Where the backend differs from the entry: lines "KEY file=X proxmox=Y",
- * "" when it does not (or nothing is known). malloc'd; NULL when out of
- * memory. */
-char *phx_engine_drift(struct phx_engine *e, uint32_t ctid);
 
 /* --- wait --- */
 

@@ -1,42 +1,26 @@
 #include "backend/json_write.h"
 
+#include "backend/json_raw.h"
+#include "backend/strbuf.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct out {
-	char *s;
-	size_t len, cap;
+	struct strbuf b;
 	int indent;
-	int failed;
 };
 
 static void put(struct out *o, const char *s, size_t n)
 {
-	if (o->failed)
-		return;
-	if (o->len + n + 2 > o->cap) {
-		size_t cap = o->cap ? o->cap : 4096;
-		char *ns;
-
-		while (cap < o->len + n + 2)
-			cap *= 2;
-		ns = realloc(o->s, cap);
-		if (!ns) {
-			o->failed = 1;
-			return;
-		}
-		o->s = ns;
-		o->cap = cap;
-	}
-	memcpy(o->s + o->len, s, n);
-	o->len += n;
+	strbuf_add(&o->b, s, n);
 }
 
 static void puts_(struct out *o, const char *s)
 {
-	put(o, s, strlen(s));
+	strbuf_adds(&o->b, s);
 }
 
 static void newline(struct out *o, int depth)
@@ -120,7 +104,10 @@ static void put_value(struct out *o, json_object *v, int depth)
 		return;
 	}
 	case json_type_string:
-		put_string(o, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+		if (phx_json_raw_text(v)) /* as it was read: see json_raw.h */
+			puts_(o, phx_json_raw_text(v));
+		else
+			put_string(o, json_object_get_string(v), (size_t)json_object_get_string_len(v));
 		return;
 	case json_type_null:
 		puts_(o, "null");
@@ -140,6 +127,9 @@ const char *phx_json_scalar(json_object *v, char *buf, size_t len)
 	case json_type_boolean:
 		return json_object_get_boolean(v) ? "true" : "false";
 	case json_type_int:
+		/* beyond int64, or written otherwise (-0): as it was read */
+		if (phx_json_raw_text(v))
+			return phx_json_raw_text(v);
 		snprintf(buf, len, "%" PRId64, json_object_get_int64(v));
 		return buf;
 	case json_type_double: {
@@ -158,51 +148,36 @@ const char *phx_json_scalar(json_object *v, char *buf, size_t len)
 	}
 }
 
+static char *finish(struct out *o, size_t *len)
+{
+	char *text;
+
+	return strbuf_finish(&o->b, &text, len) == 0 ? text : NULL;
+}
+
 char *phx_json_pretty(json_object *v, int indent, size_t *len)
 {
-	struct out o = { .indent = indent };
+	struct out o = { .b = STRBUF_INIT, .indent = indent };
 
 	put_value(&o, v, 0);
 	put(&o, "\n", 1);
-	if (o.failed) {
-		free(o.s);
-		return NULL;
-	}
-	o.s[o.len] = '\0';
-	if (len)
-		*len = o.len;
-	return o.s;
+	return finish(&o, len);
 }
 
 char *phx_json_fragment(json_object *v, int indent, int depth, size_t *len)
 {
-	struct out o = { .indent = indent };
+	struct out o = { .b = STRBUF_INIT, .indent = indent };
 
 	put_value(&o, v, depth);
-	put(&o, "", 0);
-	if (o.failed) {
-		free(o.s);
-		return NULL;
-	}
-	if (!o.s && !(o.s = malloc(1)))
-		return NULL;
-	o.s[o.len] = '\0';
-	*len = o.len;
-	return o.s;
+	return finish(&o, len);
 }
 
 char *phx_json_quote(const char *s, size_t *len)
 {
-	struct out o = { .indent = 0 };
+	struct out o = { .b = STRBUF_INIT, .indent = 0 };
 
 	put_string(&o, s, strlen(s));
-	if (o.failed) {
-		free(o.s);
-		return NULL;
-	}
-	o.s[o.len] = '\0';
-	*len = o.len;
-	return o.s;
+	return finish(&o, len);
 }
 
 int phx_json_detect_indent(const char *text, size_t len, int fallback)

@@ -1,6 +1,8 @@
 #include "backend/schema.h"
 
+#include "backend/json_raw.h"
 #include "backend/json_write.h"
+#include "backend/lxc_keys.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -67,6 +69,22 @@ const struct phx_attr phx_attrs[] = {
 	{ "searchdomain", "searchdomain", PHX_T_DNSLIST, 0, 0, 0,
 	  "DNS domains separated by spaces or commas, such as lab.example.com",
 	  PVE("searchdomain", PHX_PVE_VALUE, PHX_RESTART), .net_alias = "searchdomain" },
+	/* The keys lxc-manager.sh's `create` reads beyond one parameter each
+	 * (lxc_keys.h). They have no file of their own: they show as the
+	 * entry's other keys, in JSON, as before. pct_options is Proxmox's
+	 * `features`, which a running container takes at its next start
+	 * (vmconfig_hotplug_pending does not hot-plug it). */
+	{ NULL, "pct_options", PHX_T_JSON, 0, 0, 0, "a list of Proxmox features such as [\"nesting=1\"]",
+	  PVE("features", PHX_PVE_FEATURES, PHX_RESTART), .check = phx_check_pct_options },
+	{ NULL, "firewall", PHX_T_JSON, 0, 0, 0, "an object {enabled, rules, options}",
+	  PVE("net0", PHX_PVE_NET0, PHX_LIVE), .check = phx_check_firewall },
+	{ NULL, "features", PHX_T_JSON, 0, 0, 0, "a list of feature names", NO_PVE,
+	  .check = phx_check_features },
+	{ NULL, "application_script", PHX_T_JSON, 0, 0, 0, "a script name", NO_PVE,
+	  .check = phx_check_app_script },
+	{ NULL, "dependencies", PHX_T_JSON, 0, 0, 0, "a list of guest ids", NO_PVE,
+	  .check = phx_check_deps },
+	{ NULL, "enable_lifecycle_snapshots", PHX_T_BOOL, 0, 0, 0, "true or false", NO_PVE },
 };
 const size_t phx_nattrs = sizeof(phx_attrs) / sizeof(phx_attrs[0]);
 _Static_assert(sizeof(phx_attrs) / sizeof(phx_attrs[0]) <= PHX_ATTRS_MAX,
@@ -223,17 +241,19 @@ static bool is_hostname(const char *s, size_t len)
 	return true;
 }
 
-/* pve-storage-id: ^[a-z][a-z0-9\-_.]*[a-z0-9]$ */
+/* pve-storage-id: ^[a-z][a-z0-9\-_.]*[a-z0-9]$ matched case-insensitively
+ * (pve-common JSONSchema.pm parse_storage_id -> parse_id uses m/.../i), so
+ * the origin's "FastPool-CT-Disks" is a storage id as Proxmox sees it. */
 static bool is_storage_id(const char *s, size_t len)
 {
-	if (len < 2 || len > 64 || !islower((unsigned char)s[0]))
+	if (len < 2 || len > 64 || !isalpha((unsigned char)s[0]))
 		return false;
-	if (!islower((unsigned char)s[len - 1]) && !isdigit((unsigned char)s[len - 1]))
+	if (!isalnum((unsigned char)s[len - 1]))
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (!islower(c) && !isdigit(c) && c != '-' && c != '_' && c != '.')
+		if (!isalnum(c) && c != '-' && c != '_' && c != '.')
 			return false;
 	}
 	return true;
@@ -603,17 +623,28 @@ static bool numbers_ok(json_object *v)
 
 json_object *phx_json_parse(const char *text, size_t len, size_t *where, const char **why)
 {
+	return phx_json_parse_at(text, len, 1, where, why);
+}
+
+json_object *phx_json_parse_at(const char *text, size_t len, int depth, size_t *where,
+			       const char **why)
+{
 	json_tokener *tok;
 	json_object *v;
 	enum json_tokener_error e;
-	size_t end;
+	size_t end, start = 0;
 
 	*where = 0;
 	if (len > INT32_MAX) {
 		*why = "the document is too large";
 		return NULL;
 	}
-	tok = json_tokener_new();
+	if (depth < 1 || depth > PHX_JSON_MAX_DEPTH) {
+		*why = "nested too deep";
+		return NULL;
+	}
+	/* the levels above the value count against the same limit */
+	tok = json_tokener_new_ex(PHX_JSON_MAX_DEPTH - depth + 1);
 	if (!tok) {
 		*why = "out of memory";
 		return NULL;
@@ -630,6 +661,8 @@ json_object *phx_json_parse(const char *text, size_t len, size_t *where, const c
 	}
 	json_tokener_free(tok);
 	if (e == json_tokener_success) {
+		while (start < end && isspace((unsigned char)text[start]))
+			start++;
 		for (size_t i = end; i < len; i++) {
 			if (!isspace((unsigned char)text[i])) {
 				json_object_put(v);
@@ -647,14 +680,105 @@ json_object *phx_json_parse(const char *text, size_t len, size_t *where, const c
 			*why = "a number that is not valid JSON (such as 1. or NaN)";
 			return NULL;
 		}
+		if (phx_json_keep_text(v, text + start, end - start) < 0) {
+			json_object_put(v);
+			*why = "out of memory";
+			return NULL;
+		}
 		return v;
 	}
 	json_object_put(v);
 	*where = end;
 	*why = len == 0 ? "empty value" :
 	       e == json_tokener_continue ? "unexpected end of the text" :
+	       e == json_tokener_error_depth && depth > 1 ?
+			"nested more than 32 levels deep (counting the document's own 3), "
+			"which the file cannot be read back with" :
 	       json_tokener_error_desc(e);
 	return NULL;
+}
+
+/* json-c's JSON_TOKENER_VALIDATE_UTF8, byte for byte: a lead byte of 2 to 4
+ * bytes followed by that many continuation bytes. It checks the shape
+ * only (not overlong forms or surrogates); refusing more here than the
+ * load refuses would make entries with such text uneditable. */
+static bool utf8_shape_ok(const char *s, size_t n)
+{
+	unsigned more = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (more) {
+			if ((c & 0xc0) != 0x80)
+				return false;
+			more--;
+		} else if (c >= 0x80) {
+			if ((c & 0xe0) == 0xc0)
+				more = 1;
+			else if ((c & 0xf0) == 0xe0)
+				more = 2;
+			else if ((c & 0xf8) == 0xf0)
+				more = 3;
+			else
+				return false;
+		}
+	}
+	return more == 0;
+}
+
+int phx_key_acceptable(const char *name, char *err, size_t errlen)
+{
+	char show[96];
+
+	if (utf8_shape_ok(name, strlen(name)))
+		return 0;
+	shown(show, sizeof(show), name, strlen(name));
+	return einval(err, errlen, "the name '%s' is not valid UTF-8, which the file (JSON) "
+		      "cannot hold", show);
+}
+
+static int acceptable(json_object *v, int depth, const char *where, char *err, size_t errlen)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_object:
+	case json_type_array:
+		if (depth > PHX_JSON_MAX_DEPTH)
+			return einval(err, errlen, "%s: nested more than %d levels deep "
+				      "(counting the document's own 3), which the file cannot be "
+				      "read back with", where, PHX_JSON_MAX_DEPTH);
+		if (json_object_is_type(v, json_type_array)) {
+			for (size_t i = 0; i < json_object_array_length(v); i++) {
+				int rc = acceptable(json_object_array_get_idx(v, i), depth + 1,
+						    where, err, errlen);
+
+				if (rc < 0)
+					return rc;
+			}
+			return 0;
+		}
+		json_object_object_foreach(v, key, val) {
+			int rc = phx_key_acceptable(key, err, errlen);
+
+			if (rc == 0)
+				rc = acceptable(val, depth + 1, where, err, errlen);
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	case json_type_string:
+		if (!utf8_shape_ok(json_object_get_string(v), (size_t)json_object_get_string_len(v)))
+			return einval(err, errlen, "%s: a string that is not valid UTF-8, which "
+				      "the file (JSON) cannot hold", where);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int phx_json_acceptable(json_object *v, int depth, const char *where, char *err, size_t errlen)
+{
+	return acceptable(v, depth, where, err, errlen);
 }
 
 int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
@@ -696,7 +820,7 @@ int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
 	case PHX_T_JSON: {
 		const char *why = NULL;
 		size_t where;
-		json_object *v = phx_json_parse(text, len, &where, &why);
+		json_object *v = phx_json_parse_at(text, len, PHX_ENTRY_DEPTH + 1, &where, &why);
 
 		if (!v && why)
 			return einval(err, errlen, "%s: not valid JSON: %s", a->file, why);
@@ -732,7 +856,7 @@ int phx_attr_check(const struct phx_attr *a, json_object *v, char *err, size_t e
 			return einval(err, errlen, "\"%s\" must be true or false", a->key);
 		return 0;
 	case PHX_T_JSON:
-		return 0;
+		return a->check ? a->check(v, err, errlen) : 0;
 	case PHX_T_OBJECT:
 		if (!json_object_is_type(v, json_type_object))
 			return einval(err, errlen, "\"%s\" must be a JSON object", a->key);
@@ -793,5 +917,5 @@ int phx_entry_check(json_object *entry, char *err, size_t errlen)
 		if (a && (rc = phx_attr_check(a, val, err, errlen)) < 0)
 			return rc;
 	}
-	return 0;
+	return phx_entry_conflicts(entry, err, errlen);
 }

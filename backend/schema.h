@@ -67,6 +67,7 @@ enum phx_pve_form {
 	PHX_PVE_NET0,    /* net0 from network_config and mac_address */
 	PHX_PVE_STARTUP, /* startup "order=N,up=N" from boot_order, boot_delay */
 	PHX_PVE_ROOTFS,  /* rootfs "POOL:SIZE" from storage_pool, storage_size_gb */
+	PHX_PVE_FEATURES, /* features "nesting=1,keyctl=1" from pct_options */
 };
 
 struct phx_attr {
@@ -85,6 +86,9 @@ struct phx_attr {
 	const char *net_alias;   /* where the origin's scripts keep the same
 				    value inside network_config (read when
 				    the entry has no key of its own) */
+	/* PHX_T_JSON rows: the format the value must have (lxc_keys.h), or
+	 * NULL for any JSON value */
+	int (*check)(json_object *v, char *err, size_t errlen);
 };
 
 /* Every row; the engine keeps a set of rows as a bit per index. */
@@ -147,6 +151,29 @@ int phx_entry_check(json_object *entry, char *err, size_t errlen);
  * a number may end the text. Returns a new reference, or NULL with a short
  * reason in *why and the byte offset of the problem in *where. */
 json_object *phx_json_parse(const char *text, size_t len, size_t *where, const char **why);
+/* The same for a value that will sit at nesting level depth of the
+ * document (a key of an entry: PHX_ENTRY_DEPTH + 1): the levels above it
+ * count against PHX_JSON_MAX_DEPTH, so a value accepted here loads again
+ * where it is stored. */
+json_object *phx_json_parse_at(const char *text, size_t len, int depth, size_t *where,
+			       const char **why);
+
+/* One limit and one validity rule for both directions: what the document
+ * stores must load again. The load (phx_json_parse) refuses text nested
+ * deeper than PHX_JSON_MAX_DEPTH objects and arrays (json-c's own default,
+ * counting the document's root, lxc_configs and the entry) and text that
+ * is not UTF-8; the document refuses an edit whose result breaks either
+ * rule (doc.c), so that nothing accepted makes the next mount fail. */
+#define PHX_JSON_MAX_DEPTH 32
+/* The depth of an entry's own object: root 1, lxc_configs 2, entry 3. */
+#define PHX_ENTRY_DEPTH 3
+/* v, sitting at nesting level depth (an entry: PHX_ENTRY_DEPTH), can be
+ * written and read back: keys and strings valid UTF-8 and no object or
+ * array deeper than the limit. 0, or -EINVAL with the reason naming
+ * where. */
+int phx_json_acceptable(json_object *v, int depth, const char *where, char *err, size_t errlen);
+/* A key (a name made by mkdir or create) can be written and read back. */
+int phx_key_acceptable(const char *name, char *err, size_t errlen);
 
 /* Trim the whitespace around a written value; returns the new length. */
 size_t phx_trim(const char **text, size_t len);

@@ -2,6 +2,7 @@
 
 #include "backend/chain.h"
 #include "backend/log.h"
+#include "backend/lxc_keys.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -70,16 +71,71 @@ static int check_key_names(json_object *old_entry, json_object *new_entry, char 
 	return 0;
 }
 
+/* The checks that need the entry as the write would leave it: the build
+ * order (clone sources and dependencies, chain.h) and the keys Proxmox
+ * refuses together (is_template with snapshots, lxc_keys.h). The value is
+ * put in place, checked and taken out again, leaving the edit's copy as
+ * it was (a refused edit must not spoil the others of a group commit). */
+static bool key_orders(const char *key)
+{
+	return !strcmp(key, "clone_from_ctid") || !strcmp(key, "dependencies");
+}
+
+static bool key_conflicts(const char *key)
+{
+	return !strcmp(key, "is_template") || !strcmp(key, "template_snapshot_name") ||
+	       !strcmp(key, "enable_lifecycle_snapshots");
+}
+
+static int check_as_written(json_object *configs, uint32_t ctid, const char *key,
+			    json_object *v, char *err, size_t errlen)
+{
+	json_object *entry = entry_of(configs, ctid), *old = NULL;
+	bool made = false, had;
+	char ckey[16];
+	int rc = 0;
+
+	if (!configs || (!key_orders(key) && !key_conflicts(key)))
+		return 0;
+	snprintf(ckey, sizeof(ckey), "%u", ctid);
+	if (!entry) {
+		entry = json_object_new_object();
+		if (!entry)
+			return -ENOMEM;
+		json_object_object_add(configs, ckey, entry);
+		made = true;
+	}
+	had = json_object_object_get_ex(entry, key, &old);
+	json_object_get(old);
+	if (v)
+		json_object_object_add(entry, key, json_object_get(v));
+	else
+		json_object_object_del(entry, key);
+	if (key_conflicts(key))
+		rc = phx_entry_conflicts(entry, err, errlen);
+	if (rc == 0 && key_orders(key))
+		rc = phx_order_check(configs, ctid, err, errlen);
+	if (had)
+		json_object_object_add(entry, key, old); /* in place: order kept */
+	else {
+		json_object_object_del(entry, key);
+		json_object_put(old);
+	}
+	if (made)
+		json_object_object_del(configs, ckey);
+	return rc;
+}
+
 /* A written JSON value, parsed strictly (phx_json_parse); a JSON null
  * gives 0 with *out NULL. */
-static int parse_json(const char *data, size_t len, const char *what, json_object **out,
-		      char *err, size_t errlen)
+static int parse_json(const char *data, size_t len, const char *what, int depth,
+		      json_object **out, char *err, size_t errlen)
 {
 	const char *why = NULL;
 	size_t where;
 
 	len = phx_trim(&data, len);
-	*out = phx_json_parse(data, len, &where, &why);
+	*out = phx_json_parse_at(data, len, depth, &where, &why);
 	if (!*out && why) {
 		snprintf(err, errlen, "%s: not valid JSON: %s", what, why);
 		return -EINVAL;
@@ -108,6 +164,8 @@ static int set_attr(struct change *c, json_object *configs, char *err, size_t er
 	if (rc == 0 && !v && (a->flags & PHX_A_ONLY_TRUE))
 		rc = phx_engine_check_edit(c->facts, n->ctid, phx_entry_wants_template(entry), false,
 					   err, errlen);
+	if (rc == 0)
+		rc = check_as_written(configs, n->ctid, a->key, v, err, errlen);
 	if (rc < 0 || c->dry_run) {
 		json_object_put(v);
 		return rc;
@@ -182,9 +240,11 @@ static int set_key(struct change *c, json_object *configs, char *err, size_t err
 		snprintf(err, errlen, "%s: the key is gone", phx_node_name(n));
 		return -ENOENT;
 	}
-	rc = parse_json(c->data, c->len, phx_node_name(n), &v, err, errlen);
+	rc = parse_json(c->data, c->len, phx_node_name(n), PHX_ENTRY_DEPTH + 1, &v, err, errlen);
 	if (rc == 0)
 		rc = check_in_row(n, configs, v, err, errlen);
+	if (rc == 0 && n->nkeys == 1)
+		rc = check_as_written(configs, n->ctid, phx_node_name(n), v, err, errlen);
 	if (rc < 0 || c->dry_run) {
 		json_object_put(v);
 		return rc;
@@ -204,7 +264,7 @@ static int set_entry(struct change *c, json_object *root, char *err, size_t errl
 	uint32_t src;
 	int rc;
 
-	rc = parse_json(c->data, c->len, "config.json", &v, err, errlen);
+	rc = parse_json(c->data, c->len, "config.json", PHX_ENTRY_DEPTH, &v, err, errlen);
 	if (rc < 0)
 		return rc;
 	if ((rc = phx_entry_check(v, why, sizeof(why))) < 0) {
@@ -219,6 +279,19 @@ static int set_entry(struct change *c, json_object *root, char *err, size_t errl
 		rc = phx_chain_check(configs, n->ctid, src, phx_facts_has, (void *)c->facts, err, errlen);
 	if (rc == 0)
 		rc = check_untemplate(c, n->ctid, old, v, err, errlen);
+	if (rc == 0 && configs) {
+		/* the build order with this entry in place, then the old one back */
+		char key[16];
+
+		snprintf(key, sizeof(key), "%u", n->ctid);
+		json_object_get(old);
+		json_object_object_add(configs, key, json_object_get(v));
+		rc = phx_order_check(configs, n->ctid, err, errlen);
+		if (old)
+			json_object_object_add(configs, key, old);
+		else
+			json_object_object_del(configs, key);
+	}
 	if (rc < 0 || c->dry_run)
 		goto out;
 	c->unchanged = old && json_object_equal(old, v);
@@ -251,6 +324,8 @@ static int set_document(struct change *c, json_object *root, char *err, size_t e
 	}
 	new_configs = phx_doc_configs(v, false);
 	if ((rc = phx_chain_check_all(new_configs, phx_facts_has, (void *)c->facts, err, errlen)) < 0)
+		goto out;
+	if (new_configs && (rc = phx_order_check_all(new_configs, err, errlen)) < 0)
 		goto out;
 	if (new_configs) {
 		size_t cap = (size_t)json_object_object_length(new_configs);

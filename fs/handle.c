@@ -1,5 +1,7 @@
 #include "fs/handle.h"
 
+#include "backend/schema_prefix.h"
+
 #include "backend/log.h"
 #include "fs/commit.h"
 #include "fs/replace.h"
@@ -145,20 +147,14 @@ static bool complete(const struct phx_handle *h)
 	}
 }
 
-/* A byte no value of the attribute's type can hold, whatever comes after:
- * such a value is refused at the write that brings it, so that
- * `printf abc > memory_mb` fails in bash and dash too (a value without a
- * newline is otherwise checked only at close, which shells ignore).
- * Integers and CTIDs are digits between white space. */
+/* Bytes no value of the attribute's type can begin, whatever comes after
+ * (schema_prefix.h): such a value is refused at the write that brings it,
+ * so that `printf abc > memory_mb` fails in bash and dash too (a value
+ * without a newline is otherwise checked only at close, which shells
+ * ignore). */
 static bool cannot_become_valid(const struct phx_handle *h)
 {
-	if (h->node.kind != NK_ATTR || !h->node.attr ||
-	    (h->node.attr->type != PHX_T_INT && h->node.attr->type != PHX_T_CTID))
-		return false;
-	for (size_t i = 0; i < h->len; i++)
-		if (!isdigit((unsigned char)h->buf[i]) && !isspace((unsigned char)h->buf[i]))
-			return true;
-	return false;
+	return h->node.kind == NK_ATTR && phx_attr_prefix_dead(h->node.attr, h->buf, h->len);
 }
 
 ssize_t phx_handle_write(struct phx_fs *fs, struct phx_handle *h, const char *data,

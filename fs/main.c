@@ -54,18 +54,6 @@ static char *absolute(const char *path)
 	return out;
 }
 
-static char *journal_path(const char *config)
-{
-	char *dcopy = strdup(config), *bcopy = strdup(config), *out = NULL;
-
-	if (dcopy && bcopy &&
-	    asprintf(&out, "%s/.%s.phoenixfs-journal", dirname(dcopy), basename(bcopy)) < 0)
-		out = NULL;
-	free(dcopy);
-	free(bcopy);
-	return out;
-}
-
 static int make_driver(const struct phx_options *o, struct phx_driver *drv)
 {
 	struct phx_pve_opts po = {
@@ -79,7 +67,7 @@ static int make_driver(const struct phx_options *o, struct phx_driver *drv)
 		 * policy (attempts, backoff, lock waits). Retrying here too
 		 * multiplied them: 4 HTTP tries x 5 engine tries x 30 s. */
 		.retries = 1,
-		.timeout_ms = 30000,
+		.timeout_ms = 0, /* the driver's: longer than pveproxy's 30 s hop */
 	};
 	struct phx_err err = { 0 };
 
@@ -111,6 +99,9 @@ static int check_cycles(struct phx_doc *doc, char *err, size_t errlen)
 	phx_doc_rdlock(doc);
 	rc = phx_chain_check_all(phx_doc_configs(phx_doc_root(doc), false),
 				 source_may_exist, NULL, err, errlen);
+	/* the same for a cycle through dependencies and clone sources */
+	if (rc == 0)
+		rc = phx_order_check_all(phx_doc_configs(phx_doc_root(doc), false), err, errlen);
 	phx_doc_unlock(doc);
 	return rc;
 }
@@ -207,7 +198,7 @@ int main(int argc, char *argv[])
 	fs.writers = &o.writers;
 	fs.max_waiters = o.max_threads > 2 * FREE_THREADS ? o.max_threads - FREE_THREADS
 							  : o.max_threads / 2;
-	journal = journal_path(config);
+	journal = phx_engine_journal_for_mount(config, mountpoint);
 	if (!fs.scratch || !fs.replace || !fs.mtimes || !journal)
 		goto out;
 	atomic_file_clean_stale(journal, STALE_TEMP_S);
@@ -241,6 +232,13 @@ int main(int argc, char *argv[])
 		.jobs = o.jobs,
 		.refresh_ms = o.refresh * 1000,
 		.journal_path = journal,
+		.reconcile = o.reconcile,
+		.feature_dir = o.feature_dir,
+		.app_script_dir = o.app_script_dir,
+		.hook_timeout_ms = o.hook_timeout * 1000,
+		.config_path = config,
+		.mountpoint = mountpoint,
+		.pve_conf_dir = o.pve_conf_dir,
 	};
 	if (phx_engine_start(&fs.engine, &ecfg, err, sizeof(err)) < 0) {
 		phx_err("cannot start: %s", err);

@@ -20,6 +20,11 @@ static const struct fuse_opt spec[] = {
 	OPT("refresh=%u", refresh, 0),
 	OPT("jobs=%u", jobs, 0),
 	OPT("max_threads=%u", max_threads, 0),
+	OPT("reconcile=%s", reconcile_word, 0),
+	OPT("feature_dir=%s", feature_dir, 0),
+	OPT("app_script_dir=%s", app_script_dir, 0),
+	OPT("hook_timeout=%u", hook_timeout, 0),
+	OPT("pve_conf_dir=%s", pve_conf_dir, 0),
 	/* repeatable, hence keys rather than fields */
 	FUSE_OPT_KEY("allow_write_user=", KEY_WRITE_USER),
 	FUSE_OPT_KEY("allow_write_group=", KEY_WRITE_GROUP),
@@ -54,8 +59,17 @@ void phx_options_usage(const char *prog)
 	       "    -o pve_insecure        do not verify the server certificate\n"
 	       "    -o refresh=SECONDS     how often backend state is re-read (default 5)\n"
 	       "    -o jobs=N              backend operations in flight at most (default 4)\n"
+	       "    -o reconcile=MODE      drift (changes made outside phoenixfs): report\n"
+	       "                           shows it, apply also puts the entry back (default report)\n"
 	       "    -o max_threads=N       FUSE worker threads at most (default 4096;\n"
 	       "                           each blocked reader of a wait file holds one)\n"
+	       "    -o feature_dir=DIR     run DIR/phoenix_hypervisor_feature_install_<feature>.sh\n"
+	       "                           CTID [bootstrap_ca_url] for each of a container's features\n"
+	       "    -o app_script_dir=DIR  run DIR/<application_script> CTID after the features\n"
+	       "    -o hook_timeout=SECONDS  a feature or application script is ended after\n"
+	       "                           this long (default 1800, 0: no limit)\n"
+	       "    -o pve_conf_dir=DIR    write the keys an API token cannot set into\n"
+	       "                           DIR/CTID.conf (root on a Proxmox node: /etc/pve/lxc)\n"
 	       "    -o allow_write_user=USER    USER (a name or uid) may change the tree too;\n"
 	       "                           repeat for more (default: root and the mount's owner)\n"
 	       "    -o allow_write_group=GROUP  members of GROUP (a name or gid) may change it\n"
@@ -143,6 +157,7 @@ int phx_options_parse(struct fuse_args *args, struct phx_options *o)
 	o->refresh = 5;
 	o->jobs = 4;
 	o->max_threads = 4096;
+	o->hook_timeout = 1800;
 	if (fuse_opt_parse(args, o, spec, proc) != 0)
 		return -1;
 	if (o->help || o->version)
@@ -171,6 +186,28 @@ int phx_options_parse(struct fuse_args *args, struct phx_options *o)
 		fprintf(stderr, "phoenixfs: refresh=%u: expected 1 to 86400 seconds\n", o->refresh);
 		return -1;
 	}
+	if (!o->reconcile_word || strcmp(o->reconcile_word, "report") == 0) {
+		o->reconcile = PHX_RECONCILE_REPORT;
+	} else if (strcmp(o->reconcile_word, "apply") == 0) {
+		o->reconcile = PHX_RECONCILE_APPLY;
+	} else {
+		fprintf(stderr, "phoenixfs: reconcile=%s: expected report or apply\n", o->reconcile_word);
+		return -1;
+	}
+	if (o->hook_timeout > 7 * 86400) {
+		fprintf(stderr, "phoenixfs: hook_timeout=%u: expected 0 to 604800 seconds\n",
+			o->hook_timeout);
+		return -1;
+	}
+	for (int i = 0; i < 3; i++) {
+		const char *name[] = { "feature_dir", "app_script_dir", "pve_conf_dir" };
+		const char *v[] = { o->feature_dir, o->app_script_dir, o->pve_conf_dir };
+
+		if (v[i] && v[i][0] != '/') {
+			fprintf(stderr, "phoenixfs: %s=%s: expected an absolute path\n", name[i], v[i]);
+			return -1;
+		}
+	}
 	if (o->pve_url && !o->pve_token_file) {
 		fprintf(stderr, "phoenixfs: pve_url needs pve_token_file\n");
 		return -1;
@@ -195,6 +232,10 @@ void phx_options_free(struct phx_options *o)
 	free(o->pve_token_file);
 	free(o->pve_fingerprint);
 	free(o->pve_cafile);
+	free(o->reconcile_word);
+	free(o->feature_dir);
+	free(o->app_script_dir);
+	free(o->pve_conf_dir);
 	free(o->positional[0]);
 	free(o->positional[1]);
 	phx_writers_free(&o->writers);

@@ -2,6 +2,7 @@
 #ifndef PHX_OPTIONS_H
 #define PHX_OPTIONS_H
 
+#include "backend/engine.h"
 #include "fs/access.h"
 
 #include <fuse.h>
@@ -20,6 +21,12 @@ struct phx_options {
 	unsigned refresh;
 	unsigned jobs;
 	unsigned max_threads;
+	char *reconcile_word;             /* reconcile=report|apply */
+	enum phx_reconcile reconcile;
+	char *feature_dir;     /* feature hooks (phoenixfs(8) HOOKS) */
+	char *app_script_dir;  /* application_script hooks */
+	unsigned hook_timeout; /* seconds, 0: none */
+	char *pve_conf_dir;    /* CTID.conf for keys a token cannot set */
 	struct phx_writers writers; /* allow_write_user=, allow_write_group= */
 	/* command line */
 	char *mountpoint;

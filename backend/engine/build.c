@@ -2,10 +2,13 @@
  * worker. Building is create-or-clone, then configure, then convert (a
  * template) or start (anything else). A container that already exists is
  * adopted, never created twice. */
+#include "backend/engine/clone_mode.h"
 #include "backend/engine/lifecycle.h"
 #include "backend/engine/params.h"
+#include "backend/engine/provision.h"
 
 #include "backend/chain.h"
+#include "backend/lxc_keys.h"
 #include "backend/schema.h"
 
 #include <stdio.h>
@@ -98,6 +101,11 @@ static int do_create(struct step *s)
 		kv_free(&kv);
 		return step_fail(s, "out of memory forming the create request of %u", s->ctid);
 	}
+	rc = step_ostemplate(s, &kv);
+	if (rc) {
+		kv_free(&kv);
+		return rc;
+	}
 	step_show(s, ST_CREATING, "from %s", tmpl);
 	step_note(s, "creating %u on %s from %s", s->ctid, s->node, tmpl);
 	for (;;) {
@@ -161,11 +169,64 @@ static void source_released(struct step *s, uint32_t src)
 	pthread_mutex_unlock(&s->e->lock);
 }
 
+/* The template_snapshot_name of src's entry ("" when none, or when src
+ * asks to be a template: a template's clones are linked). */
+static void source_snapname(struct phx_engine *e, uint32_t src, char *buf, size_t len)
+{
+	json_object *entry, *v;
+
+	buf[0] = '\0';
+	phx_doc_rdlock(e->doc);
+	entry = phx_doc_entry(e->doc, src);
+	if (entry && !phx_entry_wants_template(entry) &&
+	    json_object_object_get_ex(entry, "template_snapshot_name", &v) &&
+	    json_object_is_type(v, json_type_string))
+		snprintf(buf, len, "%s", json_object_get_string(v));
+	phx_doc_unlock(e->doc);
+}
+
+static bool source_running(struct phx_engine *e, uint32_t src)
+{
+	struct ct_rec *sr;
+	bool b;
+
+	pthread_mutex_lock(&e->lock);
+	sr = rec_find(e, src);
+	b = sr && strcmp(sr->status, "running") == 0;
+	pthread_mutex_unlock(&e->lock);
+	return b;
+}
+
+static void forget_snapshot(struct phx_engine *e, uint32_t ctid)
+{
+	struct ct_rec *r;
+
+	pthread_mutex_lock(&e->lock);
+	r = rec_find(e, ctid);
+	if (r)
+		r->has_snap[0] = '\0';
+	pthread_mutex_unlock(&e->lock);
+}
+
+static void know_snapshot(struct phx_engine *e, uint32_t ctid, const char *name)
+{
+	struct ct_rec *r;
+
+	pthread_mutex_lock(&e->lock);
+	r = rec_find(e, ctid);
+	if (r) {
+		snprintf(r->has_snap, sizeof(r->has_snap), "%s", name);
+		rec_touch(e, r);
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
 static int do_clone(struct step *s, uint32_t src)
 {
 	struct kvbuf kv = { .n = 0 };
-	char upid[PHX_UPID_MAX] = "", why[600], srcnode[PHX_NODE_MAX];
-	const char *pool, *snap, *want_node;
+	char upid[PHX_UPID_MAX] = "", why[600], srcnode[PHX_NODE_MAX], srcsnap[48];
+	const char *snap = NULL, *want_node;
+	struct clone_choice mode;
 	struct phx_err err;
 	json_object *cfg = NULL;
 	long long tpl = 0;
@@ -190,20 +251,43 @@ static int do_clone(struct step *s, uint32_t src)
 				  s->ctid, src, src, err.msg);
 	}
 	cfg_int(cfg, "template", &tpl);
+	step_clone_mode(s, cfg, srcnode, &mode);
 	json_object_put(cfg);
 	cfg = NULL;
 
 	snprintf(s->node, sizeof(s->node), "%s", srcnode);
-	if (tpl == 1) {
-		kv_add(&kv, "full", "0");
-	} else {
-		kv_add(&kv, "full", "1");
-		pool = entry_str(s->entry, "storage_pool");
-		if (pool && *pool)
-			kv_add(&kv, "storage", "%s", pool);
-		snap = entry_str(s->entry, "template_snapshot_name");
-		if (snap && *snap)
+	kv_add(&kv, "full", mode.mode == CLONE_LINKED ? "0" : "1");
+	if (mode.storage[0])
+		kv_add(&kv, "storage", "%s", mode.storage);
+	if (tpl != 1) {
+		/* lxc-manager.sh clones from the snapshot the SOURCE names */
+		source_snapname(s->e, src, srcsnap, sizeof(srcsnap));
+		snap = srcsnap[0] ? srcsnap : NULL;
+		if (snap) {
+			int has = step_has_snapshot(s, srcnode, src, snap);
+
+			if (has == SNAP_LIST_STOPPED || has < 0) {
+				kv_free(&kv);
+				return has < 0 && has != SNAP_LIST_STOPPED ? STEP_FAILED : STEP_STOPPED;
+			}
+			if (!has) {
+				/* gone since it was known: plan again, which asks
+				 * the source for it */
+				kv_free(&kv);
+				forget_snapshot(s->e, src);
+				step_note(s, "snapshot %s of %u is not there (any more): "
+					  "waiting for it", snap, src);
+				return 1;
+			}
 			kv_add(&kv, "snapname", "%s", snap);
+		} else if (source_running(s->e, src)) {
+			kv_free(&kv);
+			return step_fail(s, "clone of %u from %u: %u is running and is neither a "
+					 "template nor names a template_snapshot_name; Proxmox "
+					 "clones a running container only from a snapshot: give "
+					 "%u a template_snapshot_name (or is_template), then echo "
+					 "retry > ctl", s->ctid, src, src, src);
+		}
 	}
 	want_node = entry_str(s->entry, "node");
 	if (want_node && *want_node && strcmp(want_node, srcnode) != 0)
@@ -214,8 +298,11 @@ static int do_clone(struct step *s, uint32_t src)
 		return step_fail(s, "out of memory forming the clone request of %u", s->ctid);
 	}
 	step_show(s, ST_CLONING, "from %u", src);
-	step_note(s, "cloning %u from %u on %s (%s clone)", s->ctid, src, srcnode,
-		  tpl == 1 ? "linked" : "full");
+	if (snap)
+		step_note(s, "cloning %u from %u on %s (full clone from snapshot %s): %s", s->ctid,
+			  src, srcnode, snap, mode.why);
+	else
+		step_note(s, "cloning %u from %u on %s: %s", s->ctid, src, srcnode, mode.why);
 	for (;;) {
 		memset(&err, 0, sizeof(err));
 		rc = s->e->drv->ops->clone(s->e->drv->ctx, srcnode, src, s->ctid, kv.v, kv.n,
@@ -233,6 +320,14 @@ static int do_clone(struct step *s, uint32_t src)
 			break;
 	}
 	kv_free(&kv);
+	if (rc < 0 && snap && strstr(err.msg, "does not exist") && strstr(err.msg, snap)) {
+		/* the source took it again meanwhile (lifecycle snapshots are
+		 * deleted and recreated): wait for it once more */
+		forget_snapshot(s->e, src);
+		step_note(s, "snapshot %s of %u went away before the clone: waiting for it",
+			  snap, src);
+		return 1;
+	}
 	if (rc < 0)
 		return step_stopping(s) ? STEP_STOPPED :
 			step_fail(s, "clone of %u from %u failed: %s", s->ctid, src, err.msg);
@@ -331,6 +426,9 @@ static int settle_create_lock(struct step *s, uint32_t src)
 	return BUILD_GONE;
 }
 
+static void stages_reset(struct step *s);
+static int finish_build(struct step *s, bool want_tpl);
+
 static int do_build(struct step *s, uint32_t src, bool exists)
 {
 	bool want_tpl = false, adopted = false;
@@ -373,6 +471,7 @@ static int do_build(struct step *s, uint32_t src, bool exists)
 		rc = src ? do_clone(s, src) : do_create(s);
 		if (rc)
 			return rc;
+		stages_reset(s);
 	}
 	/* A clone carries its source's settings; a create already had ours;
 	 * an adopted container may have been left before its configure. */
@@ -382,11 +481,258 @@ static int do_build(struct step *s, uint32_t src, bool exists)
 			return rc;
 	}
 	want_tpl = phx_entry_wants_template(s->entry);
+	if (adopted && tpl == 1 && !want_tpl)
+		return STEP_OK; /* a template never runs */
+	if (adopted && tpl == 1)
+		return step_convert(s); /* nothing more can change on a template */
+	return finish_build(s, want_tpl);
+}
+
+/* --- the stages after create or clone, in lxc-manager.sh's order --- */
+
+static unsigned stages_done(struct step *s)
+{
+	struct ct_rec *r;
+	unsigned d;
+
+	pthread_mutex_lock(&s->e->lock);
+	r = rec_find(s->e, s->ctid);
+	d = r ? r->build_done : 0;
+	pthread_mutex_unlock(&s->e->lock);
+	return d;
+}
+
+static void stage_mark(struct step *s, unsigned bit)
+{
+	struct ct_rec *r;
+
+	pthread_mutex_lock(&s->e->lock);
+	r = rec_find(s->e, s->ctid);
+	if (r)
+		r->build_done |= bit;
+	pthread_mutex_unlock(&s->e->lock);
+}
+
+/* A container just made: nothing of its stages is done yet. */
+static void stages_reset(struct step *s)
+{
+	struct ct_rec *r;
+
+	pthread_mutex_lock(&s->e->lock);
+	r = rec_find(s->e, s->ctid);
+	if (r) {
+		r->build_done = 0;
+		r->features_done[0] = '\0';
+		r->has_snap[0] = '\0';
+	}
+	pthread_mutex_unlock(&s->e->lock);
+}
+
+static bool entry_lifecycle(json_object *entry)
+{
+	bool b = false;
+
+	return entry_bool(entry, "enable_lifecycle_snapshots", &b) && b;
+}
+
+/* The feature hooks not run yet for this container, recorded one by one
+ * so that a retry after a failed hook goes on with the next. */
+static int run_features(struct step *s, const char *only)
+{
+	char done[512], now[512] = "";
+	struct ct_rec *r;
+	int rc;
+
+	pthread_mutex_lock(&s->e->lock);
+	r = rec_find(s->e, s->ctid);
+	snprintf(done, sizeof(done), "%s", r ? r->features_done : "");
+	pthread_mutex_unlock(&s->e->lock);
+	rc = step_features(s, done, only, now, sizeof(now));
+	pthread_mutex_lock(&s->e->lock);
+	r = rec_find(s->e, s->ctid);
+	if (r && now[0]) {
+		size_t used = strlen(r->features_done);
+
+		snprintf(r->features_done + used, sizeof(r->features_done) - used, "%s%s",
+			 used ? " " : "", now);
+	}
+	pthread_mutex_unlock(&s->e->lock);
+	return rc;
+}
+
+/* A guest in `dependencies` that is not in the file (a VM) is waited for
+ * on the backend: one listing a second until it runs. Those in the file
+ * are the planner's (it builds and starts them first). */
+static int wait_external_deps(struct step *s)
+{
+	uint32_t deps[64];
+	char why[256];
+	int n = phx_chain_deps(s->entry, deps, 64, why, sizeof(why));
+
+	if (n < 0)
+		return step_fail(s, "dependencies of %u: %s", s->ctid, why);
+	for (int i = 0; i < n && i < 64; i++) {
+		bool in_file, shown = false;
+		unsigned polls = 0;
+
+		phx_doc_rdlock(s->e->doc);
+		in_file = phx_doc_entry(s->e->doc, deps[i]) != NULL;
+		phx_doc_unlock(s->e->doc);
+		if (in_file || deps[i] == s->ctid)
+			continue;
+		for (;;) {
+			struct phx_guest_list list = { 0 };
+			struct phx_err err = { 0 };
+			bool up = false;
+
+			if (s->e->drv->ops->list_guests(s->e->drv->ctx, &list, &err) == 0) {
+				for (size_t k = 0; k < list.n; k++)
+					if (list.v[k].vmid == deps[i])
+						up = strcmp(list.v[k].status, "running") == 0;
+				phx_guest_list_free(&list);
+			}
+			if (up)
+				break;
+			if (!shown) {
+				step_show(s, ST_QUEUED, "waiting for %u", deps[i]);
+				step_note(s, "dependency %u is not in the config file and not "
+					  "running: waiting for it on the backend", deps[i]);
+				shown = true;
+			}
+			if (!step_nap(s, polls++ < 10 ? 500 : 2000))
+				return STEP_STOPPED;
+		}
+		step_note(s, "dependency %u is running", deps[i]);
+	}
+	return STEP_OK;
+}
+
+/* configure (done by the caller) -> firewall -> disk -> mount points and
+ * raw lines -> start -> pre-configured -> features -> application script
+ * -> template_snapshot_name -> final-form; a template is converted after
+ * its hooks instead. */
+static int finish_build(struct step *s, bool want_tpl)
+{
+	unsigned done = stages_done(s);
+	bool lifecycle = entry_lifecycle(s->entry);
+	const char *tsnap = want_tpl ? NULL : entry_str(s->entry, "template_snapshot_name");
+	bool hooks = false;
+	json_object *v;
+	int rc;
+
+	if (done & (BS_PRECONF | BS_APP))
+		step_note(s, "resuming the build: %s%sdone before, not done again",
+			  done & BS_PRECONF ? "pre-configured snapshot, " : "",
+			  done & BS_APP ? "application script, " : "");
+	if ((rc = step_firewall(s)) || (rc = step_disk(s)) || (rc = step_rawconf(s)))
+		return rc;
+	hooks = (json_object_object_get_ex(s->entry, "features", &v) &&
+		 json_object_is_type(v, json_type_array) && json_object_array_length(v)) ||
+		(entry_str(s->entry, "application_script") &&
+		 *entry_str(s->entry, "application_script"));
+	if (want_tpl && !hooks)
+		return step_convert(s);
+	if (!deps_running(s->e, s->ctid)) {
+		/* back to the planner, which holds it until they run; the
+		 * build goes on from here then (as a resumed one) */
+		struct ct_rec *r;
+
+		pthread_mutex_lock(&s->e->lock);
+		r = rec_find(s->e, s->ctid);
+		if (r)
+			r->resume_build = true;
+		pthread_mutex_unlock(&s->e->lock);
+		step_note(s, "made; waiting for its dependencies to run before starting");
+		return 1;
+	}
+	if ((rc = wait_external_deps(s)) || (rc = step_start(s)))
+		return rc;
+	wake_dependents(s->e, s->ctid);
+	if (lifecycle && !want_tpl && !(done & BS_PRECONF)) {
+		if ((rc = step_snapshot(s, SNAP_PRECONF, true, true)))
+			return rc;
+		stage_mark(s, BS_PRECONF);
+	}
+	if ((rc = run_features(s, NULL)))
+		return rc;
+	if (!(done & BS_APP)) {
+		if ((rc = step_app_script(s)))
+			return rc;
+		stage_mark(s, BS_APP);
+	}
 	if (want_tpl)
 		return step_convert(s);
-	if (adopted && tpl == 1)
-		return STEP_OK; /* a template never runs */
-	return step_start(s);
+	/* The origin's real config names final-form as the template snapshot
+	 * and has lifecycle snapshots: lxc-manager.sh takes it, then deletes
+	 * and takes it again. Here it is taken once, at the end, and its
+	 * clones wait for that; while a snapshot they clone from is deleted
+	 * and taken again, no new clone starts. */
+	if (tsnap && *tsnap && !(lifecycle && !strcmp(tsnap, SNAP_FINAL))) {
+		if ((rc = step_snapshot(s, tsnap, false, false)))
+			return rc;
+		know_snapshot(s->e, s->ctid, tsnap);
+	}
+	if (lifecycle) {
+		if (tsnap && !strcmp(tsnap, SNAP_FINAL))
+			forget_snapshot(s->e, s->ctid);
+		if ((rc = step_snapshot(s, SNAP_FINAL, true, !(tsnap && !strcmp(tsnap, SNAP_FINAL)))))
+			return rc;
+		if (tsnap && !strcmp(tsnap, SNAP_FINAL))
+			know_snapshot(s->e, s->ctid, tsnap);
+	}
+	/* the next `create` takes the lifecycle snapshots again, as
+	 * lxc-manager.sh does; hooks already run are not run again */
+	pthread_mutex_lock(&s->e->lock);
+	{
+		struct ct_rec *r = rec_find(s->e, s->ctid);
+
+		if (r)
+			r->build_done &= ~BS_PRECONF;
+	}
+	pthread_mutex_unlock(&s->e->lock);
+	return STEP_OK;
+}
+
+/* W_SNAP: a clone waits for the template snapshot of this container,
+ * which exists already (nothing to do) or is taken now. */
+static int ensure_snapshot(struct step *s)
+{
+	const char *name = entry_str(s->entry, "template_snapshot_name");
+	int rc;
+
+	if (!name || !*name || phx_entry_wants_template(s->entry))
+		return STEP_OK;
+	rc = step_snapshot(s, name, false, false);
+	if (rc == STEP_OK)
+		know_snapshot(s->e, s->ctid, name);
+	return rc;
+}
+
+/* W_HOOKS: features added to the list of an existing container. */
+static int run_added_features(struct step *s)
+{
+	char only[512];
+	struct ct_rec *r;
+
+	int rc;
+
+	pthread_mutex_lock(&s->e->lock);
+	r = rec_find(s->e, s->ctid);
+	snprintf(only, sizeof(only), "%s", r ? r->hooks_pending : "");
+	pthread_mutex_unlock(&s->e->lock);
+	if (!only[0])
+		return STEP_OK;
+	/* kept (and journaled) until they ran: a stop or a crash meanwhile
+	 * runs them on the next start; those that ran are in features_done */
+	rc = run_features(s, only);
+	if (rc == STEP_OK) {
+		pthread_mutex_lock(&s->e->lock);
+		r = rec_find(s->e, s->ctid);
+		if (r && strcmp(r->hooks_pending, only) == 0)
+			r->hooks_pending[0] = '\0';
+		pthread_mutex_unlock(&s->e->lock);
+	}
+	return rc;
 }
 
 int job_run(struct phx_engine *e, struct job *j)
@@ -427,10 +773,18 @@ int job_run(struct phx_engine *e, struct job *j)
 		rc = step_fail(&s, "%u does not exist on the backend", j->ctid);
 		goto out;
 	}
+	if (!rc && (w & W_SNAP))
+		rc = ensure_snapshot(&s);
+	if (!rc && (w & W_HOOKS))
+		rc = run_added_features(&s);
 	if (!rc && (w & W_CONVERT))
 		rc = step_convert(&s);
 	if (!rc && (w & W_CONFIG))
 		rc = step_configure(&s, j->cfg_keys);
+	/* a changed firewall: net0's flag went with the config, the options
+	 * and rules follow */
+	if (!rc && (w & W_CONFIG) && (j->cfg_keys & phx_attr_bit(phx_schema_row("firewall"))))
+		rc = step_firewall(&s);
 	if (!rc && (w & W_RESTART)) {
 		rc = step_stop(&s);
 		if (!rc)
@@ -438,8 +792,11 @@ int job_run(struct phx_engine *e, struct job *j)
 	}
 	if (!rc && (w & W_STOP))
 		rc = step_stop(&s);
-	if (!rc && (w & W_START))
+	if (!rc && (w & W_START)) {
 		rc = step_start(&s);
+		if (!rc)
+			wake_dependents(e, j->ctid);
+	}
 out:
 	json_object_put(s.entry);
 	return rc;

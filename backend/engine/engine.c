@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #define OFFLINE_REASON "no backend configured"
 
@@ -44,6 +46,15 @@ int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 	e->jobs = cfg->jobs ? cfg->jobs : 4;
 	e->refresh_ms = cfg->refresh_ms ? cfg->refresh_ms : 5000;
 	e->journal_path = dup_or_null(cfg->journal_path);
+	e->reconcile = cfg->reconcile;
+	e->feature_dir = dup_or_null(cfg->feature_dir);
+	e->app_script_dir = dup_or_null(cfg->app_script_dir);
+	e->config_path = dup_or_null(cfg->config_path);
+	e->mountpoint = dup_or_null(cfg->mountpoint);
+	e->pve_conf_dir = dup_or_null(cfg->pve_conf_dir);
+	e->hook_timeout_ms = cfg->hook_timeout_ms;
+	if (pipe2(e->stop_pipe, O_CLOEXEC) < 0)
+		e->stop_pipe[0] = e->stop_pipe[1] = -1;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_mutex_init(&e->journal_lock, NULL);
 	/* wait() and the refresher sleep with deadlines; the monotonic clock
@@ -54,6 +65,12 @@ int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 	pthread_cond_init(&e->work, &ca);
 	pthread_cond_init(&e->refresh, &ca);
 	pthread_condattr_destroy(&ca);
+	/* before anything can post or call the driver */
+	rc = observe_start(e, err, errlen);
+	if (rc < 0) {
+		phx_engine_stop(e);
+		return rc;
+	}
 
 	/* Every committed change reaches the engine through the feed. */
 	if (e->doc && phx_doc_subscribe(e->doc, on_feed, e) < 0) {
@@ -89,21 +106,32 @@ void phx_engine_stop(struct phx_engine *e)
 		return;
 	if (e->subscribed)
 		phx_doc_unsubscribe(e->doc, on_feed, e); /* waits out a delivery */
-	observe_stop(e);
 	pthread_mutex_lock(&e->lock);
 	e->stopping = true;
 	pthread_cond_broadcast(&e->work);
 	pthread_cond_broadcast(&e->refresh);
 	pthread_cond_broadcast(&e->changed);
 	pthread_mutex_unlock(&e->lock);
+	if (e->stop_pipe[1] >= 0) /* hooks running on workers end now */
+		(void)!write(e->stop_pipe[1], "x", 1);
 	refresher_stop(e);
 	workers_stop(e);
+	observe_stop(e);
+	journal_release(e);
 	/* What is still wanted stays in the journal: the next start resumes it. */
 	rec_free_all(e);
-	observe_free(e);
 	free(e->backend_ids);
 	free(e->default_node);
 	free(e->journal_path);
+	free(e->feature_dir);
+	free(e->app_script_dir);
+	free(e->config_path);
+	free(e->mountpoint);
+	free(e->pve_conf_dir);
+	if (e->stop_pipe[0] >= 0) {
+		close(e->stop_pipe[0]);
+		close(e->stop_pipe[1]);
+	}
 	pthread_cond_destroy(&e->changed);
 	pthread_cond_destroy(&e->work);
 	pthread_cond_destroy(&e->refresh);
@@ -426,6 +454,107 @@ static unsigned changed_rows(const struct phx_change *ch, bool *builds)
 	return rows;
 }
 
+/* Each committed change in the events and the counters, with where it
+ * came from. */
+static void post_change(struct phx_engine *e, const struct phx_change *ch)
+{
+	const char *from = phx_origin_name(ch->origin);
+
+	phx_metrics_inc(e->metrics, ch->origin == PHX_BY_OUTSIDE ? PHX_C_EDITS_OUTSIDE :
+			PHX_C_EDITS_MOUNT);
+	if (ch->added)
+		eng_event(e, ch->ctid, "edited", "entry added (%s)", from);
+	else if (ch->removed)
+		eng_event(e, ch->ctid, "edited", "entry removed (%s)", from);
+	if (ch->removed)
+		return;
+	for (size_t i = 0; i < ch->nkeys; i++) {
+		char o[96], n[96];
+
+		shown_value(ch->keys[i].old_value, o, sizeof(o));
+		shown_value(ch->keys[i].new_value, n, sizeof(n));
+		eng_event(e, ch->ctid, "edited", "%s: %s -> %s (%s)", ch->keys[i].key, o, n, from);
+	}
+	if (ch->partial)
+		eng_event(e, ch->ctid, "edited", "entry changed (%s)", from);
+}
+
+/* A feature taken off the list is no longer "run by this mount": put back
+ * later, its hook runs again. e->lock held. */
+static void forget_removed(struct ct_rec *r, const struct phx_change *ch)
+{
+	for (size_t i = 0; i < ch->nkeys; i++) {
+		json_object *n = ch->keys[i].new_value;
+		char kept[sizeof(r->features_done)] = "";
+		size_t used = 0;
+
+		if (strcmp(ch->keys[i].key, "features") != 0)
+			continue;
+		for (char *p = r->features_done; *p;) {
+			size_t len = strcspn(p, " ");
+			bool listed = false;
+
+			for (size_t k = 0; n && json_object_is_type(n, json_type_array) &&
+			     k < json_object_array_length(n) && !listed; k++) {
+				const char *f = json_object_get_string(json_object_array_get_idx(n, k));
+
+				listed = f && strlen(f) == len && !strncmp(f, p, len);
+			}
+			if (listed)
+				used += (size_t)snprintf(kept + used, sizeof(kept) - used, "%s%.*s",
+							 used ? " " : "", (int)len, p);
+			p += len;
+			while (*p == ' ')
+				p++;
+		}
+		snprintf(r->features_done, sizeof(r->features_done), "%s", kept);
+	}
+}
+
+/* Features added to an existing container's list (new minus old): only
+ * their hooks run (W_HOOKS). Returns whether any was added. */
+static bool added_features(struct phx_engine *e, const struct phx_change *ch)
+{
+	char added[512] = "";
+	size_t used = 0;
+	struct ct_rec *r;
+
+	for (size_t i = 0; i < ch->nkeys; i++) {
+		json_object *o = ch->keys[i].old_value, *n = ch->keys[i].new_value;
+
+		if (strcmp(ch->keys[i].key, "features") != 0 || !n ||
+		    !json_object_is_type(n, json_type_array))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(n); k++) {
+			const char *f = json_object_get_string(json_object_array_get_idx(n, k));
+			bool had = false;
+
+			for (size_t m = 0; o && json_object_is_type(o, json_type_array) &&
+			     m < json_object_array_length(o) && !had; m++)
+				had = !strcmp(f, json_object_get_string(json_object_array_get_idx(o, m)));
+			if (!had && used + strlen(f) + 2 < sizeof(added))
+				used += (size_t)snprintf(added + used, sizeof(added) - used, "%s%s",
+							 used ? " " : "", f);
+		}
+	}
+	pthread_mutex_lock(&e->lock);
+	r = rec_get(e, ch->ctid);
+	if (r)
+		forget_removed(r, ch);
+	if (!used) {
+		pthread_mutex_unlock(&e->lock);
+		return false;
+	}
+	if (r) {
+		size_t have = strlen(r->hooks_pending);
+
+		snprintf(r->hooks_pending + have, sizeof(r->hooks_pending) - have, "%s%s",
+			 have ? " " : "", added);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return r != NULL;
+}
+
 static void on_change(struct phx_engine *e, const struct phx_change *ch)
 {
 	unsigned rows, cfg;
@@ -433,6 +562,7 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 	uint32_t ctid = ch->ctid;
 	struct ct_rec *r;
 
+	post_change(e, ch);
 	if (ch->origin == PHX_BY_OUTSIDE)
 		note_outside(e, ch);
 	if (ch->removed)
@@ -472,11 +602,16 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 	cfg = rows & params_config_rows();
 	if (cfg)
 		request(e, ctid, W_CONFIG, cfg, NULL);
+	if (!ch->added && !ch->partial && added_features(e, ch))
+		request(e, ctid, W_HOOKS, 0, "features added: their hooks run");
 	for (size_t i = 0; i < phx_nattrs && !ch->added && !ch->partial; i++) {
 		const struct phx_attr *a = &phx_attrs[i];
 
 		if (!(rows & phx_attr_bit(a)))
 			continue;
+		if (!strcmp(a->key, "features"))
+			continue; /* added ones run above; removed ones cannot be undone */
+
 		if (a->apply == PHX_RESTART && running)
 			phx_engine_note(e, ctid, "%s: Proxmox keeps the new value pending until %u "
 					"starts again (echo restart > ctl applies it now)", a->key, ctid);
@@ -520,6 +655,18 @@ void phx_engine_changed(struct phx_engine *e, uint32_t ctid, const char *key)
 				 .partial = !key, .nkeys = key ? 1 : 0, .keys = &k };
 
 	on_change(e, &ch);
+}
+
+/* For reconcile.c: putting drift back asks for work as an edit does. */
+int eng_request(struct phx_engine *e, uint32_t ctid, unsigned wants, unsigned cfg_keys,
+		const char *why)
+{
+	return request(e, ctid, wants, cfg_keys, why);
+}
+
+bool eng_entry_buildable(struct phx_engine *e, uint32_t ctid)
+{
+	return entry_buildable(e, ctid);
 }
 
 /* --- the facts a write is checked against --- */
@@ -599,7 +746,23 @@ int phx_engine_check_edit(const struct phx_engine_facts *f, uint32_t ctid,
 	return 0;
 }
 
-static const char *const ctl_cmds = "create, start, stop, restart, retry, destroy, refresh";
+static const char *const ctl_cmds = "create, start, stop, restart, retry, destroy, refresh, apply";
+
+/* Whether the power state the engine wants is "stopped" (ctl stop) rather
+ * than running: the drift's `status` compares against it. Journalled, so
+ * a remount does not start what was stopped on purpose. */
+static void hold_stopped(struct phx_engine *e, uint32_t ctid, bool hold)
+{
+	struct ct_rec *r;
+
+	pthread_mutex_lock(&e->lock);
+	r = hold ? rec_get(e, ctid) : rec_find(e, ctid);
+	if (r && r->hold_stopped != hold) {
+		r->hold_stopped = hold;
+		journal_dirty(e);
+	}
+	pthread_mutex_unlock(&e->lock);
+}
 
 int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 		   char *err, size_t errlen)
@@ -636,7 +799,8 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 		return 0;
 	}
 	if (strcmp(word, "create") && strcmp(word, "start") && strcmp(word, "stop") &&
-	    strcmp(word, "restart") && strcmp(word, "retry") && strcmp(word, "destroy")) {
+	    strcmp(word, "restart") && strcmp(word, "retry") && strcmp(word, "destroy") &&
+	    strcmp(word, "apply")) {
 		snprintf(err, errlen, "unknown ctl command '%s' (one of: %s)", word, ctl_cmds);
 		phx_engine_refused(e, ctid, err);
 		return -EINVAL;
@@ -656,9 +820,24 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 	}
 	pthread_mutex_unlock(&e->lock);
 
+	if (strcmp(word, "apply") == 0)
+		return reconcile_apply_ctl(e, ctid, err, errlen);
 	if (strcmp(word, "create") == 0) {
-		return request(e, ctid, W_BUILD, 0, exists ? "create asked for (it exists: adopting it)" :
-			       "create asked for");
+		hold_stopped(e, ctid, false);
+		if (exists) {
+			/* lxc-manager.sh's create on an existing container: converge
+			 * it to its entry (configure, firewall, disk, hooks not yet
+			 * run, snapshots, start or convert), as a resumed build */
+			pthread_mutex_lock(&e->lock);
+			r = rec_get(e, ctid);
+			if (r) {
+				r->resume_build = true;
+				r->build_done &= ~BS_PRECONF;
+			}
+			pthread_mutex_unlock(&e->lock);
+		}
+		return request(e, ctid, W_BUILD, 0, exists ? "create asked for (it exists: "
+			       "converging it to its entry)" : "create asked for");
 	}
 	if (strcmp(word, "retry") == 0) {
 		if (!failed && busy) {
@@ -696,6 +875,8 @@ int phx_engine_ctl(struct phx_engine *e, uint32_t ctid, const char *cmd,
 		phx_engine_refused(e, ctid, err);
 		return -ENOENT;
 	}
+	/* before the request is journalled, so that both are on disk */
+	hold_stopped(e, ctid, strcmp(word, "stop") == 0);
 	if (strcmp(word, "start") == 0)
 		return request(e, ctid, W_START, 0, "start asked for");
 	if (strcmp(word, "stop") == 0)
@@ -716,6 +897,8 @@ void phx_engine_refused(struct phx_engine *e, uint32_t ctid, const char *msg)
 		r->error = strdup(msg);
 		rec_note(e, r, "refused: %s", msg);
 	}
+	phx_metrics_inc(e->metrics, PHX_C_WRITES_REFUSED);
+	eng_event(e, ctid, "refused", "%s", msg);
 	pthread_mutex_unlock(&e->lock);
 }
 

@@ -13,6 +13,8 @@
 #include "backend/driver.h"
 #include "backend/engine.h"
 #include "backend/engine/ctlog.h"
+#include "backend/events.h"
+#include "backend/metrics.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -45,10 +47,21 @@ enum ct_want {
 	W_STOP = 1u << 4,
 	W_RESTART = 1u << 5,
 	W_DESTROY = 1u << 6,
+	W_SNAP = 1u << 7,    /* take its template_snapshot_name if missing: a
+				clone waits for it */
+	W_HOOKS = 1u << 8,   /* run the feature hooks in hooks_pending */
 };
-#define W_ALL 0x7fu
+#define W_ALL 0x1ffu
 /* Wants whose result other containers may be waiting for. */
-#define W_PROVIDES (W_BUILD | W_CONVERT)
+#define W_PROVIDES (W_BUILD | W_CONVERT | W_SNAP)
+
+/* The stages of a build after create or clone (docs/lxc-manager.md) that
+ * are not repeated when a failed build is resumed (feature hooks are kept
+ * one by one in features_done; the template snapshot is looked for). */
+enum build_stage {
+	BS_PRECONF = 1u << 0,   /* the pre-configured snapshot */
+	BS_APP = 1u << 1,       /* the application script */
+};
 
 /* cfg_keys below: a set of schema rows (phx_attr_bit), the attributes a
  * PUT config is to carry to an existing container. */
@@ -79,6 +92,15 @@ struct ct_rec {
 				   ours that may have stopped half-way, so an
 				   existing container is finished (configured,
 				   converted or started), not just taken as is */
+	unsigned build_done;    /* enum build_stage: what a build that failed
+				   part-way already did (retry goes on after) */
+	char features_done[512];/* feature hooks run for it by this mount */
+	char hooks_pending[512];/* features added to its list: W_HOOKS runs them */
+	char has_snap[48];      /* its template snapshot, known to exist */
+	char waiting_snap[48];  /* with waiting_for: the snapshot of that source
+				   it waits for */
+	bool waiting_dep;       /* with waiting_for: a dependency, released as
+				   soon as it runs (not when its job ends) */
 	bool queued;            /* in the run queue */
 	bool running;           /* a worker has it */
 	bool clone_busy;        /* a clone from this CT is running */
@@ -96,6 +118,21 @@ struct ct_rec {
 	char *error;            /* full text */
 	struct ctlog log;
 	uint64_t version;
+
+	/* observe.c / reconcile.c: what the events, metrics and drift files
+	 * are made of. */
+	char shown_word[16];    /* the status word last posted as an event */
+	bool build_counted;     /* a build of it was counted as started */
+	struct phx_guest row;   /* its row in the last listing that had it */
+	bool row_valid;         /* the last listing had it */
+	bool seen;              /* it should exist: built by us or seen listed,
+				   and not destroyed by us since */
+	bool hold_stopped;      /* `ctl stop` asked it to stay stopped */
+	unsigned missing;       /* consecutive listings with no guest of its id */
+	double ours_at[8];      /* when our last job changed each drift
+				   attribute (reconcile.c's drift_attrs) */
+	char *drift;            /* the drift lines of the last listing, NULL none */
+	char *applied;          /* the drift reconcile=apply last put back */
 };
 
 struct phx_engine {
@@ -106,6 +143,10 @@ struct phx_engine {
 	unsigned jobs;
 	unsigned refresh_ms;
 	char *journal_path;
+	/* hooks and raw config lines (phx_engine_cfg) */
+	char *feature_dir, *app_script_dir, *config_path, *mountpoint, *pve_conf_dir;
+	unsigned hook_timeout_ms;
+	int stop_pipe[2];         /* written at stop: ends running hooks */
 
 	pthread_mutex_t lock;
 	pthread_cond_t changed;   /* a record changed: waiters of wait() */
@@ -132,21 +173,25 @@ struct phx_engine {
 	bool refresher_started;
 	pthread_t refresher;
 
+	/* observe.c: the mount's event stream and counters; every driver call
+	 * goes through `metered`, which counts and times it before calling
+	 * the real driver (real_drv). */
+	struct phx_events *events;
+	struct phx_metrics *metrics;
+	struct phx_driver metered;
+	struct phx_driver_ops metered_ops;
+	struct phx_driver *real_drv;
+	bool quiet_states;        /* the first listing: learning, not changes */
+	enum phx_reconcile reconcile;
+
 	/* journal.c */
 	pthread_mutex_t journal_lock;
 	uint64_t journal_seq;     /* bumped under e->lock when intents change */
 	uint64_t journal_written; /* under journal_lock */
-
-	/* observe_api.c (a stand-in until branch observe lands): made once
-	 * under lock, then fixed */
-	struct phx_events *obs_events;
-	struct phx_metrics *obs_metrics;
-	bool obs_subscribed;
+	int journal_lockfd;       /* flock held while we run: the journal is
+				     ours (valid when journal_locked) */
+	bool journal_locked;
 };
-
-/* --- observe_api.c --- */
-void observe_stop(struct phx_engine *e); /* before the workers stop */
-void observe_free(struct phx_engine *e);
 
 /* --- records.c (call with e->lock held) --- */
 struct ct_rec *rec_find(struct phx_engine *e, uint32_t ctid);
@@ -179,6 +224,12 @@ int plan_ctid(struct phx_engine *e, uint32_t ctid); /* journal_sync's result */
  * re-plan (malloc'd) since planning needs the doc. */
 size_t release_waiters(struct phx_engine *e, struct ct_rec *src, bool ok,
 		       uint32_t **replan);
+/* ctid has just started: plan again whoever waits for it as a dependency.
+ * Call with e->lock NOT held. */
+void wake_dependents(struct phx_engine *e, uint32_t ctid);
+/* Whether every dependency of entry that is in the file runs (doc read
+ * lock, then e->lock; call with neither held). */
+bool deps_running(struct phx_engine *e, uint32_t ctid);
 /* Put a record on the run queue (e->lock held). */
 void enqueue(struct phx_engine *e, struct ct_rec *r);
 
@@ -205,13 +256,50 @@ void refresher_stop(struct phx_engine *e);
 int refresh_once(struct phx_engine *e);
 
 /* --- journal.c --- */
-/* Load the intents recorded by an earlier run: wants per CTID. */
+/* Lock our journal, load the intents recorded by an earlier run (wants per
+ * CTID), and take over the journals of mounts of the same config that are
+ * not running. */
 int journal_load(struct phx_engine *e, char *err, size_t errlen);
+/* Let go of the journal's lock (at stop): another mount may take it over. */
+void journal_release(struct phx_engine *e);
 /* Write the current intents if they changed since the last write. Call
  * with e->lock NOT held; returns 0 or a negative errno (logged). */
 int journal_sync(struct phx_engine *e);
 /* Mark the intents changed (e->lock held). */
 static inline void journal_dirty(struct phx_engine *e) { e->journal_seq++; }
+
+/* --- observe.c: events and metrics --- */
+int observe_start(struct phx_engine *e, char *err, size_t errlen);
+void observe_stop(struct phx_engine *e);
+/* Post one line to the events file and count it. */
+void eng_event(struct phx_engine *e, uint32_t ctid, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Called by rec_touch: post a `state` event when the status word changed. */
+void observe_state(struct phx_engine *e, struct ct_rec *r);
+/* A job was taken / ended (e->lock held): builds counted, what the job
+ * changed remembered for drift. */
+void observe_job_start(struct phx_engine *e, struct ct_rec *r, const struct job *j);
+void observe_job_end(struct phx_engine *e, struct ct_rec *r, const struct job *j, int rc);
+/* A feature or application script ran (for build steps that run hooks):
+ * its time and whether it succeeded, in the metrics. Any thread, no lock. */
+void eng_observe_hook(struct phx_engine *e, double seconds, bool ok);
+
+/* --- reconcile.c: drift --- */
+/* After a listing folded into the records (no lock held): recompute each
+ * container's drift, post what appeared or went, and with reconcile=apply
+ * put it back. `asked` is when the listing was asked for. */
+void reconcile_after_listing(struct phx_engine *e, double asked);
+/* A job of ours changed these (wants, schema rows) at `now`: left out of
+ * the drift until a listing agrees (e->lock held). */
+void reconcile_mark_ours(struct ct_rec *r, unsigned wants, unsigned cfg_keys, double now);
+/* `echo apply > ctl`: put ctid's drift back once. */
+int reconcile_apply_ctl(struct phx_engine *e, uint32_t ctid, char *err, size_t errlen);
+
+/* engine.c: ask for work on ctid (journalled, then planned). */
+int eng_request(struct phx_engine *e, uint32_t ctid, unsigned wants, unsigned cfg_keys,
+		const char *why);
+/* Whether ctid's entry names what to build it from (takes the doc lock). */
+bool eng_entry_buildable(struct phx_engine *e, uint32_t ctid);
 
 /* --- time --- */
 double now_mono(void);

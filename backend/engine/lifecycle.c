@@ -5,6 +5,7 @@
 #include "backend/engine/lifecycle.h"
 
 #include "backend/engine/params.h"
+#include "backend/engine/power_confirm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,8 @@ static int power(struct step *s, const char *op, enum ct_state st, const char *d
 		return step_fail(s, "%s of %u failed: %s", op, s->ctid, err.msg);
 	}
 	rc = step_wait_task(s, upid, st, detail ? detail : "", why, sizeof(why));
+	if (rc == 0)
+		rc = step_confirm_power(s, upid, done, why, sizeof(why));
 	if (rc == STEP_STOPPED)
 		return rc;
 	if (rc < 0)

@@ -2,6 +2,7 @@
 
 #include "backend/engine/engine_int.h"
 #include "backend/engine/steps.h"
+#include "backend/lxc_keys.h"
 #include "backend/schema.h"
 
 #include <stdarg.h>
@@ -30,6 +31,24 @@ void kv_add(struct kvbuf *kv, const char *key, const char *fmt, ...)
 	kv->v[kv->n].key = key;
 	kv->v[kv->n].value = val;
 	kv->n++;
+}
+
+void kv_set(struct kvbuf *kv, const char *key, const char *value)
+{
+	for (size_t i = 0; i < kv->n; i++)
+		if (!strcmp(kv->v[i].key, key)) {
+			char *dup = strdup(value);
+
+			if (!dup) {
+				kv->failed = true;
+				return;
+			}
+			free(kv->own[i]);
+			kv->own[i] = dup;
+			kv->v[i].value = dup;
+			return;
+		}
+	kv_add(kv, key, "%s", value);
 }
 
 void kv_free(struct kvbuf *kv)
@@ -94,6 +113,11 @@ static void add_net0(json_object *entry, struct kvbuf *kv)
 	}
 	if (mac && *mac)
 		used += snprintf(buf + used, sizeof(buf) - used, "%shwaddr=%s", used ? "," : "", mac);
+	/* lxc-manager.sh turns the interface's firewall on when the entry's
+	 * firewall is enabled; network_config's own "firewall" wins */
+	if (used < sizeof(buf) && phx_firewall_enabled(entry) &&
+	    !json_object_object_get_ex(net, "firewall", NULL))
+		used += snprintf(buf + used, sizeof(buf) - used, "%sfirewall=1", used ? "," : "");
 	if (used >= sizeof(buf))
 		kv->failed = true;
 	else if (used)
@@ -125,6 +149,16 @@ static void add_rootfs(json_object *entry, struct kvbuf *kv)
 		kv_add(kv, "storage", "%s", pool); /* Proxmox's default size */
 	else if (entry_int(entry, "storage_size_gb", &size))
 		kv_add(kv, "rootfs", "%lld", size);
+}
+
+/* Proxmox's features from pct_options; an empty or null list sends none
+ * (a create leaves Proxmox's defaults, nesting=1 for unprivileged on PVE 9) */
+static void add_features(json_object *entry, struct kvbuf *kv)
+{
+	char buf[512];
+
+	if (phx_pct_features(entry, buf, sizeof(buf)))
+		kv_add(kv, "features", "%s", buf);
 }
 
 /* A list value (spaces, commas or ';' between items) as Proxmox stores it:
@@ -211,6 +245,7 @@ static void add_rows(json_object *entry, unsigned rows, struct kvbuf *kv)
 		case PHX_PVE_NET0:    add_net0(entry, kv); break;
 		case PHX_PVE_STARTUP: add_startup(entry, kv); break;
 		case PHX_PVE_ROOTFS:  add_rootfs(entry, kv); break;
+		case PHX_PVE_FEATURES: add_features(entry, kv); break;
 		case PHX_PVE_VALUE:   add_value(entry, a, kv); break;
 		}
 	}

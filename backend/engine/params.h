@@ -24,6 +24,8 @@ struct kvbuf {
 
 void kv_add(struct kvbuf *kv, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Replace key's value (add it when absent). */
+void kv_set(struct kvbuf *kv, const char *key, const char *value);
 void kv_free(struct kvbuf *kv);
 /* "hostname, memory" for log lines; into buf. */
 void kv_keys(const struct kvbuf *kv, char *buf, size_t len);

@@ -26,11 +26,19 @@ struct link {
 	uint32_t src;
 	bool is_template;   /* the entry asks for a template */
 	bool has_ostemplate;
+	char snapname[48];  /* its template_snapshot_name: what its clones
+			       are cloned from */
+	/* its dependencies that are in the file: running before it starts
+	 * (those that are not are waited for on the backend by the job) */
+	uint32_t deps[16];
+	size_t ndeps;
 };
 
 struct chain {
 	struct link v[CHAIN_MAX];
 	size_t n;
+	uint32_t also[16];  /* dependencies asked for: planned after */
+	size_t nalso;
 	bool cycle;         /* the last link's source is already in the chain */
 	bool too_long;
 };
@@ -52,6 +60,20 @@ static void read_link(json_object *entry, uint32_t ctid, struct link *l)
 	l->has_ostemplate = json_object_object_get_ex(entry, "template", &v) &&
 		json_object_is_type(v, json_type_string) &&
 		json_object_get_string_len(v) > 0;
+	if (!l->is_template && json_object_object_get_ex(entry, "template_snapshot_name", &v) &&
+	    json_object_is_type(v, json_type_string))
+		snprintf(l->snapname, sizeof(l->snapname), "%s", json_object_get_string(v));
+}
+
+static void read_deps(struct phx_engine *e, json_object *entry, struct link *l)
+{
+	uint32_t all[64];
+	char why[128];
+	int n = entry ? phx_chain_deps(entry, all, 64, why, sizeof(why)) : 0;
+
+	for (int i = 0; i < n && i < 64 && l->ndeps < 16; i++)
+		if (all[i] != l->ctid && phx_doc_entry(e->doc, all[i]))
+			l->deps[l->ndeps++] = all[i];
 }
 
 /* Read the clone chain from ctid, under the doc's read lock only. */
@@ -60,6 +82,7 @@ static void gather(struct phx_engine *e, uint32_t ctid, struct chain *c)
 	uint32_t cur = ctid;
 
 	c->n = 0;
+	c->nalso = 0;
 	c->cycle = c->too_long = false;
 	phx_doc_rdlock(e->doc);
 	while (cur) {
@@ -73,6 +96,7 @@ static void gather(struct phx_engine *e, uint32_t ctid, struct chain *c)
 			break;
 		}
 		read_link(phx_doc_entry(e->doc, cur), cur, &c->v[c->n]);
+		read_deps(e, phx_doc_entry(e->doc, cur), &c->v[c->n]);
 		cur = c->v[c->n].present ? c->v[c->n].src : 0;
 		c->n++;
 	}
@@ -114,6 +138,8 @@ static void fail_tree(struct phx_engine *e, struct ct_rec *r, const char *reason
 		if (!w || w->waiting_for != r->ctid)
 			continue;
 		w->waiting_for = 0;
+		w->waiting_snap[0] = '\0';
+		w->waiting_dep = false;
 		fail_tree(e, w, dreason, dfull);
 	}
 	free(waiters);
@@ -143,6 +169,8 @@ size_t release_waiters(struct phx_engine *e, struct ct_rec *src, bool ok,
 			if (!w || w->waiting_for != src->ctid)
 				continue;
 			w->waiting_for = 0;
+			w->waiting_snap[0] = '\0';
+			w->waiting_dep = false;
 			snprintf(dfull, sizeof(dfull), "dependency %u failed: %s", src->ctid,
 				 src->error ? src->error : src->reason);
 			fail_tree(e, w, dreason, dfull);
@@ -157,6 +185,8 @@ size_t release_waiters(struct phx_engine *e, struct ct_rec *src, bool ok,
 
 		if (w && w->waiting_for == src->ctid) {
 			w->waiting_for = 0;
+			w->waiting_snap[0] = '\0';
+			w->waiting_dep = false;
 			rec_touch(e, w);
 		}
 	}
@@ -173,6 +203,10 @@ static bool source_ready(const struct ct_rec *sr, const struct link *sl)
 		return false;
 	if (strcmp(sr->lock, "create") == 0)
 		return false;
+	/* a source that names a template snapshot is cloned from it: wait
+	 * until it is known to exist (its build takes it) */
+	if (sl->snapname[0] && sr->template_ != 1 && strcmp(sr->has_snap, sl->snapname) != 0)
+		return false; /* (a template on the backend is cloned linked) */
 	return !sl->is_template || sr->template_ == 1;
 }
 
@@ -195,6 +229,121 @@ static void fail_now(struct phx_engine *e, struct ct_rec *r, const char *fmt, ..
 	fail_tree(e, r, msg, msg);
 }
 
+static bool dep_runs(const struct ct_rec *dr)
+{
+	return dr->exists && strcmp(dr->status, "running") == 0 &&
+	       !(dr->wants & (W_STOP | W_DESTROY)) && !(dr->running && (dr->doing & W_STOP));
+}
+
+/* A container starts only once each dependency in the file runs. While it
+ * does not exist yet, its dependencies are only asked for (built or
+ * started alongside, so the two builds overlap); once it exists (its job
+ * came back before the start: resume_build), it waits for the first one
+ * that does not run (`queued: waiting for 103`), released as soon as that
+ * one starts (wake_dependents). Returns true when r waits. e->lock held. */
+static bool wait_deps(struct phx_engine *e, struct chain *c, struct link *l, struct ct_rec *r)
+{
+	bool waits = false;
+
+	for (size_t k = 0; k < l->ndeps && !waits; k++) {
+		struct ct_rec *dr = rec_get(e, l->deps[k]);
+
+		if (!dr)
+			return false;
+		if (dep_runs(dr))
+			continue;
+		if (dr->failed) {
+			fail_now(e, r, "dependency %u failed: %s", dr->ctid, dr->reason);
+			return true;
+		}
+		if (!dr->wants && !dr->running && !dr->queued && !dr->waiting_for) {
+			dr->wants |= dr->exists ? W_START : W_BUILD;
+			rec_note(e, dr, "%s asked for: %u depends on it",
+				 dr->exists ? "start" : "build", r->ctid);
+			journal_dirty(e);
+			if (c->nalso < sizeof(c->also) / sizeof(c->also[0]))
+				c->also[c->nalso++] = dr->ctid;
+		}
+		if (!r->exists)
+			continue; /* built meanwhile; it waits before its start */
+		{
+			/* a file edited by hand may hold a cycle the writes refuse:
+			 * say so rather than wait for ever */
+			const struct ct_rec *x = dr;
+
+			for (int hops = 0; x && x->waiting_for && hops < CHAIN_MAX; hops++) {
+				if (x->waiting_for == r->ctid) {
+					fail_now(e, r, "build order cycle: %u waits for %u "
+						 "(dependency), which waits for %u", r->ctid,
+						 dr->ctid, r->ctid);
+					return true;
+				}
+				x = rec_find(e, x->waiting_for);
+			}
+		}
+		if (rec_add_waiter(dr, r->ctid) < 0) {
+			fail_now(e, r, "out of memory waiting for dependency %u", dr->ctid);
+			return true;
+		}
+		r->waiting_for = dr->ctid;
+		r->waiting_snap[0] = '\0';
+		r->waiting_dep = true;
+		rec_touch(e, r);
+		waits = true;
+	}
+	return waits;
+}
+
+void wake_dependents(struct phx_engine *e, uint32_t ctid)
+{
+	uint32_t *wake = NULL;
+	size_t n = 0;
+	struct ct_rec *r;
+
+	pthread_mutex_lock(&e->lock);
+	r = rec_find(e, ctid);
+	if (r && r->nwaiters && (wake = malloc(r->nwaiters * sizeof(*wake)))) {
+		for (size_t i = 0; i < r->nwaiters; i++) {
+			struct ct_rec *w = rec_find(e, r->waiters[i]);
+
+			if (w && w->waiting_for == ctid && w->waiting_dep)
+				wake[n++] = w->ctid;
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct ct_rec *w = rec_find(e, wake[i]);
+
+			rec_del_waiter(r, wake[i]);
+			w->waiting_for = 0;
+			w->waiting_dep = false;
+			rec_touch(e, w);
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+	for (size_t i = 0; i < n; i++)
+		plan_ctid(e, wake[i]);
+	free(wake);
+}
+
+bool deps_running(struct phx_engine *e, uint32_t ctid)
+{
+	struct link l;
+	bool ok = true;
+
+	memset(&l, 0, sizeof(l));
+	l.ctid = ctid;
+	phx_doc_rdlock(e->doc);
+	read_deps(e, phx_doc_entry(e->doc, ctid), &l);
+	phx_doc_unlock(e->doc);
+	pthread_mutex_lock(&e->lock);
+	for (size_t k = 0; k < l.ndeps && ok; k++) {
+		struct ct_rec *dr = rec_find(e, l.deps[k]);
+
+		ok = dr && dep_runs(dr);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return ok;
+}
+
 /* Plan link i of the chain; returns true to go on with link i + 1 (its
  * source was just asked for). e->lock held. */
 static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
@@ -210,7 +359,11 @@ static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
 		if (sr)
 			rec_del_waiter(sr, r->ctid);
 		r->waiting_for = 0;
+		r->waiting_snap[0] = '\0';
+		r->waiting_dep = false;
 	}
+	if ((r->wants & W_BUILD) && !(r->wants & W_DESTROY) && wait_deps(e, c, l, r))
+		return false;
 	if (!(r->wants & W_BUILD) || r->wants & W_DESTROY) {
 		enqueue(e, r);
 		return false;
@@ -279,6 +432,7 @@ static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
 		return false;
 	}
 	r->waiting_for = sl->ctid;
+	snprintf(r->waiting_snap, sizeof(r->waiting_snap), "%s", sl->snapname);
 	rec_touch(e, r);
 	if (providing(sr))
 		return false; /* shared: its build is already on the way */
@@ -286,6 +440,11 @@ static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
 	if (!sr->exists || strcmp(sr->lock, "create") == 0) {
 		sr->wants |= W_BUILD;
 		rec_note(e, sr, "build asked for: %u clones from it", l->ctid);
+	} else if (sl->snapname[0] && sr->template_ != 1) {
+		/* built already: make sure of its snapshot (taken when missing) */
+		sr->wants |= W_SNAP;
+		rec_note(e, sr, "snapshot %s asked for: %u clones from it", sl->snapname,
+			 l->ctid);
 	} else {
 		sr->wants |= W_CONVERT;
 		rec_note(e, sr, "conversion to a template asked for: %u clones from it",
@@ -328,8 +487,20 @@ int plan_ctid(struct phx_engine *e, uint32_t ctid)
 			enqueue(e, r);
 	}
 	pthread_mutex_unlock(&e->lock);
-	free(c);
-	rc = journal_sync(e);
+	{
+		uint32_t also[16];
+		size_t nalso = c->nalso;
+
+		memcpy(also, c->also, sizeof(also));
+		free(c);
+		rc = journal_sync(e);
+		for (size_t i = 0; i < nalso; i++) {
+			int prc = plan_ctid(e, also[i]);
+
+			if (rc == 0)
+				rc = prc;
+		}
+	}
 	for (size_t i = 0; i < nreplan; i++) {
 		int prc = plan_ctid(e, replan[i]);
 

@@ -95,6 +95,7 @@ struct ct_rec *rec_get(struct phx_engine *e, uint32_t ctid)
 	r->ctid = ctid;
 	r->template_ = -1;
 	r->op = ST_ABSENT;
+	snprintf(r->shown_word, sizeof(r->shown_word), "absent");
 	k = bucket_of(e->nbuckets, ctid);
 	r->hnext = e->buckets[k];
 	e->buckets[k] = r;
@@ -112,6 +113,8 @@ void rec_free_all(struct phx_engine *e)
 			ctlog_free(&r->log);
 			free(r->error);
 			free(r->waiters);
+			free(r->drift);
+			free(r->applied);
 			free(r);
 		}
 	}
@@ -122,6 +125,7 @@ void rec_free_all(struct phx_engine *e)
 
 void rec_touch(struct phx_engine *e, struct ct_rec *r)
 {
+	observe_state(e, r); /* a `state` event when the status word changed */
 	r->version++;
 	pthread_cond_broadcast(&e->changed);
 }
@@ -202,7 +206,11 @@ void rec_status(const struct ct_rec *r, char *buf, size_t len)
 		return;
 	}
 	if (r->waiting_for) {
-		snprintf(buf, len, "queued: waiting for %u", r->waiting_for);
+		if (r->waiting_snap[0])
+			snprintf(buf, len, "queued: waiting for snapshot %s of %u", r->waiting_snap,
+				 r->waiting_for);
+		else
+			snprintf(buf, len, "queued: waiting for %u", r->waiting_for);
 		return;
 	}
 	if (r->queued || r->wants) {

@@ -45,8 +45,14 @@ static void apply_guest(struct phx_engine *e, const struct phx_guest *g, double 
 	struct ct_rec *r = rec_get(e, g->vmid);
 	bool changed = false;
 
-	if (!r || r->running || r->op_ended_at > asked)
+	if (!r)
 		return;
+	/* the row as listed, for drift: reconcile.c decides what of it is news */
+	r->row = *g;
+	r->row_valid = true;
+	if (r->running || r->op_ended_at > asked)
+		return;
+	r->seen = true;
 	if (!r->exists || strcmp(r->node, g->node) || strcmp(r->lock, g->lock))
 		changed = true;
 	r->exists = true;
@@ -82,7 +88,7 @@ int refresh_once(struct phx_engine *e)
 	struct phx_guest_list list = { 0 };
 	struct phx_err err = { 0 };
 	double asked = now_mono(), now;
-	uint32_t *ids;
+	uint32_t *ids, *all;
 	size_t n = 0;
 
 	if (e->drv->ops->list_guests(e->drv->ctx, &list, &err) < 0) {
@@ -103,6 +109,17 @@ int refresh_once(struct phx_engine *e)
 		if (strcmp(list.v[i].type, "lxc") == 0)
 			ids[n++] = list.v[i].vmid;
 	qsort(ids, n, sizeof(*ids), cmp_u32);
+	/* every guest's id, VMs too: a container is rebuilt only into an id
+	 * nobody holds */
+	all = malloc((list.n ? list.n : 1) * sizeof(*all));
+	if (!all) {
+		free(ids);
+		phx_guest_list_free(&list);
+		return -1;
+	}
+	for (size_t i = 0; i < list.n; i++)
+		all[i] = list.v[i].vmid;
+	qsort(all, list.n, sizeof(*all), cmp_u32);
 
 	now = now_mono();
 	pthread_mutex_lock(&e->lock);
@@ -112,12 +129,17 @@ int refresh_once(struct phx_engine *e)
 		e->refresh_fatal = false;
 		pthread_cond_broadcast(&e->work); /* jobs held for the backend go on */
 	}
+	/* the first listing says what the fleet is: no `state` events */
+	e->quiet_states = e->refresh_count == 0;
 	for (size_t i = 0; i < list.n; i++)
 		if (strcmp(list.v[i].type, "lxc") == 0)
 			apply_guest(e, &list.v[i], asked, now);
 	/* Gone since the last listing (destroyed elsewhere). */
 	for (size_t b = 0; b < e->nbuckets; b++)
 		for (struct ct_rec *r = e->buckets[b]; r; r = r->hnext) {
+			if (!in_list(ids, n, r->ctid))
+				r->row_valid = false;
+			r->missing = in_list(all, list.n, r->ctid) ? 0 : r->missing + 1;
 			if (!r->exists || r->running || r->op_ended_at > asked ||
 			    in_list(ids, n, r->ctid))
 				continue;
@@ -130,8 +152,11 @@ int refresh_once(struct phx_engine *e)
 	e->backend_ids = ids;
 	e->nbackend = n;
 	e->refresh_count++;
+	e->quiet_states = false;
 	pthread_mutex_unlock(&e->lock);
+	free(all);
 	phx_guest_list_free(&list);
+	reconcile_after_listing(e, asked);
 	return 0;
 }
 

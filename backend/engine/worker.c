@@ -81,6 +81,7 @@ static void finish(struct phx_engine *e, struct ct_rec *r, struct job *j, int rc
 			 !r->exists ? "absent" :
 			 strcmp(r->status, "running") == 0 ? "running" : "stopped");
 	}
+	observe_job_end(e, r, j, rc); /* builds counted, our changes kept out of drift */
 	r->doing = r->doing_keys = 0;
 	if (rc != 1)
 		r->resume_build = false;
@@ -127,6 +128,7 @@ static void *worker_main(void *arg)
 		j.cfg_keys = r->doing_keys;
 		j.clone_src = r->clone_src;
 		r->clone_src = 0;
+		observe_job_start(e, r, &j);
 		if (j.clone_src) {
 			struct ct_rec *sr = rec_find(e, j.clone_src);
 

@@ -1,7 +1,7 @@
 /* The Proxmox VE REST driver: driver.h's operations as API calls.
  * Transport, retries and error texts live in pve_http.c, the reading of
  * answers in pve_parse.c; this file only maps each operation to its
- * method, path and parameters (PVE-API §2, §3). */
+ * method, path and parameters (proxmox-api.md §3, §4). */
 #include "backend/pve/pve_driver.h"
 
 #include "backend/pve/pve_http.h"
@@ -36,13 +36,28 @@ static int refuse(struct phx_err *err, const char *fmt, ...)
 
 /* Node names go into URL paths unescaped, so only what a PVE node name can
  * hold is let through (no '/', '?', '%' that would change the path). */
+/* pve-common JSONSchema.pm pve_verify_node_name (format pve-node):
+ * letters, digits and inner '-', no dots (a node name is a host name's
+ * first label, never an FQDN). Checked here because the name goes into
+ * the URL path. */
+bool pve_node_name_ok(const char *node)
+{
+	size_t n = node ? strlen(node) : 0;
+
+	if (n == 0 || n >= PHX_NODE_MAX || !isalnum((unsigned char)node[0]) ||
+	    !isalnum((unsigned char)node[n - 1]))
+		return false;
+	for (const char *p = node; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-')
+			return false;
+	return true;
+}
+
 static int check_node(const char *node, struct phx_err *err)
 {
-	if (!node || !*node || strlen(node) >= PHX_NODE_MAX)
-		return refuse(err, "invalid node name '%.80s'", node ? node : "");
-	for (const char *p = node; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
-			return refuse(err, "invalid node name '%.80s'", node);
+	if (!pve_node_name_ok(node))
+		return refuse(err, "invalid node name '%.80s': a Proxmox node name is letters, "
+			      "digits and '-' inside (pve-node, no dots)", node ? node : "");
 	return 0;
 }
 
@@ -214,8 +229,42 @@ static int op_status_op(void *ctx, const char *node, uint32_t vmid, const char *
 	return call_upid(d, PVE_POST, path, NULL, 0, upid, err);
 }
 
-/* The answer is null while a hidden vztemplate task converts (PVE-API
- * §2.12): success here means only that the conversion was started. */
+/* GET .../status/current: the CT's live run state, not the lagging
+ * listing; and whether the HA stack manages it (`ha.managed`). */
+static int op_status_current(void *ctx, const char *node, uint32_t vmid,
+			     char status[16], bool *ha_managed, struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	json_object *data = NULL, *v, *ha;
+	char path[128];
+	const char *st;
+
+	status[0] = '\0';
+	*ha_managed = false;
+	if (check_node(node, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/nodes/%s/lxc/%u/status/current", node, vmid);
+	if (pve_http_call(d->http, PVE_GET, path, NULL, 0, &data, err) < 0)
+		return -1;
+	if (!json_object_is_type(data, json_type_object) ||
+	    !json_object_object_get_ex(data, "status", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    strlen(st = json_object_get_string(v)) >= 16) {
+		json_object_put(data);
+		err->kind = PHX_E_PROTOCOL;
+		snprintf(err->msg, sizeof(err->msg), "status/current of %u has no status", vmid);
+		return -1;
+	}
+	snprintf(status, 16, "%s", st);
+	if (json_object_object_get_ex(data, "ha", &ha) &&
+	    json_object_object_get_ex(ha, "managed", &v))
+		*ha_managed = json_object_get_int(v) != 0;
+	json_object_put(data);
+	return 0;
+}
+
+/* The answer is null while a hidden vztemplate task converts (proxmox-api.md
+ * §3): success here means only that the conversion was started. */
 static int op_template(void *ctx, const char *node, uint32_t vmid, struct phx_err *err)
 {
 	struct pve_driver *d = ctx;
@@ -242,7 +291,7 @@ static int op_destroy_ct(void *ctx, const char *node, uint32_t vmid,
 }
 
 /* "/nodes/<node of the UPID>/tasks/<escaped upid>/<what>": a task is only
- * known to the node that ran it (PVE-API §3.2). */
+ * known to the node that ran it (proxmox-api.md §4). */
 static int task_path(const char *upid, const char *what, char *path, size_t len,
 		     struct phx_err *err)
 {
@@ -498,6 +547,7 @@ static const struct phx_driver_ops pve_ops = {
 	.clone = op_clone,
 	.set_config = op_set_config,
 	.status_op = op_status_op,
+	.status_current = op_status_current,
 	.template_ = op_template,
 	.destroy_ct = op_destroy_ct,
 	.task_status = op_task_status,

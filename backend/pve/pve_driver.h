@@ -15,6 +15,9 @@ struct phx_pve_opts {
 	unsigned timeout_ms;      /* per request */
 };
 
+/* pve-common's pve-node format: letters, digits, inner '-' (no dots). */
+bool pve_node_name_ok(const char *node);
+
 /* Returns 0 or -1 with err (a token file readable by others, a missing
  * token, a bad URL are refused here, before any request). */
 int phx_pve_driver_new(struct phx_driver *out, const struct phx_pve_opts *opts,

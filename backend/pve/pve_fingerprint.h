@@ -1,5 +1,5 @@
 /* Certificate fingerprints as Proxmox prints them: SHA-256 of the DER
- * certificate, 32 uppercase hex pairs joined by ':' (PVE-API §9).
+ * certificate, 32 uppercase hex pairs joined by ':' (proxmox-api.md §7).
  * Pure functions, no network: the driver checks the peer certificate with
  * them, the tests call them directly. */
 #ifndef PHX_PVE_FINGERPRINT_H

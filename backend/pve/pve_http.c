@@ -8,7 +8,7 @@
  *
  * Certificate pinning (pve_fingerprint) compares the SHA-256 of the peer's
  * DER certificate with the pin, the way PVE prints and pins fingerprints
- * (PVE-API §9). libcurl's CURLOPT_PINNEDPUBLICKEY hashes the public key
+ * (proxmox-api.md §7). libcurl's CURLOPT_PINNEDPUBLICKEY hashes the public key
  * instead, a different number, so it cannot take the user's fingerprint.
  * Chain verification is turned off (a self-signed node certificate has no
  * CA to check against) and the certificate is checked in the
@@ -39,7 +39,13 @@
 
 #define DEFAULT_CONNECTIONS 8
 #define DEFAULT_RETRIES     1 /* the engine retries (steps.c) */
-#define DEFAULT_TIMEOUT_MS  30000
+/* Longer than pveproxy's own 30 s hop to another node (pve-http-server
+ * AnyEvent.pm proxy_request, `timeout => 30`): when that node does not
+ * answer, pveproxy's 595/596 (a clear "no answer from that node") arrives
+ * before our own timeout would cut the request short. libcurl measures it
+ * on a monotonic clock (lib/timeval.c Curl_now: CLOCK_MONOTONIC), so a
+ * step of the wall clock neither fires it early nor holds it off. */
+#define DEFAULT_TIMEOUT_MS  35000
 #define CONNECT_TIMEOUT_MS  10000
 #define BACKOFF_FIRST_MS    100
 #define BACKOFF_MAX_MS      2000
@@ -77,6 +83,7 @@ struct pve_req {
 	size_t len, cap;
 	bool too_big;
 	char reason[256];
+	char ctype[128];                /* Content-Type of the answer */
 	int pin_result;                 /* 0 ok, 1 mismatch, 2 no certificate */
 	char seen[PVE_FP_TEXT];
 	char errbuf[CURL_ERROR_SIZE];
@@ -152,6 +159,15 @@ static int make_base(const char *url, char **base, struct phx_err *err)
 	if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK) {
 		set_err(err, PHX_E_REFUSED, "pve_url '%s' must not have a query string", url);
 		goto out;
+	}
+	/* pveproxy listens on 8006: a URL without a port means that one, not
+	 * https's 443 (a reverse proxy on 443 is written with ":443") */
+	{
+		char *port = NULL;
+
+		if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_NO_PORT)
+			curl_url_set(u, CURLUPART_PORT, "8006", 0);
+		curl_free(port);
 	}
 	curl_url_get(u, CURLUPART_PATH, &path, 0);
 	len = path ? strlen(path) : 0;
@@ -359,16 +375,26 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *u)
 }
 
 /* Keeps the status line's reason phrase: servers before
- * libpve-http-server-perl 5.2 put the error text only there (PVE-API §1.1). */
+ * libpve-http-server-perl 5.2 put the error text only there (proxmox-api.md §1). */
 static size_t on_header(char *p, size_t size, size_t nmemb, void *u)
 {
 	struct pve_req *r = u;
 	size_t n = size * nmemb, i = 0, k = 0;
 	int spaces = 0;
 
+	if (n > 13 && strncasecmp(p, "Content-Type:", 13) == 0) {
+		i = 13;
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		while (i < n && p[i] != '\r' && p[i] != '\n' && k + 1 < sizeof(r->ctype))
+			r->ctype[k++] = p[i++];
+		r->ctype[k] = '\0';
+		return n;
+	}
 	if (n < 5 || strncmp(p, "HTTP/", 5) != 0)
 		return n;
 	r->reason[0] = '\0';
+	r->ctype[0] = '\0'; /* a new response (after a 100, a redirect) */
 	/* "HTTP/1.1 500 CT is locked (disk)\r\n": after the second space */
 	while (i < n && spaces < 2)
 		if (p[i++] == ' ')
@@ -543,7 +569,7 @@ static int attempt(struct pve_http *h, enum pve_method m, const char *url,
 		break;
 	case PVE_DELETE:
 		/* Parameters are in the URL; a body on DELETE is refused
-		 * with 501 (PVE-API §1). */
+		 * with 501 (proxmox-api.md §1). */
 		curl_easy_setopt(r.curl, CURLOPT_CUSTOMREQUEST, "DELETE");
 		break;
 	case PVE_PUT:
@@ -566,6 +592,10 @@ static int attempt(struct pve_http *h, enum pve_method m, const char *url,
 			"server certificate fingerprint could not be checked: no certificate seen");
 	} else if (r.too_big) {
 		set_err(err, PHX_E_PROTOCOL, "answer larger than %u bytes", BODY_MAX);
+	} else if (rc == CURLE_PARTIAL_FILE) {
+		/* the connection closed before the announced length arrived */
+		set_err(err, PHX_E_TRANSIENT, "protocol error: answer cut short (%s)",
+			r.errbuf[0] ? r.errbuf : curl_easy_strerror(rc));
 	} else if (rc != CURLE_OK) {
 		enum phx_err_kind kind = curl_kind(rc);
 
@@ -574,6 +604,13 @@ static int attempt(struct pve_http *h, enum pve_method m, const char *url,
 			" (give pve_fingerprint or pve_cafile to trust this server)" : "");
 	} else if (status != 200) {
 		pve_error_from_reply(status, r.reason, r.body, r.len, err);
+	} else if (r.ctype[0] && strncasecmp(r.ctype, "application/json", 16) != 0) {
+		/* pveproxy answers /api2/json with JSON only: another content
+		 * type is something in between (a captive portal, a misrouted
+		 * reverse proxy), which may be gone at the next try */
+		set_err(err, PHX_E_TRANSIENT,
+			"protocol error: answer is '%.60s', not JSON (a proxy in the way?)", r.ctype);
+		err->http = 200;
 	} else {
 		json_object *d = NULL;
 

@@ -1,7 +1,7 @@
 /* Parsers for Proxmox VE API answers (see pve_parse.h). Everything here is
  * deliberately lenient about number-vs-string encodings, because Perl's JSON
- * encoder sends either depending on how a value was last used (PVE-API
- * §2.5, §2.7), and strict about the things a caller relies on: a UPID that
+ * encoder sends either depending on how a value was last used
+ * (docs/proxmox-api.md §1), and strict about the things a caller relies on: a UPID that
  * the server will accept back, a vmid and node for every guest. */
 #include "backend/pve/pve_parse.h"
 
@@ -29,7 +29,7 @@ static int fail(struct phx_err *err, enum phx_err_kind kind, const char *fmt, ..
 
 /* Copies s into dst, turning embedded newlines into spaces and dropping
  * trailing whitespace: Perl die texts end in "\n", and some parameter
- * errors carry a newline in the middle (PVE-API §6.2). */
+ * errors carry a newline in the middle (proxmox-api.md §5). */
 static void copy_text(char *dst, size_t dstlen, const char *s)
 {
 	size_t n = 0;
@@ -104,7 +104,7 @@ enum phx_err_kind pve_classify(long http, const char *msg, bool has_text,
 	if (http == 404)
 		return PHX_E_NOTFOUND;
 	/* 595..599 are pveproxy's synthetic codes for a failed hop to another
-	 * node or to pvedaemon (PVE-API §6.1): the request may well succeed
+	 * node or to pvedaemon (proxmox-api.md §5): the request may well succeed
 	 * once that node answers again. */
 	if (http == 502 || http == 503 || http == 504 || (http >= 595 && http <= 599))
 		return PHX_E_TRANSIENT;
@@ -164,6 +164,17 @@ void pve_error_from_reply(long http, const char *reason, const char *body,
 	}
 	if (!err->msg[0])
 		snprintf(err->msg, sizeof(err->msg), "HTTP %ld", http);
+	/* 595..599: AnyEvent::HTTP's own codes, which pveproxy passes on when
+	 * its hop to the node that owns the call fails; the reason is the
+	 * socket error. Say what it means. */
+	if (http >= 595 && http <= 599) {
+		char why[sizeof(err->msg) - 120];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		snprintf(err->msg, sizeof(err->msg),
+			 "no answer from the node the call is for (pveproxy: %ld %s)", http, why);
+		has_text = false;
+	}
 	err->kind = pve_classify(http, err->msg, has_text, has_errors);
 	json_object_put(root);
 }
@@ -176,7 +187,7 @@ int pve_parse_envelope(const char *body, size_t len, json_object **data,
 
 	*data = NULL;
 	if (!body || len == 0)
-		return fail(err, PHX_E_PROTOCOL, "empty answer where JSON was expected");
+		return fail(err, PHX_E_TRANSIENT, "protocol error: empty answer where JSON was expected");
 	if (len > INT32_MAX)
 		return fail(err, PHX_E_PROTOCOL, "answer too large");
 	tok = json_tokener_new();
@@ -195,8 +206,11 @@ int pve_parse_envelope(const char *body, size_t len, json_object **data,
 		}
 	}
 	json_tokener_free(tok);
+	/* A body that does not parse was damaged on its way (or cut short by
+	 * a proxy): the same request may well be answered whole next time.
+	 * JSON of the wrong shape (below) is a real disagreement instead. */
 	if (!root)
-		return fail(err, PHX_E_PROTOCOL, "answer is not valid JSON");
+		return fail(err, PHX_E_TRANSIENT, "protocol error: answer is not valid JSON");
 	if (!json_object_is_type(root, json_type_object) ||
 	    !json_object_object_get_ex(root, "data", &d)) {
 		json_object_put(root);
@@ -325,7 +339,7 @@ int pve_parse_guests(json_object *data, struct phx_guest_list *out,
 			snprintf(g->status, sizeof(g->status), "unknown");
 		copy_member(e, "name", g->name, sizeof(g->name));
 		/* name/template come from RRD data and are missing until the
-		 * node has published it (PVE-API §2.3): -1 says "not known". */
+		 * node has published it (proxmox-api.md §2): -1 says "not known". */
 		g->template_ = int_member(e, "template", &tmpl) == 0 ? (tmpl != 0) : -1;
 		copy_member(e, "lock", g->lock, sizeof(g->lock));
 		g->maxmem = num_member(e, "maxmem");
@@ -349,16 +363,19 @@ void pve_strlist_free(char **v, size_t n)
 	free(v);
 }
 
-int pve_parse_nodes(json_object *data, char ***nodes, size_t *n,
-		    struct phx_err *err)
+/* The `member` string of each object of an array (node names, snapshot
+ * names), in order; entries whose name is `skip` are left out. "what"
+ * names the list in errors. */
+static int name_list(json_object *data, const char *member, size_t maxlen, const char *skip,
+		     const char *what, char ***names, size_t *n, struct phx_err *err)
 {
-	size_t len;
+	size_t len, k = 0;
 	char **v;
 
-	*nodes = NULL;
+	*names = NULL;
 	*n = 0;
 	if (!json_object_is_type(data, json_type_array))
-		return fail(err, PHX_E_PROTOCOL, "node list is not an array");
+		return fail(err, PHX_E_PROTOCOL, "%s list is not an array", what);
 	len = json_object_array_length(data);
 	v = calloc(len ? len : 1, sizeof(*v));
 	if (!v)
@@ -366,20 +383,29 @@ int pve_parse_nodes(json_object *data, char ***nodes, size_t *n,
 	for (size_t i = 0; i < len; i++) {
 		json_object *e = json_object_array_get_idx(data, i);
 		const char *name = json_object_is_type(e, json_type_object) ?
-				   str_member(e, "node") : NULL;
+				   str_member(e, member) : NULL;
 
-		if (!name || !*name || strlen(name) >= PHX_NODE_MAX) {
-			pve_strlist_free(v, i);
-			return fail(err, PHX_E_PROTOCOL, "node entry %zu has no usable name", i);
+		if (!name || !*name || strlen(name) >= maxlen) {
+			pve_strlist_free(v, k);
+			return fail(err, PHX_E_PROTOCOL, "%s entry %zu has no usable name", what, i);
 		}
-		if (!(v[i] = strdup(name))) {
-			pve_strlist_free(v, i);
+		if (skip && strcmp(name, skip) == 0)
+			continue;
+		if (!(v[k] = strdup(name))) {
+			pve_strlist_free(v, k);
 			return fail(err, PHX_E_TRANSIENT, "out of memory");
 		}
+		k++;
 	}
-	*nodes = v;
-	*n = len;
+	*names = v;
+	*n = k;
 	return 0;
+}
+
+int pve_parse_nodes(json_object *data, char ***nodes, size_t *n,
+		    struct phx_err *err)
+{
+	return name_list(data, "node", PHX_NODE_MAX, NULL, "node", nodes, n, err);
 }
 
 /* A JSON boolean, or 0/1 as number or string: the API sends all three. */
@@ -432,36 +458,8 @@ int pve_parse_storage(json_object *data, struct phx_storage_list *out,
 int pve_parse_snapshots(json_object *data, char ***names, size_t *n,
 			struct phx_err *err)
 {
-	size_t len, k = 0;
-	char **v;
-
-	*names = NULL;
-	*n = 0;
-	if (!json_object_is_type(data, json_type_array))
-		return fail(err, PHX_E_PROTOCOL, "snapshot list is not an array");
-	len = json_object_array_length(data);
-	v = calloc(len ? len : 1, sizeof(*v));
-	if (!v)
-		return fail(err, PHX_E_TRANSIENT, "out of memory");
-	for (size_t i = 0; i < len; i++) {
-		json_object *e = json_object_array_get_idx(data, i);
-		const char *name = json_object_is_type(e, json_type_object) ?
-				   str_member(e, "name") : NULL;
-
-		if (!name || !*name) {
-			pve_strlist_free(v, k);
-			return fail(err, PHX_E_PROTOCOL, "snapshot entry %zu has no name", i);
-		}
-		if (strcmp(name, "current") == 0)
-			continue;
-		if (!(v[k++] = strdup(name))) {
-			pve_strlist_free(v, k - 1);
-			return fail(err, PHX_E_TRANSIENT, "out of memory");
-		}
-	}
-	*names = v;
-	*n = k;
-	return 0;
+	/* "current" is the running state, not a snapshot */
+	return name_list(data, "name", 256, "current", "snapshot", names, n, err);
 }
 
 int pve_parse_upid_or_null(json_object *data, char upid[PHX_UPID_MAX],

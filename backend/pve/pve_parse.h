@@ -19,7 +19,7 @@ void pve_error_from_reply(long http, const char *reason, const char *body,
 			  size_t len, struct phx_err *err);
 
 /* The kind of a server refusal, from its status, its text and whether it
- * had any text of its own and parameter errors (PVE-API §6). */
+ * had any text of its own and parameter errors (proxmox-api.md §5). */
 enum phx_err_kind pve_classify(long http, const char *msg, bool has_text,
 			       bool has_param_errors);
 

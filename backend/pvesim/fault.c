@@ -2,12 +2,14 @@
 #include "fault.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *const names[F_NKINDS] = {
 	"http500", "drop", "slow", "taskfail", "lock",
+	"proxy596", "badjson", "truncate", "ctype",
 };
 
 const char *fault_kind_name(enum fault_kind k)
@@ -57,7 +59,8 @@ int faults_parse(struct faults *f, const char *spec, char *err, size_t len)
 			if (!strcmp(tok, names[k]))
 				break;
 		if (k == F_NKINDS) {
-			snprintf(err, len, "unknown fault kind '%s' (http500, drop, slow, taskfail, lock)", tok);
+			snprintf(err, len, "unknown fault kind '%s' (http500, drop, slow, taskfail, lock, "
+				 "proxy596, badjson, truncate, ctype)", tok);
 			return -EINVAL;
 		}
 		colon = strchr(eq + 1, ':');
@@ -93,12 +96,19 @@ struct fault_draw faults_draw(struct faults *f)
 {
 	struct fault_draw d;
 	double u[F_NKINDS];
+	bool more = false;
+	for (int k = F_NBASIC; k < F_NKINDS; k++)
+		more |= f->rate[k] > 0;
 	for (int k = 0; k < F_NKINDS; k++)
-		u[k] = next_unit(f);
+		u[k] = k < F_NBASIC || more ? next_unit(f) : 1.0;
 	d.http500 = u[F_HTTP500] < f->rate[F_HTTP500];
 	d.drop = u[F_DROP] < f->rate[F_DROP];
 	d.slow = u[F_SLOW] < f->rate[F_SLOW];
 	d.taskfail = u[F_TASKFAIL] < f->rate[F_TASKFAIL];
 	d.lock = u[F_LOCK] < f->rate[F_LOCK];
+	d.proxy596 = u[F_PROXY596] < f->rate[F_PROXY596];
+	d.badjson = u[F_BADJSON] < f->rate[F_BADJSON];
+	d.truncate = u[F_TRUNCATE] < f->rate[F_TRUNCATE];
+	d.ctype = u[F_CTYPE] < f->rate[F_CTYPE];
 	return d;
 }

@@ -6,7 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum fault_kind { F_HTTP500, F_DROP, F_SLOW, F_TASKFAIL, F_LOCK, F_NKINDS };
+/* The first five kinds are drawn for every request; the later ones only
+ * when one of them is asked for, so that a seed gives the same faults of
+ * the first five as before they existed. */
+enum fault_kind { F_HTTP500, F_DROP, F_SLOW, F_TASKFAIL, F_LOCK,
+		  F_PROXY596, F_BADJSON, F_TRUNCATE, F_CTYPE, F_NKINDS };
+#define F_NBASIC 5
 
 struct faults {
 	double rate[F_NKINDS];
@@ -21,6 +26,10 @@ void faults_seed(struct faults *f, uint64_t seed);
  * and request sequence give the same faults. */
 struct fault_draw {
 	int http500, drop, slow, taskfail, lock;
+	int proxy596;   /* a request for another node: pveproxy's hop fails */
+	int badjson;    /* a 200's body is not well-formed JSON */
+	int truncate;   /* a 200's body stops halfway, the connection closes */
+	int ctype;      /* a 200 comes as text/html, an HTML page */
 };
 struct fault_draw faults_draw(struct faults *f);
 const char *fault_kind_name(enum fault_kind k);

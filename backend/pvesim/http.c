@@ -148,9 +148,90 @@ static void detach_result(struct sim_res *r)
 	}
 }
 
+/* --faults truncate: a body that announces its full length and stops
+ * halfway; libmicrohttpd then closes the connection, as a proxy or a
+ * network that dies mid-answer leaves it. */
+struct half_body {
+	char *buf;
+	size_t len, cut;
+};
+
+static ssize_t half_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct half_body *b = cls;
+	size_t n;
+
+	if (pos >= b->cut)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	n = b->cut - (size_t)pos < max ? b->cut - (size_t)pos : max;
+	memcpy(out, b->buf + pos, n);
+	return (ssize_t)n;
+}
+
+static void half_free(void *cls)
+{
+	struct half_body *b = cls;
+	free(b->buf);
+	free(b);
+}
+
+static enum MHD_Result send_damaged(struct MHD_Connection *c, const char *body,
+				    const struct fault_draw *fd)
+{
+	struct MHD_Response *resp = NULL;
+	enum MHD_Result ret;
+	size_t len = strlen(body);
+
+	if (fd->truncate) {
+		struct half_body *b = calloc(1, sizeof(*b));
+		if (!b || !(b->buf = strdup(body))) {
+			free(b);
+			return MHD_NO;
+		}
+		b->len = len;
+		b->cut = len / 2;
+		resp = MHD_create_response_from_callback(len, 4096, half_reader, b, half_free);
+		if (!resp) {
+			half_free(b);
+			return MHD_NO;
+		}
+		MHD_add_response_header(resp, "Content-Type", "application/json;charset=UTF-8");
+	} else if (fd->ctype) {
+		/* what a captive portal or a misrouted proxy answers */
+		static const char page[] =
+			"<!DOCTYPE html><html><head><title>Proxy</title></head>"
+			"<body><p>Please sign in.</p></body></html>\n";
+		resp = MHD_create_response_from_buffer(sizeof(page) - 1, (void *)page,
+						       MHD_RESPMEM_PERSISTENT);
+		if (resp)
+			MHD_add_response_header(resp, "Content-Type", "text/html");
+	} else {
+		/* badjson: the envelope with its last byte replaced */
+		char *bad = strdup(body);
+		if (!bad)
+			return MHD_NO;
+		if (len > 0)
+			bad[len - 1] = ',';
+		resp = MHD_create_response_from_buffer(len, bad, MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			free(bad);
+		else
+			MHD_add_response_header(resp, "Content-Type",
+						"application/json;charset=UTF-8");
+	}
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Server", "pve-api-daemon/3.0");
+	set_reason(200, NULL);
+	ret = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result send_result(struct http_server *h,
 				   struct MHD_Connection *c,
-				   const struct sim_res *r)
+				   const struct sim_res *r,
+				   const struct fault_draw *fd)
 {
 	json_object *env = json_object_new_object();
 	enum MHD_Result ret;
@@ -169,10 +250,14 @@ static enum MHD_Result send_result(struct http_server *h,
 			json_object_object_add(env, "message",
 					       json_object_new_string(r->msg));
 	}
-	ret = send_raw(c, r->status, r->status == 200 ? NULL : r->msg,
-		       "application/json;charset=UTF-8",
-		       json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (r->status == 200 && fd && (fd->badjson || fd->truncate || fd->ctype))
+		ret = send_damaged(c, json_object_to_json_string_ext(env,
+					JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), fd);
+	else
+		ret = send_raw(c, r->status, r->status == 200 ? NULL : r->msg,
+			       "application/json;charset=UTF-8",
+			       json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(env);
 	return ret;
 }
@@ -357,6 +442,15 @@ static void dispatch(struct route_ctx *x, const char *method, const char *path,
 		return sim_version(s, r);
 	if (x->nseg == 1 && is(x, 0, "nodes") && m == M_GET)
 		return sim_nodes(s, x->h->o.fingerprint, r);
+	if (x->nseg == 3 && is(x, 0, "cluster") && is(x, 1, "ha") && is(x, 2, "resources")) {
+		if (m == M_GET)
+			return sim_ha_resources(s, x->p, r);
+		if (m == M_POST)
+			return sim_ha_resource_add(s, x->p, r);
+	}
+	if (x->nseg == 4 && is(x, 0, "cluster") && is(x, 1, "ha") && is(x, 2, "resources") &&
+	    m == M_DELETE)
+		return sim_ha_resource_delete(s, x->seg[3], x->p, r);
 	if (x->nseg == 2 && is(x, 0, "cluster") && is(x, 1, "resources") && m == M_GET)
 		return sim_cluster_resources(s, x->p, r);
 	if (x->nseg == 2 && is(x, 0, "cluster") && is(x, 1, "nextid") && m == M_GET)
@@ -536,6 +630,7 @@ static int auth_check(struct http_server *h, struct MHD_Connection *c,
 		if (eq && (size_t)(eq - a - 12) < sizeof(id)) {
 			snprintf(id, sizeof(id), "%.*s", (int)(eq - a - 12), a + 12);
 			pthread_mutex_lock(&h->mu);
+			sim_access_refresh(h->sim);
 			rc = sim_access_token(h->sim, id, eq + 1);
 			pthread_mutex_unlock(&h->mu);
 		}
@@ -568,6 +663,29 @@ static int method_of(const char *m)
 	return M_OTHER;
 }
 
+/* Not Proxmox: POST /pvesim/offline/NODE takes a node down, DELETE
+ * brings it back (tests); only with pvesim's own root token. */
+static enum MHD_Result admin_offline(struct http_server *h, struct MHD_Connection *c,
+				     const char *node, int m)
+{
+	const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION);
+	int rc;
+
+	if (!a || strncmp(a, "PVEAPIToken", 11) || strlen(a) < 12 || strcmp(a + 12, h->o.token))
+		return send_raw(c, 401, "pvesim admin needs the root token", NULL, "");
+	if (m != M_POST && m != M_DELETE)
+		return send_raw(c, 501, "POST or DELETE", NULL, "");
+	pthread_mutex_lock(&h->mu);
+	rc = sim_set_node_offline(h->sim, node, m == M_POST);
+	pthread_mutex_unlock(&h->mu);
+	log_request(m == M_POST ? "POST" : "DELETE", node, rc ? 400 : 200, rc ? "not a remote node" : NULL);
+	if (rc)
+		return send_raw(c, 400, "not a node other than the first", "text/plain",
+				"not a node other than the first\n");
+	return send_raw(c, 200, NULL, "application/json", "{\"data\":null}");
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 			      const char *url, const char *method,
 			      const char *version, const char *upload,
@@ -577,7 +695,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	struct req *rq = *con_cls;
 	struct route_ctx x;
 	struct sim_res r;
-	struct fault_draw fd;
+	struct fault_draw fd = { 0 };
 	const char *why;
 	char path[2048], user[256];
 	enum MHD_Result ret;
@@ -607,6 +725,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 		return MHD_YES;
 	}
 
+	if (!strncmp(url, "/pvesim/offline/", 16))
+		return admin_offline(h, c, url + 16, m);
 	if (strncmp(url, "/api2/json/", 11)) {
 		log_request(method, url, 501, "no such uri");
 		return send_raw(c, 501, "no such uri", "text/plain", "");
@@ -663,6 +783,37 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	}
 	if (fd.slow)
 		sleep_ms(h->o.faults.slow_ms);
+	{
+		/* pve-http-server AnyEvent.pm proxy_request: a call for
+		 * another node is forwarded by AnyEvent::HTTP with `timeout
+		 * => 30`; a failed hop answers AnyEvent::HTTP's synthetic
+		 * status with its error as the reason and no body (595:
+		 * connecting, 596: TLS, sending, headers) */
+		char node[SIM_NAME_MAX] = "";
+		bool remote, offline;
+		if (!strncmp(url + 11, "nodes/", 6))
+			snprintf(node, sizeof(node), "%.*s", (int)strcspn(url + 17, "/"), url + 17);
+		pthread_mutex_lock(&h->mu);
+		remote = node[0] && url[17 + strlen(node)] == '/' &&
+			strcmp(node, sim_local_node(h->sim));
+		if (remote) {
+			struct sim_res nr;
+			sim_res_init(&nr);
+			remote = sim_check_node(h->sim, node, &nr) == 0;
+			sim_res_clear(&nr);
+		}
+		offline = remote && sim_node_offline(h->sim, node);
+		pthread_mutex_unlock(&h->mu);
+		if (offline) {
+			sleep_ms(h->o.proxy_timeout_ms);
+			log_request(method, url, 595, "Connection timed out (offline node)");
+			return send_raw(c, 595, "Connection timed out", NULL, "");
+		}
+		if (remote && fd.proxy596) {
+			log_request(method, url, 596, "Connection reset by peer (fault)");
+			return send_raw(c, 596, "Connection reset by peer", NULL, "");
+		}
+	}
 
 	sim_res_init(&r);
 	memset(&x, 0, sizeof(x));
@@ -731,7 +882,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	}
 answer:
 	log_request(method, url, r.status, r.status == 200 ? NULL : r.msg);
-	ret = send_result(h, c, &r);
+	ret = send_result(h, c, &r, &fd);
 	sim_res_clear(&r);
 	json_object_put(x.p);
 	for (int i = 0; i < x.nseg; i++)

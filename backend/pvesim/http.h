@@ -18,6 +18,7 @@ struct http_opts {
 	const char *fingerprint;
 	unsigned auth_delay_ms;   /* 401s are slow on purpose (3 s real) */
 	unsigned lock_timeout_ms;
+	unsigned proxy_timeout_ms; /* a hop to an offline node fails after this (30 s) */
 	bool no_message;          /* pre-5.2 error bodies: no `message` */
 	struct faults faults;
 };

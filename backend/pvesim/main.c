@@ -32,11 +32,18 @@ static void usage(FILE *f)
 "                         local:dir, local-lvm:lvmthin, local-zfs:zfspool.\n"
 "                         PATH (dir, nfs): where it lives; default\n"
 "                         /var/lib/vz for local, else /mnt/pve/ID\n"
+"  --qemu VMID[:NODE[:running|stopped]]\n"
+"                         a QEMU VM listed in /cluster/resources only (a\n"
+"                         guest containers may depend on); default running\n"
 "  --pve-version 8|9      the Proxmox VE release simulated (default 9): its\n"
 "                         defaults, rules and texts\n"
 "  --task-ms N            base task duration in ms (default 200)\n"
 "  --faults SPEC          KIND=RATE[:ARG],... with KIND http500, drop,\n"
-"                         slow (RATE:MS), taskfail, lock; RATE in 0..1\n"
+"                         slow (RATE:MS), taskfail, lock, proxy596,\n"
+"                         badjson, truncate, ctype; RATE in 0..1\n"
+"  --offline NODE         NODE (not the first) is down: calls for it fail\n"
+"                         with 595 after --proxy-timeout-ms; repeatable\n"
+"  --proxy-timeout-ms N   pveproxy's hop timeout (default 30000)\n"
 "  --seed N               seed for faults and MAC addresses (default 1)\n"
 "  --stats-lag-ms N       pvestatd period for /cluster/resources status,\n"
 "                         name, template (default 10000; 0 = live)\n"
@@ -80,7 +87,7 @@ static int parse_listen(const char *s, struct sockaddr_in *sa)
 enum {
 	OPT_LISTEN = 256, OPT_STATE, OPT_NODE, OPT_STORAGE, OPT_TASKMS,
 	OPT_FAULTS, OPT_SEED, OPT_LAG, OPT_AUTHDELAY, OPT_LOCKTO, OPT_NOMSG,
-	OPT_UNLOCK, OPT_HELP, OPT_VERSION, OPT_PVEVERSION,
+	OPT_UNLOCK, OPT_HELP, OPT_VERSION, OPT_PVEVERSION, OPT_OFFLINE, OPT_PROXYTO, OPT_QEMU,
 };
 
 int main(int argc, char **argv)
@@ -101,12 +108,17 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "pve-version", required_argument, NULL, OPT_PVEVERSION },
+		{ "offline", required_argument, NULL, OPT_OFFLINE },
+		{ "proxy-timeout-ms", required_argument, NULL, OPT_PROXYTO },
+		{ "qemu", required_argument, NULL, OPT_QEMU },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim_opts so;
 	struct http_opts ho;
 	const char *state = "./pvesim-state", *faults = NULL;
 	unsigned seed = 1, unlock = 0;
+	const char *offline[SIM_MAX_NODES];
+	int n_offline = 0;
 	char err[512], token[256], fp[PVESIM_FP_LEN];
 	char *cert = NULL, *key = NULL;
 	struct sim *sim;
@@ -120,6 +132,7 @@ int main(int argc, char **argv)
 	so.stats_lag_ms = 10000;
 	so.lock_timeout_ms = 10000;
 	ho.auth_delay_ms = 3000;
+	ho.proxy_timeout_ms = 30000;
 	parse_listen("127.0.0.1:8006", &ho.addr);
 
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -138,6 +151,12 @@ int main(int argc, char **argv)
 		case OPT_NOMSG: ho.no_message = true; break;
 		case OPT_UNLOCK: bad = parse_uint(optarg, &unlock); break;
 		case OPT_PVEVERSION: bad = sim_opts_set_version(&so, optarg); break;
+		case OPT_OFFLINE:
+			if (n_offline < SIM_MAX_NODES)
+				offline[n_offline++] = optarg;
+			break;
+		case OPT_PROXYTO: bad = parse_uint(optarg, &ho.proxy_timeout_ms); break;
+		case OPT_QEMU: bad = sim_opts_add_qemu(&so, optarg); break;
 		case OPT_HELP: usage(stdout); return 0;
 		case OPT_VERSION: printf("pvesim %s (simulating pve-manager 9.2.11, or 8.4.21 with --pve-version 8)\n",
 					 PHX_VERSION); return 0;
@@ -171,6 +190,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sim_set_seed(sim, seed);
+	for (int i = 0; i < n_offline; i++)
+		if (sim_set_node_offline(sim, offline[i], true)) {
+			fprintf(stderr, "pvesim: --offline %s: not a --node other than the first "
+				"(the first is the one pvesim answers as)\n", offline[i]);
+			sim_free(sim);
+			return 2;
+		}
 	if (sim_load(sim, err, sizeof(err)) || sim_access_load(sim, err, sizeof(err))) {
 		fprintf(stderr, "pvesim: %s\n", err);
 		sim_free(sim);

@@ -34,6 +34,10 @@ struct sim_opts {
 	unsigned lock_timeout_ms; /* config flock acquire timeout (10 s real) */
 	const char *state_dir;    /* NULL: no persistence (unit tests) */
 	int pve_version;          /* 8 or 9; 0 means 9 (sim_opts_defaults) */
+	/* QEMU VMs that only show in /cluster/resources (--qemu): another
+	 * guest a container may depend on; nothing else of QEMU is served */
+	struct { unsigned vmid; char node[SIM_NAME_MAX]; bool running; } qemu[8];
+	int n_qemu;
 };
 
 /* What the HTTP layer answers. status 200: data (may be NULL = json null),
@@ -66,6 +70,8 @@ int sim_opts_add_node(struct sim_opts *o, const char *name);
 /* spec: ID:TYPE[:PATH]; a dir storage without PATH gets /var/lib/vz for
  * `local` and /mnt/pve/ID otherwise, an nfs one /mnt/pve/ID */
 int sim_opts_add_storage(struct sim_opts *o, const char *spec);
+/* spec: VMID[:NODE[:running|stopped]] (default: the first node, running) */
+int sim_opts_add_qemu(struct sim_opts *o, const char *spec);
 /* "8" or "9" */
 int sim_opts_set_version(struct sim_opts *o, const char *v);
 void sim_opts_defaults(struct sim_opts *o);
@@ -112,6 +118,11 @@ void sim_storage_config_get(struct sim *s, const char *sid, json_object *p,
 			    struct sim_res *r);
 void sim_nodes(struct sim *s, const char *fingerprint, struct sim_res *r);
 void sim_cluster_resources(struct sim *s, json_object *p, struct sim_res *r);
+/* /cluster/ha/resources: GET, POST (sid, state), DELETE {sid} */
+void sim_ha_resources(struct sim *s, json_object *p, struct sim_res *r);
+void sim_ha_resource_add(struct sim *s, json_object *p, struct sim_res *r);
+void sim_ha_resource_delete(struct sim *s, const char *sid, json_object *p,
+			    struct sim_res *r);
 void sim_nextid(struct sim *s, json_object *p, struct sim_res *r);
 void sim_storage_list(struct sim *s, const char *node, json_object *p,
 		      struct sim_res *r);
@@ -190,6 +201,15 @@ void sim_task_log(struct sim *s, const char *node, const char *upid,
  * the node is a cluster member, else fills r (400 bad name / 500 lookup). */
 int sim_check_node(struct sim *s, const char *node, struct sim_res *r);
 
+/* A node that is down (powered off, cut off): pveproxy on the first node
+ * cannot reach it, and the cluster lists it offline and its guests
+ * unknown. The first node is the one pvesim answers as: it cannot be
+ * offline (-1). */
+int sim_set_node_offline(struct sim *s, const char *node, bool offline);
+bool sim_node_offline(struct sim *s, const char *node);
+/* the node pvesim answers as (pveproxy's own node) */
+const char *sim_local_node(struct sim *s);
+
 /* Text of the flock timeout for a CT. */
 void sim_flock_timeout_msg(int vmid, char *buf, size_t len);
 
@@ -197,6 +217,8 @@ void sim_flock_timeout_msg(int vmid, char *buf, size_t len);
  * directory, or set directly (the sim takes the reference). A token from
  * it authenticates when its secret matches: 0 or -1. */
 int sim_access_load(struct sim *s, char *err, size_t errlen);
+/* read access.json again if it changed since it was read */
+void sim_access_refresh(struct sim *s);
 void sim_access_set(struct sim *s, json_object *access);
 int sim_access_token(struct sim *s, const char *tokenid, const char *secret);
 /* Who makes the requests that follow (NULL: root@pam's own token). The

@@ -217,7 +217,7 @@ void sim_cluster_status(struct sim *s, json_object *p, struct sim_res *r)
 		json_object_object_add(c, "name", json_object_new_string(s->o.nodes[i]));
 		json_object_object_add(c, "ip", json_object_new_string(ip));
 		sim_add_num(c, "local", i == 0);
-		sim_add_num(c, "online", 1);
+		sim_add_num(c, "online", !s->offline[i]);
 		json_object_object_add(c, "level", json_object_new_string(""));
 		if (s->o.n_nodes > 1)
 			sim_add_num(c, "nodeid", i + 1);
@@ -236,12 +236,22 @@ void sim_nodes(struct sim *s, const char *fingerprint, struct sim_res *r)
 		char id[96];
 		snprintf(id, sizeof(id), "node/%s", s->o.nodes[i]);
 		json_object_object_add(o, "node", json_object_new_string(s->o.nodes[i]));
-		json_object_object_add(o, "status", json_object_new_string("online"));
+		/* API2Tools.pm extract_node_stats: a node not in the
+		 * membership is `offline`, without figures */
+		json_object_object_add(o, "status", json_object_new_string(
+			s->offline[i] ? "offline" : "online"));
 		json_object_object_add(o, "id", json_object_new_string(id));
 		json_object_object_add(o, "type", json_object_new_string("node"));
 		json_object_object_add(o, "level", json_object_new_string(""));
 		json_object_object_add(o, "ssl_fingerprint",
 				       json_object_new_string(fingerprint ? fingerprint : ""));
+		/* Nodes.pm index: extract_node_stats leaves out the load
+		 * figures without Sys.Audit on /nodes/NODE */
+		snprintf(id, sizeof(id), "/nodes/%s", s->o.nodes[i]);
+		if (s->offline[i] || !sim_can(s, id, "Sys.Audit", false)) {
+			json_object_array_add(arr, o);
+			continue;
+		}
 		json_object_object_add(o, "cpu", json_object_new_double(0.01));
 		sim_add_num(o, "maxcpu", 8);
 		sim_add_num(o, "mem", 2LL << 30);
@@ -267,6 +277,24 @@ void sim_cluster_resources(struct sim *s, json_object *p, struct sim_res *r)
 		return;
 	sim_param_str(p, "type", &type);
 	arr = json_object_new_array();
+	/* --qemu VMs, as pve-manager's resources call lists every guest of
+	 * the vmlist (PVE/API2/Cluster.pm, via PVE::API2Tools::extract_vm_stats:
+	 * id "qemu/VMID", type qemu, status from the RRD data) */
+	for (int i = 0; (!type || !strcmp(type, "vm")) && i < s->o.n_qemu; i++) {
+		json_object *o = json_object_new_object();
+		char id[32];
+
+		snprintf(id, sizeof(id), "qemu/%u", s->o.qemu[i].vmid);
+		json_object_object_add(o, "id", json_object_new_string(id));
+		json_object_object_add(o, "type", json_object_new_string("qemu"));
+		sim_add_num(o, "vmid", s->o.qemu[i].vmid);
+		json_object_object_add(o, "node", json_object_new_string(
+			s->o.qemu[i].node[0] ? s->o.qemu[i].node : s->o.nodes[0]));
+		json_object_object_add(o, "status", json_object_new_string(
+			s->o.qemu[i].running ? "running" : "stopped"));
+		json_object_object_add(o, "template", json_object_new_int(0));
+		json_object_array_add(arr, o);
+	}
 	if (!type || !strcmp(type, "vm")) {
 		json_object_object_foreach(s->guests, key, g) {
 			json_object *o = json_object_new_object(), *c = sim_guest_conf(g);
@@ -274,14 +302,27 @@ void sim_cluster_resources(struct sim *s, json_object *p, struct sim_res *r)
 			int vmid = atoi(key);
 			char id[32];
 			bool live = s->o.stats_lag_ms == 0;
+			/* Cluster.pm resources / API2Tools.pm extract_vm_stats:
+			 * the guests of a node that publishes nothing are
+			 * `unknown` */
+			bool down = sim_node_offline(s, sim_guest_node(g));
 
+			/* Cluster.pm resources: guests without VM.Audit are
+			 * left out */
+			snprintf(id, sizeof(id), "/vms/%d", vmid);
+			if (!sim_can(s, id, "VM.Audit", false)) {
+				json_object_put(o);
+				continue;
+			}
 			snprintf(id, sizeof(id), "lxc/%d", vmid);
 			json_object_object_add(o, "id", json_object_new_string(id));
 			json_object_object_add(o, "type", json_object_new_string("lxc"));
 			sim_add_num(o, "vmid", vmid);
 			json_object_object_add(o, "node",
 					       json_object_new_string(sim_guest_node(g)));
-			if (live) {
+			if (down) {
+				rrd = NULL;
+			} else if (live) {
 				/* no lag: what pvestatd would publish, now */
 				bool only_lock = json_object_object_length(c) == 1 &&
 					json_object_object_get_ex(c, "lock", NULL);
@@ -338,10 +379,16 @@ void sim_cluster_resources(struct sim *s, json_object *p, struct sim_res *r)
 			json_object_object_add(o, "id", json_object_new_string(id));
 			json_object_object_add(o, "type", json_object_new_string("node"));
 			json_object_object_add(o, "node", json_object_new_string(s->o.nodes[i]));
-			json_object_object_add(o, "status", json_object_new_string("online"));
-			sim_add_num(o, "maxcpu", 8);
-			sim_add_num(o, "maxmem", 32LL << 30);
-			sim_add_num(o, "uptime", (long long)((sim_now(s) - s->boot_ms) / 1000));
+			json_object_object_add(o, "status", json_object_new_string(
+				s->offline[i] ? "offline" : "online"));
+			/* Cluster.pm resources: the figures only with
+			 * Sys.Audit on /nodes/NODE */
+			snprintf(id, sizeof(id), "/nodes/%s", s->o.nodes[i]);
+			if (!s->offline[i] && sim_can(s, id, "Sys.Audit", false)) {
+				sim_add_num(o, "maxcpu", 8);
+				sim_add_num(o, "maxmem", 32LL << 30);
+				sim_add_num(o, "uptime", (long long)((sim_now(s) - s->boot_ms) / 1000));
+			}
 			json_object_array_add(arr, o);
 		}
 	}
@@ -349,8 +396,14 @@ void sim_cluster_resources(struct sim *s, json_object *p, struct sim_res *r)
 		for (int i = 0; i < s->o.n_nodes; i++)
 			for (int j = 0; j < s->o.n_storages; j++) {
 				const struct sim_storage *st = &s->o.storages[j];
-				json_object *o = json_object_new_object();
+				json_object *o;
 				char id[160];
+				/* Cluster.pm resources: storages need
+				 * Datastore.Audit */
+				snprintf(id, sizeof(id), "/storage/%s", st->id);
+				if (!sim_can(s, id, "Datastore.Audit", false))
+					continue;
+				o = json_object_new_object();
 				snprintf(id, sizeof(id), "storage/%s/%s", s->o.nodes[i], st->id);
 				json_object_object_add(o, "id", json_object_new_string(id));
 				json_object_object_add(o, "type", json_object_new_string("storage"));

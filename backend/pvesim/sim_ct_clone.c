@@ -102,6 +102,14 @@ void sim_lxc_clone(struct sim *s, const char *node, const char *vmid,
 				!strncmp(m[i].vol, "/dev/", 5) ? "device" : "bind");
 			return;
 		}
+		/* clone_vm: Datastore.AllocateSpace on the storage each
+		 * volume goes to (`storage` when given) */
+		{
+			char sp[128];
+			snprintf(sp, sizeof(sp), "/storage/%s", storage ? storage : m[i].sid);
+			if (sim_perm(s, sp, "Datastore.AllocateSpace", false, r))
+				return;
+		}
 		if (full && sim_guest_running(g) && !snap) {
 			/* API2/LXC.pm clone_vm: the text changed in PVE 9 */
 			res_err(r, 500, "%s", sim_pve(s) == 8 ?
@@ -121,6 +129,13 @@ void sim_lxc_clone(struct sim *s, const char *node, const char *vmid,
 				return;
 			}
 		}
+	}
+	/* clone_vm: SDN.Use on every bridge the clone's netN use
+	 * (LXC.pm check_bridge_access) */
+	json_object_object_foreach(src, nk, nv) {
+		if (!strncmp(nk, "net", 3) && isdigit((unsigned char)nk[3]) &&
+		    sim_bridge_perm(s, json_object_get_string(nv), r))
+			return;
 	}
 	/* the clone's config: everything but snapshot state, template,
 	 * unused volumes; new MACs; no volumes until the task copies them */

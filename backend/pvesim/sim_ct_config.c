@@ -150,6 +150,26 @@ void sim_lxc_config_put(struct sim *s, const char *node, const char *vmid,
 	for (int i = 0; i < ndel; i++)
 		if (sim_vm_perm(s, vmid, sim_conf_key_priv(dels[i]), false, r))
 			return;
+	/* ... and for netN, SDN.Use on the old bridge and on the new one
+	 * (LXC.pm check_ct_modify_config_perm -> check_bridge_access) */
+	json_object_object_foreach(p, nk, nv) {
+		json_object *old;
+		if (strncmp(nk, "net", 3) || !isdigit((unsigned char)nk[3]))
+			continue;
+		if (json_object_object_get_ex(sim_guest_conf(g), nk, &old) &&
+		    sim_bridge_perm(s, json_object_get_string(old), r))
+			return;
+		if (json_object_is_type(nv, json_type_string) &&
+		    sim_bridge_perm(s, json_object_get_string(nv), r))
+			return;
+	}
+	for (int i = 0; i < ndel; i++) {
+		json_object *old;
+		if (!strncmp(dels[i], "net", 3) &&
+		    json_object_object_get_ex(sim_guest_conf(g), dels[i], &old) &&
+		    sim_bridge_perm(s, json_object_get_string(old), r))
+			return;
+	}
 	if (nopts == 0 && ndel == 0 && !json_object_object_get_ex(p, "revert", NULL)) {
 		res_err(r, 500, "no options specified");
 		return;

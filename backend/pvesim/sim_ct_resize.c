@@ -155,6 +155,14 @@ void sim_lxc_resize(struct sim *s, const char *node, const char *vmid,
 		res_err(r, 500, "%s", err);
 		return;
 	}
+	/* resize_vm's $load_and_check: Datastore.AllocateSpace on the
+	 * volume's storage (after the owner check) */
+	{
+		char sp[128];
+		snprintf(sp, sizeof(sp), "/storage/%s", mp.sid);
+		if (sim_perm(s, sp, "Datastore.AllocateSpace", false, r))
+			return;
+	}
 	args = json_object_new_object();
 	json_object_object_add(args, "vmid", json_object_new_int(id));
 	json_object_object_add(args, "disk", json_object_new_string(disk));

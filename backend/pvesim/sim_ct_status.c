@@ -23,8 +23,11 @@ void sim_lxc_status_current(struct sim *s, const char *node, const char *vmid,
 	if (!g)
 		return;
 	o = sim_vmstatus(id, g);
+	/* Status.pm vm_status: `ha` from PVE::HA::Config::get_service_status */
 	ha = json_object_new_object();
-	sim_add_num(ha, "managed", 0);
+	sim_add_num(ha, "managed", sim_guest_ha(g) != NULL);
+	if (sim_guest_ha(g))
+		json_object_object_add(ha, "state", json_object_new_string(sim_guest_ha(g)));
 	json_object_object_add(o, "ha", ha);
 	res_ok(r, o);
 }
@@ -113,6 +116,51 @@ static const struct sim_task_kind kind_vzshutdown = {
 static const struct sim_task_kind kind_vzreboot = {
 	"vzreboot", 200, true, reboot_begin, reboot_finish, sim_task_unlock };
 
+/* ---- HA-managed CTs (pve-ha-manager) ----
+ *
+ * Status.pm vm_start/vm_stop/vm_shutdown: for a CT that
+ * PVE::HA::Config::vm_is_ha_managed, the worker is `hastart`/`hastop`,
+ * which only runs `ha-manager set ct:ID --state started` (or `crm-command
+ * stop`) and ends. The CRM and the node's LRM act on that request in
+ * their next rounds (about 10 s apart), and the LRM's own vzstart/vzstop
+ * worker (as root@pam) changes the CT. Here: the ha worker ends, then the
+ * LRM's worker runs for HA_LRM_PCT of --task-ms, so the CT is running (or
+ * stopped) only well after the ha task ended. */
+#define HA_LRM_PCT 600
+
+static const struct sim_task_kind kind_lrm_start = {
+	"vzstart", HA_LRM_PCT, true, start_begin, start_finish, sim_task_unlock };
+static const struct sim_task_kind kind_lrm_stop = {
+	"vzstop", HA_LRM_PCT, true, stop_begin, stop_finish, sim_task_unlock };
+
+static int ha_finish(struct sim *s, struct sim_task *t, char *err, size_t len)
+{
+	static const struct sim_call lrm = { .user = "root@pam", .taskfail = false };
+	json_object *g = finish_guest(s, t, err, len), *args;
+	bool start = !strcmp(t->type, "hastart");
+	int id = sim_args_int(t->args, "vmid");
+
+	if (!g)
+		return -1;
+	json_object_object_add(g, "ha", json_object_new_string(start ? "started" : "stopped"));
+	sim_mark_dirty(s);
+	task_log(t, "Requesting HA %s for CT %d", start ? "start" : "stop", id);
+	if (sim_guest_running(g) == start)
+		return 0;
+	args = json_object_new_object();
+	json_object_object_add(args, "vmid", json_object_new_int(id));
+	json_object_object_add(args, "skiplock", json_object_new_boolean(0));
+	if (!sim_task_start(s, t->node, start ? &kind_lrm_start : &kind_lrm_stop, id, &lrm,
+			    args, id))
+		json_object_put(args);
+	return 0;
+}
+
+static const struct sim_task_kind kind_hastart = {
+	"hastart", 20, false, NULL, ha_finish, NULL };
+static const struct sim_task_kind kind_hastop = {
+	"hastop", 20, false, NULL, ha_finish, NULL };
+
 static const struct sim_task_kind *op_kind(const char *op)
 {
 	if (!strcmp(op, "start"))
@@ -168,6 +216,16 @@ void sim_lxc_status_op(struct sim *s, const char *node, const char *vmid,
 		return;
 	}
 	kind = op_kind(op);
+	/* Status.pm: an HA-managed CT is started and stopped through the HA
+	 * stack (reboot has no HA branch) */
+	if (sim_guest_ha(g) && strcmp(op, "reboot")) {
+		if (!strcmp(op, "stop") && json_object_object_get_ex(p, "overrule-shutdown", NULL) &&
+		    sim_param_bool(p, "overrule-shutdown", false)) {
+			res_param(r, "overrule-shutdown", "Not applicable for HA resources.");
+			return;
+		}
+		kind = !strcmp(op, "start") ? &kind_hastart : &kind_hastop;
+	}
 	args = json_object_new_object();
 	json_object_object_add(args, "vmid", json_object_new_int(id));
 	json_object_object_add(args, "skiplock", json_object_new_boolean(

@@ -5,6 +5,7 @@
 #include "sim.h"
 
 #include <stdarg.h>
+#include <time.h>
 
 #define SIM_MAX_TASKS_KEPT 1000
 
@@ -53,12 +54,16 @@ struct sim {
 	json_object *volumes;   /* volkey -> { volname -> {vmid,size,base} } */
 	struct sim_task *tasks;
 	int n_tasks, cap_tasks;
+	int in_hook;            /* a task's hook runs: no task may move */
 	uint32_t next_pid;
 	uint64_t boot_ms;
 	uint64_t next_stats_ms;
 	uint64_t rng;
 	bool dirty;
 	json_object *access;    /* access.json: users, tokens, roles, acl */
+	bool offline[SIM_MAX_NODES]; /* nodes that do not answer */
+	struct timespec access_mtime; /* of the access.json read */
+	long long access_size;
 	char caller[256];       /* who makes the request being served */
 	sim_clock_fn mono;
 	sim_epoch_fn epoch;
@@ -164,8 +169,21 @@ int sim_perm(struct sim *s, const char *path, const char *privs, bool any,
 /* the same on /vms/VMID (VMID as the URL has it) */
 int sim_vm_perm(struct sim *s, const char *vmid, const char *privs, bool any,
 		struct sim_res *r);
+/* the same check without a 403: for lists that leave out what the caller
+ * may not see (check(..., $noerr)) */
+bool sim_can(struct sim *s, const char *path, const char *privs, bool any);
+/* SDN.Use for the bridge (and VLANs) of a netN value */
+int sim_bridge_perm(struct sim *s, const char *net, struct sim_res *r);
+/* read access to a template volume on storage sid */
+int sim_template_access(struct sim *s, const char *sid, struct sim_res *r);
+/* may the caller see a task of task_user on node? */
+bool sim_task_visible(struct sim *s, const char *task_user, const char *node);
 /* LXC.pm check_ct_modify_config_perm: the privilege a config key needs */
 const char *sim_conf_key_priv(const char *key);
+
+/* sim_ha.c: the HA state asked of a CT ("started", "stopped"), or NULL
+ * when the HA stack does not manage it */
+const char *sim_guest_ha(json_object *g);
 
 /* sim_task.c: the task engine. Kinds come from the API-area files. */
 struct sim_task *sim_task_start(struct sim *s, const char *node,

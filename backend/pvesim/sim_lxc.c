@@ -50,7 +50,7 @@ static int check_ostemplate(struct sim *s, json_object *p,
 	if (st->type == ST_DIR || st->type == ST_NFS) {
 		/* Plugin.pm parse_volname */
 		if (!strncmp(vol, "vztmpl/", 7))
-			return 0;
+			return sim_template_access(s, sid, r);
 		if (!sim_match("^(iso|backup|snippets|import)/.+|^images/[0-9]+/.+|^[0-9]+/.+", vol)) {
 			res_err(r, 500, "unable to parse directory volume name '%s'", vol);
 			return -1;
@@ -123,6 +123,9 @@ void sim_lxc_create(struct sim *s, const char *node, json_object *p,
 	if (sim_vm_perm(s, json_object_get_string(json_object_object_get(p, "vmid")),
 			"VM.Allocate", false, r))
 		return;
+	/* create_vm: Sys.Console on / for ha-managed */
+	if (sim_param_bool(p, "ha-managed", false) && sim_perm(s, "/", "Sys.Console", false, r))
+		return;
 	if (sim_param_bool(p, "restore", false)) {
 		res_err(r, 501, "restore is not simulated by pvesim");
 		return;
@@ -141,6 +144,33 @@ void sim_lxc_create(struct sim *s, const char *node, json_object *p,
 	if (!sim_storage_find(s, storage)) {
 		res_err(r, 500, "storage '%s' does not exist", storage);
 		return;
+	}
+	/* create_vm: check_ct_modify_config_perm on the parameters left
+	 * after extract_param (node, vmid, ignore-unpack-errors, bwlimit,
+	 * start, ha-managed, unprivileged, restore, unique, pool,
+	 * ostemplate, storage): each key's VM.Config.* privilege, then
+	 * each netN's bridge (LXC.pm check_bridge_access), all before the
+	 * template's storage. Feature flags have their own check below. */
+	if (!sim_is_root(c)) {
+		static const char *const extracted[] = {
+			"node", "vmid", "ignore-unpack-errors", "bwlimit", "start",
+			"ha-managed", "unprivileged", "restore", "unique", "pool",
+			"ostemplate", "storage", "features", NULL };
+		json_object_object_foreach(p, ck, cv) {
+			bool skip = false;
+			(void)cv;
+			for (const char *const *e = extracted; *e; e++)
+				skip |= !strcmp(ck, *e);
+			if (!skip && sim_vm_perm(s, json_object_get_string(json_object_object_get(p, "vmid")),
+						 sim_conf_key_priv(ck), false, r))
+				return;
+		}
+	}
+	json_object_object_foreach(p, nk, nv) {
+		if (!strncmp(nk, "net", 3) && isdigit((unsigned char)nk[3]) &&
+		    json_object_is_type(nv, json_type_string) &&
+		    sim_bridge_perm(s, json_object_get_string(nv), r))
+			return;
 	}
 	if (check_ostemplate(s, p, c, r))
 		return;
@@ -178,6 +208,14 @@ void sim_lxc_create(struct sim *s, const char *node, json_object *p,
 		if (!rootfs && !sim_storage_has_content(sim_storage_find(s, storage), "rootdir")) {
 			res_param(r, "storage", "storage '%s' does not support container directories", storage);
 			return;
+		}
+		/* create_vm: "check/activate default storage" for a rootfs
+		 * that was not given */
+		if (!rootfs) {
+			char sp[128];
+			snprintf(sp, sizeof(sp), "/storage/%s", storage);
+			if (sim_perm(s, sp, "Datastore.AllocateSpace", false, r))
+				return;
 		}
 	}
 	if (sim_check_features(sim_param_str(p, "features", &v) ? v : NULL, NULL,
@@ -327,6 +365,13 @@ static int create_finish(struct sim *s, struct sim_task *t, char *err, size_t le
 	/* the final write has no lock key: that ends the create lock */
 	json_object_object_add(g, "conf", conf);
 	sim_mark_dirty(s);
+	/* create_vm (PVE 9): `ha-manager add ct:ID --state started|stopped`
+	 * after the create, started when start was asked */
+	if (sim_param_bool(params, "ha-managed", false)) {
+		task_log(t, "Add as HA resource");
+		json_object_object_add(g, "ha", json_object_new_string(
+			sim_param_bool(params, "start", false) ? "started" : "stopped"));
+	}
 	if (sim_param_bool(params, "start", false)) {
 		struct sim_call c = { .user = t->user, .taskfail = false };
 		json_object *a = json_object_new_object();
@@ -372,6 +417,13 @@ void sim_lxc_destroy(struct sim *s, const char *node, const char *vmid,
 	}
 	if (sim_check_lock(g, r))
 		return;
+	/* destroy_vm $early_checks: an HA resource needs purge, which then
+	 * removes it from the HA configuration */
+	if (sim_guest_ha(g) && !sim_param_bool(p, "purge", false)) {
+		res_err(r, 500, "unable to remove CT %d - used in HA resources and purge "
+			"parameter not set.", id);
+		return;
+	}
 	if (sim_guest_running(g) && !sim_param_bool(p, "force", false)) {
 		res_err(r, 500, "unable to destroy CT %d - container is running", id);
 		return;

@@ -67,6 +67,34 @@ int sim_opts_add_node(struct sim_opts *o, const char *name)
 	return 0;
 }
 
+int sim_opts_add_qemu(struct sim_opts *o, const char *spec)
+{
+	char buf[160], *node = NULL, *st = NULL, *end;
+	unsigned long vmid;
+
+	if (o->n_qemu >= (int)(sizeof(o->qemu) / sizeof(o->qemu[0])) ||
+	    strlen(spec) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	if ((node = strchr(buf, ':'))) {
+		*node++ = 0;
+		if ((st = strchr(node, ':')))
+			*st++ = 0;
+	}
+	vmid = strtoul(buf, &end, 10);
+	if (end == buf || *end || vmid < 100 || vmid > 999999999UL)
+		return -EINVAL;
+	if (node && *node && !valid_name(node, false))
+		return -EINVAL;
+	if (st && strcmp(st, "running") && strcmp(st, "stopped"))
+		return -EINVAL;
+	o->qemu[o->n_qemu].vmid = (unsigned)vmid;
+	snprintf(o->qemu[o->n_qemu].node, SIM_NAME_MAX, "%s", node ? node : "");
+	o->qemu[o->n_qemu].running = !st || !strcmp(st, "running");
+	o->n_qemu++;
+	return 0;
+}
+
 int sim_opts_add_storage(struct sim_opts *o, const char *spec)
 {
 	char id[SIM_NAME_MAX], type[16];
@@ -228,6 +256,29 @@ bool sim_is_node(struct sim *s, const char *node)
 		if (!strcmp(s->o.nodes[i], node))
 			return true;
 	return false;
+}
+
+int sim_set_node_offline(struct sim *s, const char *node, bool offline)
+{
+	for (int i = 1; i < s->o.n_nodes; i++)
+		if (!strcmp(s->o.nodes[i], node)) {
+			s->offline[i] = offline;
+			return 0;
+		}
+	return -1;
+}
+
+bool sim_node_offline(struct sim *s, const char *node)
+{
+	for (int i = 1; i < s->o.n_nodes; i++)
+		if (!strcmp(s->o.nodes[i], node))
+			return s->offline[i];
+	return false;
+}
+
+const char *sim_local_node(struct sim *s)
+{
+	return s->o.nodes[0];
 }
 
 const struct sim_storage *sim_storage_find(struct sim *s, const char *sid)

@@ -48,6 +48,11 @@ void sim_storage_list(struct sim *s, const char *node, json_object *p,
 		char cl[128];
 		if (only && strcmp(only, st->id))
 			continue;
+		/* Status.pm index: only storages with Datastore.Audit or
+		 * Datastore.AllocateSpace */
+		snprintf(cl, sizeof(cl), "/storage/%s", st->id);
+		if (!sim_can(s, cl, "Datastore.Audit,Datastore.AllocateSpace", true))
+			continue;
 		if (content && !sim_storage_has_content(st, content))
 			continue;
 		o = json_object_new_object();
@@ -89,7 +94,13 @@ void sim_storage_content(struct sim *s, const char *node, const char *sid,
 	json_object *arr, *tab;
 	char key[160];
 
-	if (sim_check_node(s, node, r) || sim_validate(s, p, params, false, NULL, r))
+	/* Content.pm index `permissions`: Datastore.Audit or
+	 * Datastore.AllocateSpace on the storage (checked before the
+	 * parameters, as RESTHandler does) */
+	snprintf(key, sizeof(key), "/storage/%s", sid);
+	if (sim_check_node(s, node, r) ||
+	    sim_perm(s, key, "Datastore.Audit,Datastore.AllocateSpace", true, r) ||
+	    sim_validate(s, p, params, false, NULL, r))
 		return;
 	st = sim_storage_find(s, sid);
 	if (!st) {
@@ -226,7 +237,12 @@ void sim_storage_config_list(struct sim *s, json_object *p, struct sim_res *r)
 	arr = json_object_new_array();
 	for (int i = 0; i < s->o.n_storages; i++) {
 		json_object *c;
+		char sp[128];
 		if (type && strcmp(type, sim_storage_type_name(s->o.storages[i].type)))
+			continue;
+		/* Config.pm index: the same filter as Status.pm's */
+		snprintf(sp, sizeof(sp), "/storage/%s", s->o.storages[i].id);
+		if (!sim_can(s, sp, "Datastore.Audit,Datastore.AllocateSpace", true))
 			continue;
 		c = storage_config(&s->o.storages[i]);
 		json_object_object_add(c, "digest", json_object_new_string(digest));
@@ -248,6 +264,13 @@ void sim_storage_config_get(struct sim *s, const char *sid, json_object *p,
 	if (sim_check_storage_id("storage", sid, r) ||
 	    sim_validate(s, p, NULL, false, NULL, r))
 		return;
+	/* Config.pm read: `permissions` Datastore.Allocate on the storage */
+	{
+		char sp[128];
+		snprintf(sp, sizeof(sp), "/storage/%s", sid);
+		if (sim_perm(s, sp, "Datastore.Allocate", false, r))
+			return;
+	}
 	st = sim_storage_find(s, sid);
 	if (!st) {
 		res_err(r, 500, "storage '%s' does not exist", sid);

@@ -77,17 +77,45 @@ static void task_end(struct sim *s, struct sim_task *t, const char *error)
 	sim_mark_dirty(s);
 }
 
-/* Move one task along; returns ms until it next needs attention. */
+/* A hook may start tasks of its own (create --start, rollback --start,
+ * HA's LRM worker). Room for them is made before the hook runs, and no
+ * task is pruned while it runs, so that neither the hook's task nor
+ * anything pointing into it (its user) moves under it. */
+#define HOOK_TASK_ROOM 4
+
+static struct sim_task *make_room(struct sim *s, struct sim_task *t)
+{
+	ptrdiff_t i = t - s->tasks;
+
+	if (s->cap_tasks - s->n_tasks < HOOK_TASK_ROOM) {
+		int cap = s->cap_tasks * 2 + HOOK_TASK_ROOM;
+		struct sim_task *nt = realloc(s->tasks, (size_t)cap * sizeof(*nt));
+		if (nt) {
+			s->tasks = nt;
+			s->cap_tasks = cap;
+		}
+	}
+	return &s->tasks[i];
+}
+
+/* Move one task along; returns ms until it next needs attention. The
+ * task may move (make_room): callers find it again by index. */
 static uint64_t task_advance(struct sim *s, struct sim_task *t, uint64_t now)
 {
 	char err[1024];
 
+	t = make_room(s, t);
+	s->in_hook++;
+
 	if (t->phase == TP_WAIT_FLOCK) {
 		if (t->flock_vmid && sim_flock_held(s, t->flock_vmid)) {
-			if (now < t->due_ms)
+			if (now < t->due_ms) {
+				s->in_hook--;
 				return t->due_ms - now;
+			}
 			sim_flock_timeout_msg(t->flock_vmid, err, sizeof(err));
 			task_end(s, t, err);
+			s->in_hook--;
 			return UINT64_MAX;
 		}
 		err[0] = 0;
@@ -95,19 +123,23 @@ static uint64_t task_advance(struct sim *s, struct sim_task *t, uint64_t now)
 		t->due_ms = now + task_duration(s, t->kind);
 		if (t->kind->begin && t->kind->begin(s, t, err, sizeof(err))) {
 			task_end(s, t, err);
+			s->in_hook--;
 			return UINT64_MAX;
 		}
 		sim_mark_dirty(s);
 	}
 	if (t->phase == TP_RUNNING) {
-		if (now < t->due_ms)
+		if (now < t->due_ms) {
+			s->in_hook--;
 			return t->due_ms - now;
+		}
 		err[0] = 0;
 		if (t->kind->finish && t->kind->finish(s, t, err, sizeof(err)))
 			task_end(s, t, err);
 		else
 			task_end(s, t, NULL);
 	}
+	s->in_hook--;
 	return UINT64_MAX;
 }
 
@@ -134,9 +166,17 @@ struct sim_task *sim_task_start(struct sim *s, const char *node,
 {
 	struct sim_task *t;
 	uint64_t now = sim_now(s);
+	char user[sizeof(t->user)];
+	int idx;
 
-	if (s->n_tasks >= SIM_MAX_TASKS_KEPT)
+	/* c->user may point into a task (a hook's own) */
+	snprintf(user, sizeof(user), "%s", c && c->user ? c->user : "root@pam");
+	if (s->n_tasks >= SIM_MAX_TASKS_KEPT && !s->in_hook)
 		prune_tasks(s);
+	if (s->n_tasks == s->cap_tasks && s->in_hook) {
+		json_object_put(args); /* make_room failed: nothing may move */
+		return NULL;
+	}
 	if (s->n_tasks == s->cap_tasks) {
 		int cap = s->cap_tasks ? s->cap_tasks * 2 : 64;
 		struct sim_task *nt = realloc(s->tasks, cap * sizeof(*nt));
@@ -154,8 +194,7 @@ struct sim_task *sim_task_start(struct sim *s, const char *node,
 	snprintf(t->type, sizeof(t->type), "%s", kind->type);
 	if (id > 0)
 		snprintf(t->id, sizeof(t->id), "%d", id);
-	snprintf(t->user, sizeof(t->user), "%s",
-		 c && c->user ? c->user : "root@pam");
+	snprintf(t->user, sizeof(t->user), "%s", user);
 	t->pid = s->next_pid++;
 	t->pstart = 0x00A00000u + (uint32_t)((now - s->boot_ms) / 10);
 	t->starttime = sim_epoch_now(s);
@@ -170,8 +209,9 @@ struct sim_task *sim_task_start(struct sim *s, const char *node,
 	t->due_ms = now + s->o.lock_timeout_ms;
 	sim_mark_dirty(s);
 	/* the worker starts at once; its first checks run now */
+	idx = s->n_tasks - 1;
 	task_advance(s, t, now);
-	return t;
+	return &s->tasks[idx];
 }
 
 static void publish_stats(struct sim *s)
@@ -305,6 +345,14 @@ void sim_task_status(struct sim *s, const char *node, const char *upid,
 	if (sim_check_node(s, node, r))
 		return;
 	t = task_lookup(s, node, upid, r);
+	/* Tasks.pm read_task_status: not the caller's own task needs
+	 * Sys.Audit on /nodes/NODE */
+	if (t && !sim_task_visible(s, t->user, node)) {
+		char path[96];
+		snprintf(path, sizeof(path), "/nodes/%s", node);
+		sim_perm(s, path, "Sys.Audit", false, r);
+		return;
+	}
 	if (t)
 		res_ok(r, task_json(t, false));
 }
@@ -327,6 +375,13 @@ void sim_task_log(struct sim *s, const char *node, const char *upid,
 	t = task_lookup(s, node, upid, r);
 	if (!t)
 		return;
+	/* Tasks.pm read_task_log: as read_task_status */
+	if (!sim_task_visible(s, t->user, node)) {
+		char path[96];
+		snprintf(path, sizeof(path), "/nodes/%s", node);
+		sim_perm(s, path, "Sys.Audit", false, r);
+		return;
+	}
 	start = sim_param_int(p, "start", 0);
 	limit = sim_param_int(p, "limit", 50);
 	n = (long long)json_object_array_length(t->log);
@@ -386,6 +441,10 @@ void sim_task_list(struct sim *s, const char *node, json_object *p,
 		struct sim_task *t = &s->tasks[i];
 		bool done = t->phase == TP_DONE;
 		if (strcmp(t->node, node))
+			continue;
+		/* Tasks.pm node_tasks: the caller's own, or all with
+		 * Sys.Audit on /nodes/NODE */
+		if (!sim_task_visible(s, t->user, node))
 			continue;
 		if ((!strcmp(source, "archive") && !done) ||
 		    (!strcmp(source, "active") && done))

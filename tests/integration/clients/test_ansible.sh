@@ -4,7 +4,7 @@
 # .ansible_tmpXXXXXXXXmemory_mb in the directory (utimens + chmod on it)
 # and rename it onto A; the rename carries the verdict. A second run with
 # the same value reads A back, compares checksums and reports no change
-# (CLIENTS.md §2.10).
+# (docs/clients.md).
 . "$(dirname "$0")/common.sh"
 command -v ansible-playbook >/dev/null || { echo "1..0 # SKIP ansible not installed"; exit 0; }
 client_setup ansible

@@ -1,6 +1,6 @@
 #!/bin/bash
 # /bin/echo (coreutils) closes stdout itself and reports write and close
-# errors (CLIENTS.md §2.1).
+# errors (docs/clients.md).
 . "$(dirname "$0")/common.sh"
 client_setup bin-echo
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # git checkout of a tracked desired tree into a container directory (the
 # work tree is 103/). For each changed path git unlinks it and creates it
-# again with O_EXCL (CLIENTS.md §2.13); phoenixfs sees the same process
+# again with O_EXCL (docs/clients.md); phoenixfs sees the same process
 # re-create what it just removed and replaces the value in place, so keys
 # keep their order and a refused value leaves the config file as it was.
 . "$(dirname "$0")/common.sh"

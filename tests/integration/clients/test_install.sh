@@ -1,9 +1,9 @@
 #!/bin/bash
 # install -m (coreutils): unlink A, create it O_EXCL, write, ACL xattr
-# (unsupported: falls back to fchmod), chmod MODE. SPEC.md makes this
+# (unsupported: falls back to fchmod), chmod MODE. docs/files.md makes this
 # remove-then-set; phoenixfs sees the same process re-create what it just
 # removed and replaces the value in place, so a refused value leaves the
-# config file exactly as it was (CLIENTS.md §2.4).
+# config file exactly as it was (docs/clients.md).
 . "$(dirname "$0")/common.sh"
 client_setup install
 echo 2048 > "$W/v1"; echo 3072 > "$W/v2"; echo abc1 > "$W/bad"

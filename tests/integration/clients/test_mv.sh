@@ -3,7 +3,7 @@
 # mv unlinks A and creates it again (O_EXCL), which phoenixfs turns into an
 # in-place replacement. Within the directory: rename(scratch -> A) commits
 # the scratch file; EINVAL makes mv print its misleading "subdirectory"
-# message (CLIENTS.md §2.9).
+# message (docs/clients.md).
 . "$(dirname "$0")/common.sh"
 client_setup mv
 from_elsewhere() { echo "$1" > "$W/src" && mv "$W/src" "$A"; }

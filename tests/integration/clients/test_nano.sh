@@ -1,7 +1,7 @@
 #!/bin/bash
 # GNU nano 7, driven through tmux: OPEN(O_TRUNC), WRITE, FSYNC, FLUSH; no
 # scratch file except its lock file .A.swp (Debian's nanorc sets locking),
-# which it removes on exit. Errors show in the status line (CLIENTS.md §2.7).
+# which it removes on exit. Errors show in the status line (docs/clients.md).
 . "$(dirname "$0")/common.sh"
 command -v tmux >/dev/null || { echo "1..0 # SKIP tmux not installed"; exit 0; }
 client_setup nano

@@ -2,7 +2,7 @@
 # Puppet 7 (`puppet apply`): a file resource with content and backup =>
 # false. Puppet checksums A, and to change it creates a scratch file
 # memory_mbYYYYMMDD-PID-RAND in the directory (fchown, fchmod, fsync) and
-# renames it onto A (CLIENTS.md §2.11). --detailed-exitcodes: 0 no change,
+# renames it onto A (docs/clients.md). --detailed-exitcodes: 0 no change,
 # 2 changed, 4/6 failures.
 . "$(dirname "$0")/common.sh"
 command -v puppet >/dev/null || { echo "1..0 # SKIP puppet not installed"; exit 0; }

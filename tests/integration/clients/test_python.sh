@@ -1,6 +1,6 @@
 #!/bin/bash
 # Python 3: `with open(A, "w")` (errors of write and close raise OSError)
-# and the atomic os.replace of a scratch file (CLIENTS.md §2.14).
+# and the atomic os.replace of a scratch file (docs/clients.md).
 . "$(dirname "$0")/common.sh"
 client_setup python
 

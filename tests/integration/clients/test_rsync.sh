@@ -3,7 +3,7 @@
 # keeps desired/<CTID>/<file> in git and syncs it). Default mode writes a
 # scratch .A.XXXXXX in the directory and renames it onto A (the rename
 # carries the verdict); --inplace writes A itself and truncates after the
-# data (CLIENTS.md §2.8). Always -c: rsync's quick check (same size, same
+# data (docs/clients.md). Always -c: rsync's quick check (same size, same
 # mtime second: skip) cannot see 1024 -> 2048, because an attribute's mtime
 # is the document's and rsync cannot set it (docs/clients.md).
 . "$(dirname "$0")/common.sh"

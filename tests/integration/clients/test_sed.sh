@@ -1,6 +1,6 @@
 #!/bin/bash
 # sed -i: scratch file sedXXXXXX in the directory, rename onto A; the rename
-# carries the verdict (CLIENTS.md §2.5).
+# carries the verdict (docs/clients.md).
 . "$(dirname "$0")/common.sh"
 client_setup sed
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# bash builtins echo and printf (CLIENTS.md §2.1): only a failed write()
+# bash builtins echo and printf (docs/clients.md): only a failed write()
 # reaches them, so a bad value must be refused in WRITE, not at close.
 . "$(dirname "$0")/common.sh"
 client_setup shell

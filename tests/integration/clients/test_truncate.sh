@@ -1,6 +1,6 @@
 #!/bin/bash
 # truncate(1): open + ftruncate. Emptying a value is "nothing written yet"
-# and changes nothing (SPEC.md); any other size cuts or pads the value like
+# and changes nothing (docs/files.md); any other size cuts or pads the value like
 # a file, and the result is checked like any write, at close.
 . "$(dirname "$0")/common.sh"
 client_setup truncate

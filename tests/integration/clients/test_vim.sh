@@ -1,5 +1,5 @@
 #!/bin/bash
-# vim 9, non-interactive (-Es, CLIENTS.md §2.6), swap files on (in the
+# vim 9, non-interactive (-Es, docs/clients.md), swap files on (in the
 # directory itself: 'directory' starts with "."), under each backupcopy:
 #   -Es alone   stays 'compatible': backupcopy=yes (copy A to A~, write in place)
 #   -N bkc=auto probes with 4913, renames A to A~ (refused: falls back to a

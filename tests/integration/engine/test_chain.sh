@@ -65,8 +65,8 @@ expect_eq "960 running on the backend" running \
 # converted before 960 was cloned
 check "900's log shows create then conversion" sh -c \
 	"grep -n 'creating 900' '$ENG_MNT/900/log' && grep -q 'converted' '$ENG_MNT/900/log'"
-check "960's log shows a linked clone from 901" grep -q 'cloning 960 from 901 on pve (linked clone)' "$ENG_MNT/960/log"
-check "901's log shows a linked clone from 900" grep -q 'cloning 901 from 900 on pve (linked clone)' "$ENG_MNT/901/log"
+check "960's log shows a linked clone from 901" grep -q 'cloning 960 from 901 on pve: linked clone' "$ENG_MNT/960/log"
+check "901's log shows a linked clone from 900" grep -q 'cloning 901 from 900 on pve: linked clone' "$ENG_MNT/901/log"
 order=$(pvesim_api GET "/nodes/pve/tasks?source=all&limit=0" |
 	jq -r '[.data[] | select(.type != "vzstart" or .id == "960")] | sort_by(.starttime, .upid) | map(.type + ":" + .id) | join(" ")')
 expect_eq "backend tasks in order" "vzcreate:900 vzclone:900 vzclone:901 vzstart:960" \

@@ -9,7 +9,8 @@ set -u
 . "$PHX_SOURCE/tests/integration/engine/lib.sh"
 
 SIM=$ENG_WORK/sim
-JOURNAL=$ENG_WORK/.phoenix_lxc_configs.json.phoenixfs-journal
+# one journal per mount, named by host and mount point (journal.c)
+JOURNALS=$ENG_WORK/.phoenix_lxc_configs.json.phoenixfs-journal
 
 # round NAME CT GLOB: fresh pvesim and config; write; kill -9 once CT's
 # status matches GLOB (empty: right after the write returned); remount and
@@ -17,7 +18,7 @@ JOURNAL=$ENG_WORK/.phoenix_lxc_configs.json.phoenixfs-journal
 round() {
 	local name=$1 ct=$2 glob=$3
 	[ -n "${PVESIM_PID:-}" ] && pvesim_stop
-	rm -rf "$SIM" "$JOURNAL"
+	rm -rf "$SIM" "$JOURNALS"*
 	pvesim_start "$SIM" 0 --task-ms 500 2>/dev/null || bail "pvesim did not start"
 	cat >"$ENG_CONFIG" <<JSON
 {"lxc_configs": {
@@ -51,7 +52,7 @@ JSON
 	expect_eq "$name: 103 memory applied" 384 \
 		"$(pvesim_api GET /nodes/pve/lxc/103/config | jq -r .data.memory)"
 	check "$name: the journal holds nothing pending" \
-		jq -e '.pending | length == 0' "$JOURNAL"
+		sh -c "jq -s -e 'map(.pending[]) | length == 0' $JOURNALS@*[0-9a-f]"
 	eng_umount
 }
 

@@ -27,7 +27,7 @@ check_fails "destroy on a CT that does not exist: ENOENT" "No such file or direc
 	bash -c "echo destroy > '$ENG_MNT/950/ctl'"
 check "950/error says why" grep -q '950 does not exist on the backend' "$ENG_MNT/950/error"
 check_fails "an unknown ctl command: EINVAL" "Invalid argument" bash -c "echo explode > '$ENG_MNT/103/ctl'"
-check "103/error lists the commands" grep -q "unknown ctl command 'explode' (one of: create, start, stop, restart, retry, destroy, refresh)" "$ENG_MNT/103/error"
+check "103/error lists the commands" grep -q "unknown ctl command 'explode' (one of: create, start, stop, restart, retry, destroy, refresh, apply)" "$ENG_MNT/103/error"
 
 check "echo destroy > 103/ctl" bash -c "echo destroy > '$ENG_MNT/103/ctl'"
 wait_for "103 stops first, as part of the destroy" 10 \

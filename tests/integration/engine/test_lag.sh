@@ -1,5 +1,5 @@
 #!/bin/bash
-# /cluster/resources lags for status and template (PVE-API 2.3: pvestatd
+# /cluster/resources lags for status and template (proxmox-api.md §2: pvestatd
 # publishes every ~10 s; pvesim --stats-lag-ms 3000 here). What a task and
 # the container's config said wins over a stale listing: after our own
 # create+start, convert or stop, the status never flips back meanwhile.

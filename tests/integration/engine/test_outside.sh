@@ -77,7 +77,7 @@ check "120 is still a directory" test -d "$ENG_MNT/120"
 check "build 150" bash -c "echo '$OSTMPL' > '$ENG_MNT/150/template'"
 check "wait 150" timeout 30 cat "$ENG_MNT/150/wait"
 expect_eq "150 running" running "$(cat "$W/out")"
-# The listing lags (PVE-API 2.3), so for a while after its own start the
+# The listing lags (proxmox-api.md §2), so for a while after its own start the
 # engine trusts what the task said over the listing; once a listing agrees,
 # a later difference is someone else's doing and shows within the period.
 listings() { grep -c 'GET /api2/json/cluster/resources' "$PVESIM_LOG"; }

@@ -20,17 +20,17 @@ expect_eq "a read with nothing new blocks (timeout ends it)" "124 0" "$? $(wc -c
 echo 3072 > "$MNT/900/memory_mb"  # 2048 before: a change
 timeout 10 head -n 1 <&3 > "$W/ev1"
 check "a change wakes the reader with one line TIME CTID WHAT DETAIL" grep -Eq "$line_re" "$W/ev1"
-check "  the line names the container and the key" grep -q ' 900 edited memory_mb through the mount$' "$W/ev1"
+check "  the line names the container and the key" grep -q ' 900 edited memory_mb: 2048 -> 3072 (written through the mount)$' "$W/ev1"
 # each open has its own cursor, from the time of its open
 exec 4< "$MNT/events"
 echo 3 > "$MNT/900/cores"
 timeout 10 head -n 1 <&4 > "$W/ev2"
-check "a second open starts at its open: it sees the later change only" grep -q ' 900 edited cores ' "$W/ev2"
+check "a second open starts at its open: it sees the later change only" grep -q ' 900 edited cores: 2 -> 3 ' "$W/ev2"
 timeout 10 head -n 1 <&3 > "$W/ev3"
-check "  and the first reader still gets it too" grep -q ' 900 edited cores ' "$W/ev3"
+check "  and the first reader still gets it too" grep -q ' 900 edited cores: 2 -> 3 ' "$W/ev3"
 mkdir "$MNT/960"
 timeout 10 head -n 1 <&3 > "$W/ev4"
-check "an entry made with mkdir is an event" grep -q ' 960 added ' "$W/ev4"
+check "an entry made with mkdir is an event" grep -q ' 960 edited entry added ' "$W/ev4"
 exec 4<&-
 # an outside edit of the file is an event too
 /usr/bin/python3 - "$CFG" <<'PY'
@@ -42,7 +42,7 @@ open(p + ".tmp", "w").write(json.dumps(d, indent=4) + "\n")
 os.rename(p + ".tmp", p)
 PY
 timeout 10 head -n 1 <&3 > "$W/ev5"
-check "an outside edit of the file is an event" grep -q ' 103 edited cores by another program$' "$W/ev5"
+check "an outside edit of the file is an event" grep -q ' 103 edited cores: 1 -> 6 (edited in the file by another program)$' "$W/ev5"
 
 # --- metrics ---
 cat "$MNT/metrics" > "$W/metrics"
@@ -90,7 +90,7 @@ check "a write of the whole file adds 5000 entries (5000 events)" cp "$W/big.jso
 timeout 10 head -n 2 <&5 > "$W/ev6"
 check "the reader that fell behind gets the marker first" \
 	grep -Eq '^[0-9T:.-]+Z - dropped [0-9]+ events \(reader fell behind\)$' <(head -n 1 "$W/ev6")
-check "  then goes on with the oldest line kept" grep -Eq ' 2[0-9]{4} added ' <(sed -n 2p "$W/ev6")
+check "  then goes on with the oldest line kept" grep -Eq ' 2[0-9]{4} edited entry added ' <(sed -n 2p "$W/ev6")
 exec 5<&-
 # the listing is handed out in many readdir calls: each name once
 ls "$MNT" > "$W/ls-root"

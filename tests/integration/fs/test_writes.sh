@@ -25,7 +25,7 @@ bad 900/cores 0 "Invalid argument"
 bad 900/storage_size_gb 0 "Invalid argument"
 bad 900/name "bad name" "Invalid argument"
 bad 900/name -x "Invalid argument"
-bad 900/storage_pool Local_LVM "Invalid argument"
+bad 900/storage_pool Local_LVM_ "Invalid argument"
 bad 900/template debian.tar.zst "Invalid argument"
 bad 900/mac_address 01:00:5e:00:00:01 "Invalid argument"
 bad 900/mac_address zz:zz "Invalid argument"
@@ -51,9 +51,21 @@ bad config.json '{"lxc_configs": {"900": {"clone_from_ctid": "901"}, "901": {"cl
 check "the reason is in error" grep -q "node: 'a b' is not a Proxmox node name" "$MNT/900/error"
 check "and every refusal in log" grep -q "clone cycle: 900 clones from 950, which leads back to 900 (Too many levels of symbolic links)" "$MNT/900/log"
 cp "$CFG" "$W/before.json"
-check_fails "a value over 1 MiB is EFBIG" "File too large" bash -c "head -c 1100000 /dev/zero | tr '\\0' 1 > '$A/name'"
+check_fails "a value over 1 MiB is EFBIG" "File too large" bash -c "{ printf '\"'; head -c 1100000 /dev/zero | tr '\\0' a; } > '$A/features'"
+check_fails "a hostname past any length is refused at its first write" "Invalid argument" bash -c "head -c 1100000 /dev/zero | tr '\\0' 1 > '$A/name'"
 check "  file unchanged" cmp "$CFG" "$W/before.json"
 check_fails "append is refused on a value" "Invalid argument" bash -c "echo 1 >> '$A/cores'"
+# bytes no value can begin are refused by the write itself, so that a
+# shell reports them even without a newline (the close is ignored)
+# (dash's printf says only "I/O error" for any failed write)
+for sh in bash dash; do
+	t="Invalid argument"; [ $sh = dash ] && t="error"
+	check_fails "$sh: printf of a hostname with a space fails" "$t" $sh -c "printf 'web server' > '$A/name'"
+	check_fails "$sh: printf of a MAC with a seventh pair fails" "$t" $sh -c "printf '52:54:00:AA:BB:CC:DD' > '$A/mac_address'"
+	check_fails "$sh: printf of cores past the range fails" "$t" $sh -c "printf 99999 > '$A/cores'"
+	check_fails "$sh: printf of a snapshot name starting with a digit fails" "$t" $sh -c "printf 9golden > '$MNT/103/template_snapshot_name'"
+done
+check "  file unchanged" cmp "$CFG" "$W/before.json"
 check_fails "/bin/echo reports the refusal too" "Invalid argument" sh -c "/bin/echo abc > '$A/memory_mb'"
 check_fails "tee reports it" "Invalid argument" bash -c "echo abc | tee '$A/memory_mb' >/dev/null"
 check "  file unchanged" cmp "$CFG" "$W/before.json"

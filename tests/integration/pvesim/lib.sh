@@ -6,7 +6,8 @@
 #       on 127.0.0.1:PORT. PORT 0 picks a free port in
 #       PVESIM_PORT_MIN..PVESIM_PORT_MAX (default 18050..18099).
 #       Test-friendly defaults come first and extra args override them:
-#       --task-ms 50 --stats-lag-ms 0 --auth-delay-ms 100.
+#       --task-ms 50 --stats-lag-ms 0 --auth-delay-ms 100, and
+#       --pve-version $PVESIM_VERSION when that is set (8 or 9).
 #       Waits (polling its log for the "listening" line, 30 s deadline)
 #       until it accepts connections, then sets:
 #         PVESIM_URL          https://127.0.0.1:PORT
@@ -56,8 +57,11 @@ _pvesim_try() { # DIR PORT args...
 	local dir=$1 port=$2 deadline
 	shift 2
 	: >"$dir/pvesim.log"
+	# PVESIM_VERSION=8|9 runs a whole suite against that release; an
+	# explicit --pve-version among the args still wins
 	"$(_pvesim_bin)" --state "$dir" --listen "127.0.0.1:$port" \
-		--task-ms 50 --stats-lag-ms 0 --auth-delay-ms 100 "$@" \
+		--task-ms 50 --stats-lag-ms 0 --auth-delay-ms 100 \
+		${PVESIM_VERSION:+--pve-version "$PVESIM_VERSION"} "$@" \
 		2>>"$dir/pvesim.log" &
 	PVESIM_PID=$!
 	deadline=$((SECONDS + 30))

@@ -93,10 +93,11 @@ def bad_values(row, self_ctid):
     if t == "NODE":
         v += [b"a b", b"a.b", b"-x", b"x-", b"a_b", b"a" * 64, b"n\xc3\xa9", b"a/b"]
     if t == "STORAGE":
-        v += [b"Local", b"1abc", b"a", b"a-", b"a:b", b"a b", b"a" * 65, b"-a",
-              b"local/lvm", b"LOCAL-LVM"]
+        # storage ids are case-insensitive (pve-common parse_storage_id: m/.../i)
+        v += [b"1abc", b"a", b"a-", b"a:b", b"a b", b"a" * 65, b"-a",
+              b"local/lvm", b"LOCAL_"]
     if t == "OSTEMPLATE":
-        v += [b"debian.tar.zst", b"local:", b":x", b"/", b"Local:vztmpl/x",
+        v += [b"debian.tar.zst", b"local:", b":x", b"/", b"9local:vztmpl/x",
               b"local:vztmpl/a b", b"local:vztmpl/a\tb", b"1x:vztmpl/a",
               b"/" + b"a" * 4100]
     if t == "MAC":
@@ -198,9 +199,10 @@ def case(desc, path, data, want, method="direct"):
         got = write_rename(path, data)
     after = cfg_bytes()
     problems = []
-    if got != want:
+    wants = want if isinstance(want, tuple) else (want,)
+    if got not in wants:
         problems.append("errno: want %s, got %s" % (
-            errno.errorcode.get(want, want),
+            "/".join(errno.errorcode.get(w, str(w)) for w in wants),
             errno.errorcode.get(abs(got), got) if got else "success"))
     first = first_chunk(data)
     if (after != before and method == "chunks" and first.endswith(b"\n")
@@ -214,7 +216,7 @@ def case(desc, path, data, want, method="direct"):
         problems.append("config file changed")
     if old is not None and read_or_none(path) != old:
         problems.append("the file no longer reads its old value")
-    report(not problems, "%s [%s] -> %s" % (desc, method, errno.errorcode.get(want, want)),
+    report(not problems, "%s [%s] -> %s" % (desc, method, "/".join(errno.errorcode.get(w, str(w)) for w in wants)),
            "\n".join(problems))
     return not problems
 
@@ -250,8 +252,11 @@ def main():
             for method in ("direct", "rename"):
                 case("900/%s '103' (cycle)" % row["file"], os.path.join(MNT, "900", row["file"]),
                      b"103\n", errno.ELOOP, method)
+        # the kernel hands the write over in max_write pieces: a one-word
+        # value is refused as soon as its bytes cannot be one (EINVAL, at
+        # the first piece); otherwise the size limit refuses it (EFBIG)
         big = b"1" * (1024 * 1024 + 10)
-        case("%d/%s over 1 MiB" % (ctid, row["file"]), path, big, errno.EFBIG)
+        case("%d/%s over 1 MiB" % (ctid, row["file"]), path, big, (errno.EFBIG, errno.EINVAL))
 
     # JSON-valued files: nested keys, lists, entry config.json, root config.json
     # (json-c takes single-quoted strings even when strict; they are saved
@@ -340,7 +345,8 @@ def main():
     refused = stats["cases"]
     # controls: the same harness sees good writes succeed and land
     for rel, data, want in (("103/vllm_gpu_memory_utilization", b"0.5\n", 0.5),
-                            ("103/features", b'["a", 1.5e3, -0]\n', ["a", 1500.0, 0]),
+                            ("103/features", b'["a", "b-c"]\n', ["a", "b-c"]),  # a checked list (lxc_keys.c)
+                            ("103/vllm_gpu_memory_utilization", b'1.5e3\n', 1500.0),
                             ("900/memory_mb", b"4096\n", 4096),
                             ("103/name", b"ok-name\n", "ok-name")):
         ctid, key = rel.split("/")

@@ -81,7 +81,7 @@ done
 
 # ---------- (c) bad journal: refused before mounting ----------
 pvesim_start "$ENG_WORK/sim" 0 --task-ms 50 || bail "pvesim did not restart"
-journal=$ENG_WORK/.phoenix_lxc_configs.json.phoenixfs-journal
+journal=$ENG_WORK/.phoenix_lxc_configs.json.phoenixfs-journal # the name before journals were per mount: taken over, so checked too
 printf '{"pending": [' >"$journal"
 opts="pve_url=$PVESIM_URL,pve_token_file=$PVESIM_TOKEN_FILE,pve_fingerprint=$PVESIM_FINGERPRINT"
 for mode in foreground background; do

@@ -2,6 +2,7 @@
  * atomically, refuse without touching the file, pick up outside edits. */
 #include "backend/doc.h"
 #include "backend/json_write.h"
+#include "backend/schema.h"
 
 #include <check.h>
 #include <pthread.h>
@@ -643,6 +644,228 @@ START_TEST(cached_text_is_the_full_text)
 }
 END_TEST
 
+/* Values json-c cannot hold (beyond 64 bits, a lone surrogate) and texts
+ * it would write otherwise (-0, \/, \u00e9) keep their bytes through
+ * saves: in an entry nobody touched, beside the edited key, at the top. */
+static const char *UNKNOWN_VALUES =
+	"{\n"
+	"    \"top_big\": 18446744073709551616,\n"
+	"    \"lxc_configs\": {\n"
+	"        \"900\": {\n"
+	"            \"memory_mb\": 2048,\n"
+	"            \"u64\": 12345678901234567890,\n"
+	"            \"neg\": -9223372036854775809,\n"
+	"            \"sur\": \"\\ud800\",\n"
+	"            \"odd\": [\n"
+	"                -0,\n"
+	"                \"\\/\\u00e9\"\n"
+	"            ]\n"
+	"        },\n"
+	"        \"901\": {\n"
+	"            \"big\": 18446744073709551616,\n"
+	"            \"sur\": \"x\\udc00y\"\n"
+	"        }\n"
+	"    }\n"
+	"}\n";
+
+START_TEST(unknown_values_keep_their_bytes)
+{
+	struct phx_doc *doc;
+	char err[256], *text, *expect;
+	int mem = 4096;
+
+	write_text(path, UNKNOWN_VALUES);
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	/* an entry edit (the entry is a deep copy) and a whole-document edit */
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, set_memory, &mem, err, sizeof(err)), 0);
+	expect = strdup(UNKNOWN_VALUES);
+	memcpy(strstr(expect, "2048"), "4096", 4);
+	ck_assert_str_eq(read_text(path), expect);
+	mem = 2048;
+	ck_assert_int_eq(phx_doc_edit(doc, set_memory, &mem, err, sizeof(err)), 0);
+	ck_assert_str_eq(read_text(path), UNKNOWN_VALUES);
+	/* what the mount shows as config.json is the same text */
+	phx_doc_rdlock(doc);
+	text = phx_doc_text(doc, NULL);
+	phx_doc_unlock(doc);
+	ck_assert_str_eq(text, UNKNOWN_VALUES);
+	free(text);
+	free(expect);
+	phx_doc_close(doc);
+}
+END_TEST
+
+/* A duplicate key cannot be matched value for value: the document still
+ * loads and saves (as before: json-c's values), nothing is misattributed. */
+START_TEST(duplicate_keys_still_load)
+{
+	struct phx_doc *doc;
+	char err[256];
+	int mem = 1;
+
+	write_text(path, "{\"lxc_configs\": {\"900\": {\"x\": -0, \"x\": [1], \"memory_mb\": 64}}}");
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	mem = 128;
+	ck_assert_int_eq(phx_doc_edit(doc, set_memory, &mem, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(read_text(path), "\"x\": [\n                1\n            ],"));
+	phx_doc_close(doc);
+}
+END_TEST
+
+struct put_arg {
+	const char *key;
+	json_object *v;
+};
+
+static int put_value(json_object *root, void *arg, char *err, size_t errlen)
+{
+	struct put_arg *a = arg;
+	json_object *e = json_object_object_get(phx_doc_configs(root, false), "900");
+
+	(void)err;
+	(void)errlen;
+	json_object_object_add(e, a->key, json_object_get(a->v));
+	return 0;
+}
+
+static json_object *nested(int levels)
+{
+	json_object *v = json_object_new_array();
+
+	for (int i = 1; i < levels; i++) {
+		json_object *outer = json_object_new_array();
+
+		json_object_array_add(outer, v);
+		v = outer;
+	}
+	return v;
+}
+
+/* What the load refuses, an edit cannot store: too deep, not UTF-8 (in a
+ * key or a string). The file stays as it was, a good edit in the same
+ * batch is not spoiled, and what is accepted loads again. */
+START_TEST(edits_the_load_would_refuse_are_refused)
+{
+	struct phx_doc *doc, *again;
+	char err[256];
+	struct put_arg deep = { "nest", nested(PHX_JSON_MAX_DEPTH - PHX_ENTRY_DEPTH + 1) };
+	struct put_arg ok = { "nest", nested(PHX_JSON_MAX_DEPTH - PHX_ENTRY_DEPTH) };
+	struct put_arg badkey = { "\xff\xfe", json_object_new_object() };
+	struct put_arg badstr = { "s", json_object_new_string("a\xc3") };
+
+	write_text(path, SAMPLE);
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, put_value, &deep, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "nested more than 32 levels"));
+	ck_assert_int_eq(phx_doc_edit(doc, put_value, &deep, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, put_value, &badkey, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "not valid UTF-8"));
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, put_value, &badstr, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "not valid UTF-8"));
+	ck_assert_str_eq(read_text(path), SAMPLE);
+	phx_doc_rdlock(doc);
+	ck_assert(!json_object_object_get_ex(phx_doc_entry(doc, 900), "nest", NULL));
+	ck_assert(!json_object_object_get_ex(phx_doc_entry(doc, 900), "s", NULL));
+	phx_doc_unlock(doc);
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, put_value, &ok, err, sizeof(err)), 0);
+	phx_doc_close(doc);
+	ck_assert_int_eq(phx_doc_open(&again, path, err, sizeof(err)), 0);
+	phx_doc_close(again);
+	json_object_put(deep.v);
+	json_object_put(ok.v);
+	json_object_put(badkey.v);
+	json_object_put(badstr.v);
+}
+END_TEST
+
+/* Entries nobody edited keep their layout, inline or minified, and keys
+ * json-c would change (a lone surrogate) keep their bytes; the edited
+ * entry is written in the file's indentation. What the mount shows as
+ * config.json is the file. The same after an outside edit is picked up. */
+START_TEST(untouched_entries_keep_their_layout)
+{
+	static const char *in =
+		"{\"lxc_configs\": {\"900\": {\"memory_mb\": 64},\n"
+		"  \"901\": {\"k\\ud800\": [1,2,  3], \"name\":\"a\"},\n"
+		"  \"902\":{}}, \"tail\": {\"x\":[ ]}}\n";
+	static const char *out =
+		"{\n"
+		"  \"lxc_configs\": {\n"
+		"    \"900\": {\n"
+		"      \"memory_mb\": 128\n"
+		"    },\n"
+		"    \"901\": {\"k\\ud800\": [1,2,  3], \"name\":\"a\"},\n"
+		"    \"902\": {}\n"
+		"  },\n"
+		"  \"tail\": {\"x\":[ ]}\n"
+		"}\n";
+	struct phx_doc *doc;
+	char err[256], *text, *outside;
+	int mem = 128;
+
+	write_text(path, in);
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, set_memory, &mem, err, sizeof(err)), 0);
+	ck_assert_str_eq(read_text(path), out);
+	phx_doc_rdlock(doc);
+	text = phx_doc_text(doc, NULL);
+	phx_doc_unlock(doc);
+	ck_assert_str_eq(text, out);
+	free(text);
+
+	/* an outside edit, minified: picked up, then an edit of 900 again */
+	outside = "{\"lxc_configs\":{\"900\":{\"memory_mb\":64},\"901\":{\"k\\ud800\":[1]}}}\n";
+	write_text(path, outside);
+	/* a different size is enough for the check to see a new file */
+	ck_assert_int_eq(phx_doc_check_outside(doc), 1);
+	phx_doc_rdlock(doc);
+	text = phx_doc_text(doc, NULL);
+	phx_doc_unlock(doc);
+	/* nothing indented in it: the indentation seen before stays */
+	ck_assert_str_eq(text, "{\n  \"lxc_configs\": {\n    \"900\": {\"memory_mb\":64},\n"
+			       "    \"901\": {\"k\\ud800\":[1]}\n  }\n}\n");
+	free(text);
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, set_memory, &mem, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(read_text(path), "\"901\": {\"k\\ud800\":[1]}"));
+	phx_doc_close(doc);
+}
+END_TEST
+
+/* A raw tab inside a string (json-c's strict mode lets it through; Python
+ * and jq do not) is not kept: that value is written escaped, and the rest
+ * of the file as it was. */
+START_TEST(raw_control_bytes_are_written_escaped)
+{
+	struct phx_doc *doc;
+	char err[256];
+	int mem = 128;
+
+	write_text(path, "{\"lxc_configs\": {\"900\": {\"memory_mb\": 64},\n"
+			 "  \"901\": {\"a\": \"x\ty\", \"b\": [1,2]}}, \"t\": \"p\tq\", \"u\": [3,4]}\n");
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 900, set_memory, &mem, err, sizeof(err)), 0);
+	/* indented by 2, as the file's first indented line */
+	ck_assert_str_eq(read_text(path),
+			 "{\n"
+			 "  \"lxc_configs\": {\n"
+			 "    \"900\": {\n"
+			 "      \"memory_mb\": 128\n"
+			 "    },\n"
+			 "    \"901\": {\n"
+			 "      \"a\": \"x\\ty\",\n"
+			 "      \"b\": [\n"
+			 "        1,\n"
+			 "        2\n"
+			 "      ]\n"
+			 "    }\n"
+			 "  },\n"
+			 "  \"t\": \"p\\tq\",\n"
+			 "  \"u\": [3,4]\n"
+			 "}\n");
+	phx_doc_close(doc);
+}
+END_TEST
+
 START_TEST(indent_detection)
 {
 	ck_assert_int_eq(phx_json_detect_indent("{\n  \"a\": 1\n}", 12, 4), 2);
@@ -667,6 +890,11 @@ int main(void)
 	tcase_add_test(tc, bad_files_are_refused_with_reasons);
 	tcase_add_test(tc, outside_edits_are_seen_and_kept);
 	tcase_add_test(tc, indent_detection);
+	tcase_add_test(tc, unknown_values_keep_their_bytes);
+	tcase_add_test(tc, untouched_entries_keep_their_layout);
+	tcase_add_test(tc, raw_control_bytes_are_written_escaped);
+	tcase_add_test(tc, duplicate_keys_still_load);
+	tcase_add_test(tc, edits_the_load_would_refuse_are_refused);
 	tcase_add_test(tc, cached_text_is_the_full_text);
 	tcase_add_test(tc, entry_edits_share_the_rest);
 	tcase_add_test(tc, concurrent_writers_lose_nothing);

@@ -4,6 +4,8 @@
 
 #include <check.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,14 +140,21 @@ START_TEST(strings)
 	expect_bad("name", "under_score");
 	expect_bad("name", "a..b");
 	expect_ok("storage_pool", "local-lvm", "\"local-lvm\"");
-	expect_bad("storage_pool", "Local");
+	/* pve-common parse_storage_id matches case-insensitively */
+	expect_ok("storage_pool", "FastPool-CT-Disks", "\"FastPool-CT-Disks\"");
+	expect_ok("storage_pool", "quickOS-lxc-disks", "\"quickOS-lxc-disks\"");
 	expect_bad("storage_pool", "x");
+	expect_bad("storage_pool", "1pool");
+	expect_bad("storage_pool", "pool-");
+	expect_bad("storage_pool", "po ol");
 	expect_ok("template", "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
 		  "\"local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\"");
 	expect_ok("template", "/var/lib/vz/template/cache/x.tar.zst",
 		  "\"/var/lib/vz/template/cache/x.tar.zst\"");
 	expect_bad("template", "debian.tar.zst");
 	expect_bad("template", "local:");
+	expect_ok("template", "Images:vztmpl/x.tar.zst", "\"Images:vztmpl/x.tar.zst\"");
+	expect_bad("template", "9images:vztmpl/x.tar.zst");
 	expect_bad("template", "local:vztmpl/a b");
 	expect_ok("mac_address", "BC:24:11:00:00:01", "\"BC:24:11:00:00:01\"");
 	expect_ok("mac_address", "\n", "\"\"");
@@ -307,6 +316,77 @@ START_TEST(format_and_check)
 }
 END_TEST
 
+/* One rule both ways: a string or key the write side accepts is exactly
+ * one the load accepts, for every byte sequence tried (shapes of UTF-8
+ * json-c checks: lead bytes, continuations, cut sequences, overlong and
+ * surrogate forms it lets through, bytes it never allows). */
+START_TEST(write_and_load_agree_on_utf8)
+{
+	static const char *const seqs[] = {
+		"plain", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xff\xfe", "a\xc3",
+		"\xc3", "\x80", "\xe2\x82", "\xf0\x9f\x98", "\xc0\x80", "\xed\xa0\x80",
+		"\xf8\x88\x80\x80\x80", "\xc3\xa9\xc3", "\xf4\x90\x80\x80", "x\xbf",
+	};
+	char err[256], text[64];
+	size_t where;
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
+		json_object *s = json_object_new_string(seqs[i]), *loaded;
+		bool write_ok = phx_json_acceptable(s, 4, "k", err, sizeof(err)) == 0;
+		bool key_ok = phx_key_acceptable(seqs[i], err, sizeof(err)) == 0;
+
+		snprintf(text, sizeof(text), "{\"k\": \"%s\"}", seqs[i]);
+		loaded = phx_json_parse(text, strlen(text), &where, &why);
+		ck_assert_msg(write_ok == (loaded != NULL), "string %zu: write %d, load %d", i,
+			      write_ok, loaded != NULL);
+		json_object_put(loaded);
+		snprintf(text, sizeof(text), "{\"%s\": 1}", seqs[i]);
+		loaded = phx_json_parse(text, strlen(text), &where, &why);
+		ck_assert_msg(key_ok == (loaded != NULL), "key %zu: write %d, load %d", i,
+			      key_ok, loaded != NULL);
+		json_object_put(loaded);
+		json_object_put(s);
+	}
+}
+END_TEST
+
+/* The depth limit: a value at level depth holds PHX_JSON_MAX_DEPTH - depth
+ * + 1 levels, the same count for parse_at and acceptable; one more level
+ * around a value at the limit is refused with the reason. */
+START_TEST(write_and_load_agree_on_depth)
+{
+	char text[128], err[256];
+	size_t where;
+	const char *why;
+
+	for (int depth = 1; depth <= PHX_JSON_MAX_DEPTH; depth++) {
+		for (int levels = 1; levels + depth - 1 <= PHX_JSON_MAX_DEPTH + 1; levels++) {
+			bool fits = depth + levels - 1 <= PHX_JSON_MAX_DEPTH;
+			json_object *v;
+			int n = 0;
+
+			for (int k = 0; k < levels; k++)
+				text[n++] = '[';
+			for (int k = 0; k < levels; k++)
+				text[n++] = ']';
+			text[n] = '\0';
+			v = phx_json_parse_at(text, (size_t)n, depth, &where, &why);
+			ck_assert_msg((v != NULL) == fits, "depth %d levels %d", depth, levels);
+			if (!v)
+				continue;
+			ck_assert_int_eq(phx_json_acceptable(v, depth, "k", err, sizeof(err)), 0);
+			if (depth + levels - 1 == PHX_JSON_MAX_DEPTH) {
+				ck_assert_int_eq(phx_json_acceptable(v, depth + 1, "k", err,
+								     sizeof(err)), -EINVAL);
+				ck_assert_ptr_nonnull(strstr(err, "nested more than 32 levels"));
+			}
+			json_object_put(v);
+		}
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("schema");
@@ -324,6 +404,8 @@ int main(void)
 	tcase_add_test(tc, address_and_domain_lists);
 	tcase_add_test(tc, network_config_as_proxmox_checks_it);
 	tcase_add_test(tc, rows_say_what_reaches_proxmox);
+	tcase_add_test(tc, write_and_load_agree_on_utf8);
+	tcase_add_test(tc, write_and_load_agree_on_depth);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

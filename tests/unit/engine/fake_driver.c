@@ -17,9 +17,11 @@ struct guest {
 	uint32_t vmid;
 	char node[PHX_NODE_MAX];
 	bool running, template_;
+	bool vm;          /* a QEMU VM: listed, never an LXC container */
 	char lock[32];
 	json_object *cfg; /* hostname, memory, ... */
 	unsigned created_seq;
+	char snaps[256];  /* snapshot names, each followed by a space */
 };
 
 struct task {
@@ -30,6 +32,7 @@ struct task {
 	bool done;
 	char exitstatus[256];
 	const char *effect; /* what happens at the end */
+	char snap[48];      /* vzsnapshot, vzdelsnapshot: the name */
 };
 
 struct fault {
@@ -39,6 +42,7 @@ struct fault {
 	enum phx_err_kind kind;
 	char msg[256];
 	bool lose;         /* lose_answer */
+	int http;          /* the status answered, 0: no answer at all */
 	bool task;         /* fail_task */
 };
 
@@ -54,6 +58,8 @@ struct fake {
 	size_t nnodes;
 	unsigned task_ms;
 	bool lag;
+	struct phx_guest_list frozen; /* fake_freeze_listing: what list_guests says */
+	bool freeze;
 	struct guest g[MAXG];
 	struct task t[MAXT];
 	size_t nt;
@@ -229,7 +235,32 @@ static void finish_task(struct fake *f, struct task *t)
 		g->template_ = true;
 	} else if (strcmp(t->type, "vzdestroy") == 0 && g && ok) {
 		del(g);
+	} else if (strcmp(t->type, "vzsnapshot") == 0 && g) {
+		g->lock[0] = '\0';
+		if (ok && strlen(g->snaps) + strlen(t->snap) + 2 < sizeof(g->snaps))
+			strcat(strcat(g->snaps, t->snap), " ");
+	} else if (strcmp(t->type, "vzdelsnapshot") == 0 && g) {
+		char *at, word[64];
+
+		g->lock[0] = '\0';
+		snprintf(word, sizeof(word), "%s ", t->snap);
+		if (ok && (at = strstr(g->snaps, word)))
+			memmove(at, at + strlen(word), strlen(at + strlen(word)) + 1);
 	}
+}
+
+static bool has_snap(const struct guest *g, const char *name)
+{
+	char word[64];
+	const char *at = g->snaps;
+
+	snprintf(word, sizeof(word), "%s ", name);
+	while ((at = strstr(at, word))) {
+		if (at == g->snaps || at[-1] == ' ')
+			return true;
+		at++;
+	}
+	return false;
 }
 
 /* Tasks end when their time has come; effects are applied lazily. */
@@ -288,7 +319,7 @@ static bool on_node(struct fake *f, const char *node)
 	record(f, op, vmid, p, n);                                         \
 	fx = fault_for(f, op, vmid, false);                                \
 	if (fx && !fx->lose) {                                             \
-		int rc_ = fail(err, fx->kind, 500, "%s", fx->msg);         \
+		int rc_ = fail(err, fx->kind, fx->http, "%s", fx->msg);    \
 		pthread_mutex_unlock(&f->lock);                            \
 		return rc_;                                                \
 	}
@@ -303,6 +334,11 @@ static int f_list_guests(void *ctx, struct phx_guest_list *out, struct phx_err *
 {
 	ENTER("list_guests", 0, NULL, 0);
 	out->v = calloc(MAXG, sizeof(*out->v));
+	if (f->freeze) {
+		memcpy(out->v, f->frozen.v, f->frozen.n * sizeof(*out->v));
+		out->n = f->frozen.n;
+		LEAVE(0);
+	}
 	out->n = 0;
 	for (size_t i = 0; i < MAXG; i++) {
 		struct guest *g = &f->g[i];
@@ -313,11 +349,22 @@ static int f_list_guests(void *ctx, struct phx_guest_list *out, struct phx_err *
 		o = &out->v[out->n++];
 		o->vmid = g->vmid;
 		snprintf(o->node, sizeof(o->node), "%s", g->node);
-		snprintf(o->type, sizeof(o->type), "lxc");
+		snprintf(o->type, sizeof(o->type), "%s", g->vm ? "qemu" : "lxc");
 		snprintf(o->status, sizeof(o->status), "%s",
 			 f->lag ? "unknown" : g->running ? "running" : "stopped");
 		o->template_ = f->lag ? -1 : g->template_;
 		snprintf(o->lock, sizeof(o->lock), "%s", g->lock);
+		/* sizes and name from the config, as pvestatd reports them */
+		if (!f->lag) {
+			json_object *v;
+
+			if (json_object_object_get_ex(g->cfg, "memory", &v))
+				o->maxmem = strtoull(json_object_get_string(v), NULL, 10) * 1024 * 1024;
+			if (json_object_object_get_ex(g->cfg, "cores", &v))
+				o->maxcpu = strtod(json_object_get_string(v), NULL);
+			if (json_object_object_get_ex(g->cfg, "hostname", &v))
+				snprintf(o->name, sizeof(o->name), "%s", json_object_get_string(v));
+		}
 	}
 	LEAVE(0);
 }
@@ -403,6 +450,9 @@ static int f_clone(void *ctx, const char *node, uint32_t src, uint32_t newid,
 		LEAVE(fail(err, PHX_E_EXISTS, 500, "CT %u already exists on node '%s'", newid,
 			   find(f, newid)->node));
 	full = param(p, n, "full");
+	if (param(p, n, "snapname") && !has_snap(s, param(p, n, "snapname")))
+		LEAVE(fail(err, PHX_E_REFUSED, 500, "snapshot '%s' does not exist",
+			   param(p, n, "snapname")));
 	if (full && strcmp(full, "0") == 0) {
 		if (param(p, n, "storage"))
 			LEAVE(fail(err, PHX_E_REFUSED, 500,
@@ -515,6 +565,67 @@ static int f_destroy_ct(void *ctx, const char *node, uint32_t vmid, const struct
 	LEAVE(0);
 }
 
+/* Snapshots (pve-container API2/LXC/Snapshot.pm): a task each, the CT
+ * locked meanwhile; names are unique; a template has none. */
+static int f_list_snapshots(void *ctx, const char *node, uint32_t vmid, char ***names,
+			    size_t *n, struct phx_err *err)
+{
+	struct guest *g;
+	char copy[256], *save = NULL;
+
+	ENTER("list_snapshots", vmid, NULL, 0);
+	g = find(f, vmid);
+	if (!g || strcmp(g->node, node) != 0)
+		LEAVE(notfound(err, node, vmid));
+	*n = 0;
+	*names = calloc(16, sizeof(char *));
+	snprintf(copy, sizeof(copy), "%s", g->snaps);
+	for (char *w = strtok_r(copy, " ", &save); w && *n < 16; w = strtok_r(NULL, " ", &save))
+		(*names)[(*n)++] = strdup(w);
+	LEAVE(0);
+}
+
+static int snap_op(struct fake *f, const char *node, uint32_t vmid, const char *name,
+		   bool del_, char upid[PHX_UPID_MAX], struct phx_err *err)
+{
+	struct guest *g = find(f, vmid);
+	struct task *t;
+
+	if (!g || strcmp(g->node, node) != 0)
+		return notfound(err, node, vmid);
+	if (g->lock[0])
+		return fail(err, PHX_E_LOCKED, 500, "CT is locked (%s)", g->lock);
+	if (g->template_)
+		return fail(err, PHX_E_REFUSED, 500, "snapshot feature is not available");
+	if (del_ != has_snap(g, name))
+		return fail(err, PHX_E_REFUSED, 500, del_ ? "snapshot '%s' does not exist" :
+			    "snapshot name '%s' already used", name);
+	snprintf(g->lock, sizeof(g->lock), "%s", del_ ? "snapshot-delete" : "snapshot");
+	t = start_task(f, node, del_ ? "vzdelsnapshot" : "vzsnapshot", vmid, vmid);
+	snprintf(t->snap, sizeof(t->snap), "%s", name);
+	snprintf(upid, PHX_UPID_MAX, "%s", t->upid);
+	return 0;
+}
+
+static int f_snapshot(void *ctx, const char *node, uint32_t vmid, const char *name,
+		      const char *description, char upid[PHX_UPID_MAX], struct phx_err *err)
+{
+	struct phx_kv kv = { "snapname", name };
+
+	(void)description;
+	ENTER("snapshot", vmid, &kv, 1);
+	LEAVE(snap_op(f, node, vmid, name, false, upid, err));
+}
+
+static int f_delete_snapshot(void *ctx, const char *node, uint32_t vmid, const char *name,
+			     char upid[PHX_UPID_MAX], struct phx_err *err)
+{
+	struct phx_kv kv = { "snapname", name };
+
+	ENTER("delete_snapshot", vmid, &kv, 1);
+	LEAVE(snap_op(f, node, vmid, name, true, upid, err));
+}
+
 static struct task *task_by_upid(struct fake *f, const char *upid)
 {
 	for (size_t i = 0; i < f->nt; i++)
@@ -580,6 +691,29 @@ static int f_last_task(void *ctx, const char *node, uint32_t vmid, const char *t
 	LEAVE(0);
 }
 
+/* A stock node's storages: what the clone step asks to decide between a
+ * linked and a full clone (engine/clone_mode.c). */
+static int f_list_storage(void *ctx, struct phx_storage_list *out, struct phx_err *err)
+{
+	static const char *const st[][3] = {
+		{ "local", "dir", "vztmpl,iso,backup" },
+		{ "local-lvm", "lvmthin", "rootdir,images" },
+		{ "local-zfs", "zfspool", "rootdir,images" },
+	};
+	ENTER("list_storage", 0, NULL, 0);
+	(void)err;
+	out->n = sizeof(st) / sizeof(st[0]);
+	out->v = calloc(out->n, sizeof(*out->v));
+	for (size_t i = 0; out->v && i < out->n; i++) {
+		snprintf(out->v[i].id, sizeof(out->v[i].id), "%s", st[i][0]);
+		snprintf(out->v[i].type, sizeof(out->v[i].type), "%s", st[i][1]);
+		snprintf(out->v[i].content, sizeof(out->v[i].content), "%s", st[i][2]);
+	}
+	if (!out->v)
+		out->n = 0;
+	LEAVE(0);
+}
+
 static void f_destroy(void *ctx)
 {
 	(void)ctx;
@@ -599,6 +733,10 @@ static const struct phx_driver_ops fake_ops = {
 	.task_status = f_task_status,
 	.task_log = f_task_log,
 	.last_task = f_last_task,
+	.list_storage = f_list_storage,
+	.list_snapshots = f_list_snapshots,
+	.snapshot = f_snapshot,
+	.delete_snapshot = f_delete_snapshot,
 };
 
 struct fake *fake_new(const char *const *nodes, size_t nnodes, unsigned task_ms)
@@ -620,6 +758,7 @@ void fake_free(struct fake *f)
 			del(&f->g[i]);
 	for (size_t i = 0; i < f->ncalls; i++)
 		free(f->calls[i].params);
+	free(f->frozen.v);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
 }
@@ -659,6 +798,7 @@ static void add_fault(struct fake *f, const char *op, uint32_t vmid, int times,
 	snprintf(x->msg, sizeof(x->msg), "%s", msg ? msg : "");
 	x->lose = lose;
 	x->task = task;
+	x->http = 500;
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -775,5 +915,78 @@ void fake_config(struct fake *f, uint32_t vmid, const char *key, char *buf, size
 	g = find(f, vmid);
 	snprintf(buf, len, "%s", g && json_object_object_get_ex(g->cfg, key, &v) ?
 		 json_object_get_string(v) : "");
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* --- changes made by someone else (the GUI, pct) --- */
+
+void fake_outside_set(struct fake *f, uint32_t vmid, const char *key, const char *value)
+{
+	struct guest *g;
+
+	pthread_mutex_lock(&f->lock);
+	g = find(f, vmid);
+	if (g)
+		json_object_object_add(g->cfg, key, json_object_new_string(value));
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_outside_power(struct fake *f, uint32_t vmid, bool running)
+{
+	struct guest *g;
+
+	pthread_mutex_lock(&f->lock);
+	g = find(f, vmid);
+	if (g)
+		g->running = running;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_outside_delete(struct fake *f, uint32_t vmid)
+{
+	struct guest *g;
+
+	pthread_mutex_lock(&f->lock);
+	g = find(f, vmid);
+	if (g)
+		del(g);
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_freeze_listing(struct fake *f, bool freeze)
+{
+	struct phx_err err;
+
+	if (freeze) {
+		struct phx_guest_list l = { 0 };
+
+		f_list_guests(f, &l, &err);
+		pthread_mutex_lock(&f->lock);
+		free(f->frozen.v);
+		f->frozen = l;
+		f->freeze = true;
+		pthread_mutex_unlock(&f->lock);
+		return;
+	}
+	pthread_mutex_lock(&f->lock);
+	f->freeze = false;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_add_vm(struct fake *f, const char *node, uint32_t vmid)
+{
+	struct guest *g;
+
+	pthread_mutex_lock(&f->lock);
+	g = add(f, vmid, node);
+	g->vm = true;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_drop_call(struct fake *f, const char *op, uint32_t vmid, int times)
+{
+	add_fault(f, op, vmid, times, PHX_E_TRANSIENT, "Connection refused", false, false);
+	pthread_mutex_lock(&f->lock);
+	f->faults[f->nf - 1].http = 0;
 	pthread_mutex_unlock(&f->lock);
 }

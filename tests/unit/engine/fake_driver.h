@@ -1,5 +1,5 @@
 /* An in-memory Proxmox VE for the engine's unit tests: guests, locks, tasks
- * that take time, the refusals PVE-API.md describes, and faults on demand.
+ * that take time, the refusals docs/proxmox-api.md describes, and faults on demand.
  * Thread-safe. It counts what the engine asked of it so tests can assert
  * on ordering, sharing and concurrency. */
 #ifndef PHX_FAKE_DRIVER_H
@@ -27,12 +27,27 @@ void fake_fail_call(struct fake *f, const char *op, uint32_t vmid, int times,
 /* The next task of type ("vzcreate", "vzclone", "vzstart", "vztemplate")
  * on vmid ends with this exitstatus. */
 void fake_fail_task(struct fake *f, const char *type, uint32_t vmid, const char *exitstatus);
+/* The next `times` calls of op on vmid get no answer at all (connection
+ * refused: TRANSIENT with no HTTP status). */
+void fake_drop_call(struct fake *f, const char *op, uint32_t vmid, int times);
 /* The next create/clone of vmid goes through, but the caller is told
  * "already exists" (its answer was lost and the driver retried). */
 void fake_lose_answer(struct fake *f, const char *op, uint32_t vmid);
 /* The listing reports status "unknown" and no template for every guest, as
  * /cluster/resources does before pvestatd catches up. */
 void fake_set_listing_lag(struct fake *f, bool lag);
+
+/* Changes made by someone else, as in the GUI or with pct: a config key
+ * set ("memory", "2048"), the container started or stopped, deleted. */
+void fake_outside_set(struct fake *f, uint32_t vmid, const char *key, const char *value);
+void fake_outside_power(struct fake *f, uint32_t vmid, bool running);
+void fake_outside_delete(struct fake *f, uint32_t vmid);
+/* A QEMU VM with that id (listed as type qemu). */
+void fake_add_vm(struct fake *f, const char *node, uint32_t vmid);
+
+/* The listing keeps saying what it says now (true) until thawed (false):
+ * /cluster/resources lagging behind a change by pvestatd's period. */
+void fake_freeze_listing(struct fake *f, bool freeze);
 
 /* Observations. */
 bool fake_exists(struct fake *f, uint32_t vmid);

@@ -147,14 +147,14 @@ START_TEST(unknown_ctl_is_einval)
 
 	ck_assert_int_eq(phx_engine_ctl(eng, 103, "explode", err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "unknown ctl command 'explode' (one of: create, start, stop, "
-			 "restart, retry, destroy, refresh)");
+			 "restart, retry, destroy, refresh, apply)");
 	e = phx_engine_error(eng, 103);
 	ck_assert_str_eq(e, err);
 	free(e);
 	assert_status(103, "absent");
 	ck_assert_int_eq(phx_engine_ctl(eng, 103, "", err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "unknown ctl command '' (one of: create, start, stop, "
-			 "restart, retry, destroy, refresh)");
+			 "restart, retry, destroy, refresh, apply)");
 }
 END_TEST
 

@@ -51,7 +51,7 @@ START_TEST(seed_scenario_template_then_linked_clone)
 	free(p);
 	fake_config(h_fake, 103, "hostname", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "leaf103");
-	ck_assert(h_log_has(103, "cloning 103 from 900 on pve (linked clone)"));
+	ck_assert(h_log_has(103, "cloning 103 from 900 on pve: linked clone on the template's storage local-lvm (lvmthin)"));
 	ck_assert(h_log_has(103, "task: vzclone of 103"));
 	ck_assert(h_log_has(900, "converted: template: 1 in the config"));
 }
@@ -97,6 +97,57 @@ START_TEST(two_leaves_share_one_source_build)
 	ck_assert_uint_eq(fake_guests(h_fake), 4);
 	/* clones from one source never overlap (its disk lock) */
 	ck_assert_uint_eq(fake_max_clones_per_source(h_fake), 1);
+}
+END_TEST
+
+/* lxc-manager.sh's design: the source is no template; it builds, takes the
+ * snapshot its own entry names, and its clones are full clones from it,
+ * each waiting until it exists; the source keeps running. */
+#define E900_SNAP "\"900\": {\"name\": \"base\", \"template\": \"" TMPL "\", " \
+	"\"storage_pool\": \"local-lvm\", \"memory_mb\": 2048, " \
+	"\"template_snapshot_name\": \"golden\", \"enable_lifecycle_snapshots\": true}"
+START_TEST(clones_wait_for_the_source_snapshot)
+{
+	char status[256], *p;
+
+	h_setup(E900_SNAP ", " LEAF(103, 900) ", " LEAF(104, 900), 4, 1, 40);
+	phx_engine_changed(h_eng, 103, "clone_from_ctid");
+	phx_engine_changed(h_eng, 104, "clone_from_ctid");
+	for (int i = 0; i < 5000; i++) {
+		ck_assert(!phx_engine_settled(h_eng, 104, status, sizeof(status), NULL));
+		if (strcmp(status, "queued: waiting for snapshot golden of 900") == 0)
+			break;
+		usleep(1000);
+	}
+	ck_assert_str_eq(status, "queued: waiting for snapshot golden of 900");
+	h_wait_status(103, 0, "running");
+	h_wait_status(104, 0, "running");
+	h_wait_status(900, 0, "running");
+	ck_assert(fake_is_running(h_fake, 900));
+	ck_assert(!fake_is_template(h_fake, 900));
+	ck_assert_uint_eq(fake_calls(h_fake, "create", 900), 1);
+	ck_assert_uint_eq(fake_calls(h_fake, "template", 0), 0);
+	/* golden once; pre-configured and final-form once each (none existed) */
+	ck_assert_uint_eq(fake_calls(h_fake, "snapshot", 900), 3);
+	ck_assert_uint_eq(fake_calls(h_fake, "delete_snapshot", 900), 0);
+	for (uint32_t c = 103; c <= 104; c++) {
+		p = fake_last_params(h_fake, "clone", c);
+		ck_assert_str_eq(p, "full=1&storage=local-lvm&snapname=golden");
+		free(p);
+		ck_assert(h_log_has(c, "(full clone from snapshot golden)"));
+	}
+	ck_assert_uint_eq(fake_max_clones_per_source(h_fake), 1);
+	/* a second create of 900 takes the lifecycle snapshots again (delete
+	 * first) and keeps golden */
+	{
+		char e[256];
+
+		ck_assert_int_eq(phx_engine_ctl(h_eng, 900, "create", e, sizeof(e)), 0);
+	}
+	h_wait_status(900, 0, "running");
+	ck_assert_uint_eq(fake_calls(h_fake, "delete_snapshot", 900), 2);
+	ck_assert_uint_eq(fake_calls(h_fake, "snapshot", 900), 5);
+	ck_assert_uint_eq(fake_calls(h_fake, "create", 900), 1);
 }
 END_TEST
 
@@ -404,6 +455,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, seed_scenario_template_then_linked_clone);
 	tcase_add_test(tc, three_level_chain);
 	tcase_add_test(tc, two_leaves_share_one_source_build);
+	tcase_add_test(tc, clones_wait_for_the_source_snapshot);
 	tcase_add_test(tc, cycle_in_the_doc_fails_instead_of_hanging);
 	tcase_add_test(tc, missing_source_without_entry_fails);
 	tcase_add_test(tc, failure_propagates_and_retry_rebuilds);

@@ -1,5 +1,5 @@
-/* Parsers of Proxmox VE answers, fed the JSON and status lines that
- * PVE-API.md records from the real server. */
+/* Parsers of Proxmox VE answers, fed JSON and status lines of the shapes a
+ * real server sends (docs/proxmox-api.md). */
 #include "backend/pve/pve_parse.h"
 
 #include <check.h>
@@ -21,7 +21,7 @@ static void reply(long http, const char *reason, const char *body, struct phx_er
 	pve_error_from_reply(http, reason, body, body ? strlen(body) : 0, err);
 }
 
-/* --- error envelopes (PVE-API §1.1, §6) --- */
+/* --- error envelopes (proxmox-api.md §1, §5) --- */
 
 START_TEST(err_locked_with_message)
 {
@@ -199,7 +199,11 @@ START_TEST(err_proxy_codes_transient)
 
 	reply(595, "Connection refused", "", &e);
 	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
-	ck_assert_str_eq(e.msg, "Connection refused");
+	ck_assert_str_eq(e.msg, "no answer from the node the call is for (pveproxy: 595 Connection refused)");
+	/* a text that would otherwise classify (not found, exists) does not
+	 * turn a failed hop into a refusal */
+	reply(596, "Configuration file does not exist", "", &e);
+	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
 	reply(596, "tls_process_server_certificate: certificate verify failed", "", &e);
 	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
 	reply(503, "Service Unavailable", "", &e);
@@ -256,20 +260,26 @@ START_TEST(envelope_shapes)
 	ck_assert_str_eq(json_object_get_string(d), "UPID:pve:00000001:00000002:66F1E2D3:vzcreate:100:root@pam:");
 	json_object_put(d);
 
+	/* damaged answers are worth another try; a wrong shape is not */
 	ck_assert_int_eq(pve_parse_envelope("<html>", 6, &d, &e), -1);
-	ck_assert_int_eq(e.kind, PHX_E_PROTOCOL);
-	ck_assert_str_eq(e.msg, "answer is not valid JSON");
+	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
+	ck_assert_str_eq(e.msg, "protocol error: answer is not valid JSON");
+	ck_assert_int_eq(pve_parse_envelope("{\"data\":[1,2", 12, &d, &e), -1);
+	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
+	ck_assert_int_eq(pve_parse_envelope("{\"data\":1,", 11, &d, &e), -1);
+	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
 	ck_assert_int_eq(pve_parse_envelope("{\"x\":1}", 7, &d, &e), -1);
 	ck_assert_int_eq(e.kind, PHX_E_PROTOCOL);
 	ck_assert_str_eq(e.msg, "answer has no \"data\" member");
 	ck_assert_int_eq(pve_parse_envelope(trailing, strlen(trailing), &d, &e), -1);
-	ck_assert_str_eq(e.msg, "answer is not valid JSON");
+	ck_assert_str_eq(e.msg, "protocol error: answer is not valid JSON");
 	ck_assert_int_eq(pve_parse_envelope("", 0, &d, &e), -1);
-	ck_assert_str_eq(e.msg, "empty answer where JSON was expected");
+	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
+	ck_assert_str_eq(e.msg, "protocol error: empty answer where JSON was expected");
 }
 END_TEST
 
-/* --- /cluster/resources (PVE-API §2.3) --- */
+/* --- /cluster/resources (proxmox-api.md §2) --- */
 
 static const char resources[] =
 	"{\"data\":["
@@ -358,7 +368,7 @@ START_TEST(guests_bad_entries)
 }
 END_TEST
 
-/* --- /nodes (PVE-API §2.2) --- */
+/* --- /nodes (proxmox-api.md §2) --- */
 
 START_TEST(nodes_list)
 {
@@ -385,7 +395,7 @@ START_TEST(nodes_list)
 }
 END_TEST
 
-/* --- config (PVE-API §2.7) --- */
+/* --- config (proxmox-api.md §3) --- */
 
 START_TEST(config_object)
 {
@@ -411,7 +421,7 @@ START_TEST(config_object)
 }
 END_TEST
 
-/* --- UPIDs (PVE-API §3.2) --- */
+/* --- UPIDs (proxmox-api.md §4) --- */
 
 START_TEST(upid_node)
 {
@@ -466,7 +476,7 @@ START_TEST(upid_answer)
 }
 END_TEST
 
-/* --- task status (PVE-API §3.3) --- */
+/* --- task status (proxmox-api.md §4) --- */
 
 START_TEST(task_status_shapes)
 {
@@ -521,7 +531,7 @@ START_TEST(exitstatus_ok)
 }
 END_TEST
 
-/* --- task log (PVE-API §3.4) --- */
+/* --- task log (proxmox-api.md §4) --- */
 
 START_TEST(task_log_lines)
 {
@@ -576,7 +586,7 @@ START_TEST(task_log_empty_placeholder)
 }
 END_TEST
 
-/* --- task list (PVE-API §2.17) --- */
+/* --- task list (proxmox-api.md §4) --- */
 
 START_TEST(newest_task)
 {
@@ -605,7 +615,7 @@ START_TEST(newest_task)
 }
 END_TEST
 
-/* --- token file text (PVE-API §7.1) --- */
+/* --- token file text (proxmox-api.md §6) --- */
 
 static void token_bad(const char *text, const char *want)
 {

@@ -378,7 +378,7 @@ START_TEST(transient_gives_up_after_attempts)
 	ck_assert_int_eq(d.ops->get_config(d.ctx, "down", 100, &cfg, &e), -1);
 	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
 	ck_assert_int_eq(e.http, 595);
-	ck_assert_str_eq(e.msg, "Connection refused");
+	ck_assert_str_eq(e.msg, "no answer from the node the call is for (pveproxy: 595 Connection refused)");
 	log = requests();
 	ck_assert_uint_eq(json_object_array_length(log), 3);
 	json_object_put(log);
@@ -541,6 +541,30 @@ START_TEST(construction_refusals)
 		ck_assert_msg(d.ops->list_nodes(d.ctx, &nodes, &n, &e) == 0, "%s", e.msg);
 		free(nodes[0]);
 		free(nodes);
+		phx_driver_destroy(&d);
+	}
+	/* no port: pveproxy's 8006, not https's 443 (nothing listens on
+	 * 127.0.0.1:8006 here, and curl names the port it tried) */
+	o = opts_pinned();
+	o.url = "https://127.0.0.1";
+	{
+		struct phx_driver d = new_driver(&o);
+		struct phx_err e;
+		char **nodes;
+		size_t n;
+		json_object *cfg;
+
+		ck_assert_int_eq(d.ops->list_nodes(d.ctx, &nodes, &n, &e), -1);
+		ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
+		ck_assert_msg(strstr(e.msg, "port 8006"), "%s", e.msg);
+		/* node names as pve-node has them: no dots, no edge '-' */
+		for (const char *bad[] = { "pve.lan", "-pve", "pve-", "", NULL }, **b = bad; *b; b++) {
+			ck_assert_int_eq(d.ops->get_config(d.ctx, *b, 100, &cfg, &e), -1);
+			ck_assert_int_eq(e.kind, PHX_E_REFUSED);
+			ck_assert_msg(strstr(e.msg, "no dots"), "%s", e.msg);
+		}
+		ck_assert(pve_node_name_ok("pve-2"));
+		ck_assert(pve_node_name_ok("a"));
 		phx_driver_destroy(&d);
 	}
 }

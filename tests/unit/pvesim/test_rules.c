@@ -21,7 +21,7 @@ struct clk {
 static struct clk clk;
 static struct sim *s;
 static struct sim_res r;
-static const struct sim_call call = { .user = "root@pam!phoenixfs", .taskfail = false };
+static struct sim_call call = { .user = "root@pam!phoenixfs", .taskfail = false };
 static const struct sim_call failcall = { .user = "root@pam!phoenixfs", .taskfail = true };
 
 /* The Proxmox VE version simulated: PVESIM_PVE_VERSION (meson runs the
@@ -61,6 +61,7 @@ static void setup(void)
 	clk.epoch = 1700000000;
 	s = mk_sim(NULL, NULL, 0, NULL);
 	sim_res_init(&r);
+	call.user = "root@pam!phoenixfs";
 }
 
 static void teardown(void)
@@ -1062,7 +1063,8 @@ START_TEST(fault_spec)
 	ck_assert_uint_eq(f.slow_ms, 3000);
 	ck_assert(f.rate[F_TASKFAIL] == 1.0);
 	ck_assert_int_ne(faults_parse(&f, "boom=0.1", err, sizeof(err)), 0);
-	ck_assert_str_eq(err, "unknown fault kind 'boom' (http500, drop, slow, taskfail, lock)");
+	ck_assert_str_eq(err, "unknown fault kind 'boom' (http500, drop, slow, taskfail, lock, "
+			 "proxy596, badjson, truncate, ctype)");
 	ck_assert_int_ne(faults_parse(&f, "http500=2", err, sizeof(err)), 0);
 	ck_assert_str_eq(err, "http500: rate '2' is not a number in 0..1");
 	ck_assert_int_ne(faults_parse(&f, "slow=0.5", err, sizeof(err)), 0);
@@ -1081,6 +1083,24 @@ START_TEST(fault_spec)
 	}
 	ck_assert(same);
 	ck_assert(hits > 50 && hits < 150);
+	/* the damaged-answer kinds do not shift the first five's draws:
+	 * they are drawn only when asked for */
+	faults_parse(&f, "http500=0.5", err, sizeof(err));
+	faults_parse(&g, "http500=0.5,badjson=0,truncate=0", err, sizeof(err));
+	faults_seed(&f, 7);
+	faults_seed(&g, 7);
+	for (int i = 0; i < 50; i++)
+		ck_assert_int_eq(faults_draw(&f).http500, faults_draw(&g).http500);
+	ck_assert_int_eq(faults_parse(&f, "badjson=1,truncate=0.5,ctype=0.25,proxy596=1",
+				      err, sizeof(err)), 0);
+	faults_seed(&f, 3);
+	hits = 0;
+	for (int i = 0; i < 100; i++) {
+		struct fault_draw d = faults_draw(&f);
+		ck_assert(d.badjson && d.proxy596 && !d.http500);
+		hits += d.truncate;
+	}
+	ck_assert(hits > 25 && hits < 75);
 }
 END_TEST
 
@@ -1415,9 +1435,11 @@ END_TEST
 
 /* ---- users, tokens, roles, ACLs (pve-access-control) ---- */
 
+/* the caller of the next requests; its tasks are owned by it */
 static void as_caller(const char *user)
 {
 	sim_set_caller(s, user);
+	call.user = user ? user : "root@pam!phoenixfs";
 }
 
 START_TEST(acl_privileges_and_403_texts)
@@ -1431,6 +1453,7 @@ START_TEST(acl_privileges_and_403_texts)
 		"\"acl\":["
 		"{\"path\":\"/vms\",\"ugid\":\"ops@pve\",\"role\":\"PVEVMAdmin\",\"propagate\":1},"
 		"{\"path\":\"/storage\",\"ugid\":\"ops@pve\",\"role\":\"PVEDatastoreUser\",\"propagate\":1},"
+		"{\"path\":\"/sdn/zones\",\"ugid\":\"ops@pve\",\"role\":\"PVESDNUser\",\"propagate\":1},"
 		"{\"path\":\"/vms/100\",\"ugid\":\"ops@pve!limited\",\"role\":\"PVEVMUser\",\"propagate\":1},"
 		"{\"path\":\"/vms/100\",\"ugid\":\"ops@pve!limited\",\"role\":\"Snapper\",\"propagate\":1},"
 		"{\"path\":\"/vms/300\",\"ugid\":\"ops@pve\",\"role\":\"NoAccess\",\"propagate\":1},"
@@ -1491,6 +1514,209 @@ START_TEST(acl_privileges_and_403_texts)
 }
 END_TEST
 
+
+/* how many entries of r.data (an array) have key == val */
+static int count_where(const char *key, const char *val)
+{
+	int n = 0;
+	ck_assert_msg(r.status == 200, "status %d: %s", r.status, r.msg);
+	for (size_t i = 0; i < json_object_array_length(r.data); i++) {
+		json_object *v;
+		if (json_object_object_get_ex(json_object_array_get_idx(r.data, i), key, &v) &&
+		    !strcmp(json_object_get_string(v), val))
+			n++;
+	}
+	return n;
+}
+
+/* The checks of every endpoint phoenixfs uses besides the VM ones:
+ * SDN.Use on bridges, template and storage access, clone and resize
+ * storage, list filtering, others' tasks, groups, PVE 8's privileges. */
+START_TEST(acl_storage_sdn_lists_tasks_groups)
+{
+	json_object *p;
+	const char *acl =
+		"{\"users\":{\"b@pve\":{\"tokens\":{\"t\":{\"secret\":\"x\",\"privsep\":1}}}},"
+		"\"groups\":{\"builders\":[\"b@pve\"]},"
+		"\"roles\":{\"Build\":[\"VM.Audit\",\"VM.Allocate\",\"VM.Clone\",\"VM.PowerMgmt\","
+		"\"VM.Config.Disk\",\"VM.Config.CPU\",\"VM.Config.Memory\",\"VM.Config.Network\","
+		"\"VM.Config.Options\",\"VM.Snapshot\",\"Datastore.AllocateSpace\",\"Datastore.Audit\","
+		"\"SDN.Use\",\"Sys.Audit\"]},"
+		"\"acl\":["
+		"{\"path\":\"/vms\",\"ugid\":\"@builders\",\"role\":\"Build\"},"
+		"{\"path\":\"/vms\",\"ugid\":\"b@pve!t\",\"role\":\"Build\"},"
+		"{\"path\":\"/storage/local-lvm\",\"ugid\":\"@builders\",\"role\":\"Build\"},"
+		"{\"path\":\"/storage/local-lvm\",\"ugid\":\"b@pve!t\",\"role\":\"Build\"},"
+		"{\"path\":\"/storage/local\",\"ugid\":\"@builders\",\"role\":\"PVEAuditor\"},"
+		"{\"path\":\"/storage/local\",\"ugid\":\"b@pve!t\",\"role\":\"PVEAuditor\"},"
+		"{\"path\":\"/sdn/zones/localnetwork/vmbr0\",\"ugid\":\"@builders\",\"role\":\"Build\"},"
+		"{\"path\":\"/sdn/zones/localnetwork/vmbr0\",\"ugid\":\"b@pve!t\",\"role\":\"Build\"}]}";
+
+	create("200", "local-lvm:4"); /* root's, before the ACL matters */
+	sim_access_set(s, json_tokener_parse(acl));
+	as_caller("b@pve!t");
+	/* group ACLs give the user its half; the privsep token its own */
+	create("100", "local-lvm:4");
+	/* another bridge: SDN.Use on its zone path */
+	p = P("vmid", "101", "ostemplate", DEB, "rootfs", "local-lvm:4",
+	      "net0", "name=eth0,bridge=vmbr1,ip=dhcp", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/sdn/zones/localnetwork/vmbr1, SDN.Use)\n");
+	/* a VLAN tag: the tag's path, which the bridge's ACL propagates to */
+	p = P("net0", "name=eth0,bridge=vmbr0,tag=20,ip=dhcp", NULL);
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	ck_assert_msg(r.status == 200, "%s", r.msg);
+	reset();
+	p = P("net0", "name=eth0,bridge=vmbr2,ip=dhcp", NULL);
+	sim_lxc_config_put(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/sdn/zones/localnetwork/vmbr2, SDN.Use)\n");
+	/* a disk on a storage without an ACL */
+	p = P("vmid", "102", "ostemplate", DEB, "rootfs", "local-zfs:4", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/storage/local-zfs, Datastore.AllocateSpace)\n");
+	/* the template volume needs read access to its storage */
+	sim_access_set(s, json_tokener_parse(
+		"{\"users\":{\"b@pve\":{\"tokens\":{\"t\":{\"secret\":\"x\",\"privsep\":0}}}},"
+		"\"acl\":[{\"path\":\"/vms\",\"ugid\":\"b@pve\",\"role\":\"PVEVMAdmin\"},"
+		"{\"path\":\"/storage/local-lvm\",\"ugid\":\"b@pve\",\"role\":\"PVEDatastoreUser\"},"
+		"{\"path\":\"/sdn\",\"ugid\":\"b@pve\",\"role\":\"PVESDNUser\"}]}"));
+	p = P("vmid", "102", "ostemplate", DEB, "rootfs", "local-lvm:4", NULL);
+	sim_lxc_create(s, "pve", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/storage/local, Datastore.AllocateSpace|Datastore.Audit)\n");
+	/* clone: AllocateSpace where the copy goes; resize: on its volume */
+	p = P("newid", "103", "full", "1", "storage", "local-zfs", NULL);
+	sim_lxc_clone(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/storage/local-zfs, Datastore.AllocateSpace)\n");
+	sim_access_set(s, json_tokener_parse(
+		"{\"users\":{\"b@pve\":{\"tokens\":{\"t\":{\"secret\":\"x\",\"privsep\":0}}}},"
+		"\"acl\":[{\"path\":\"/vms\",\"ugid\":\"b@pve\",\"role\":\"PVEVMAdmin\"},"
+		"{\"path\":\"/sdn\",\"ugid\":\"b@pve\",\"role\":\"PVESDNUser\"}]}"));
+	p = P("disk", "rootfs", "size", "+1G", NULL);
+	sim_lxc_resize(s, "pve", "100", p, &call, &r);
+	json_object_put(p);
+	expect_err(403, "Permission check failed (/storage/local-lvm, Datastore.AllocateSpace)\n");
+	/* lists leave out what the caller may not see */
+	sim_storage_list(s, "pve", NULL, &r);
+	ck_assert_int_eq(json_object_array_length(r.data), 0);
+	reset();
+	sim_storage_content(s, "pve", "local", NULL, &r);
+	expect_err(403, "Permission check failed (/storage/local, Datastore.Audit|Datastore.AllocateSpace)\n");
+	sim_cluster_resources(s, NULL, &r);
+	ck_assert_int_eq(count_where("id", "lxc/100"), 1);
+	ck_assert_int_eq(count_where("id", "lxc/200"), 1);
+	ck_assert_int_eq(count_where("type", "storage"), 0);
+	reset();
+	sim_access_set(s, json_tokener_parse(
+		"{\"users\":{\"b@pve\":{\"tokens\":{\"t\":{\"secret\":\"x\",\"privsep\":0}}}},"
+		"\"acl\":[{\"path\":\"/vms/100\",\"ugid\":\"b@pve\",\"role\":\"PVEVMAdmin\"}]}"));
+	sim_cluster_resources(s, NULL, &r);
+	ck_assert_int_eq(count_where("id", "lxc/100"), 1);
+	ck_assert_int_eq(count_where("id", "lxc/200"), 0);
+	reset();
+	/* tasks: its own are visible, root's need Sys.Audit on the node */
+	sim_task_list(s, "pve", p = P("source", "all", "limit", "0", NULL), &r);
+	json_object_put(p);
+	ck_assert_int_eq(count_where("type", "vzcreate"), 1);
+	reset();
+	as_caller(NULL);
+	sim_task_list(s, "pve", p = P("vmid", "200", "source", "all", NULL), &r);
+	json_object_put(p);
+	snprintf(upid, sizeof(upid), "%s", json_object_get_string(json_object_object_get(
+		json_object_array_get_idx(r.data, 0), "upid")));
+	reset();
+	as_caller("b@pve!t");
+	sim_task_status(s, "pve", upid, &r);
+	expect_err(403, "Permission check failed (/nodes/pve, Sys.Audit)\n");
+	/* PVE 9 dropped VM.Monitor; PVE 8 has no VM.GuestAgent.Audit */
+	ck_assert(sim_has_priv(s, "root@pam", "/", pve == 8 ? "VM.Monitor" : "VM.GuestAgent.Audit"));
+	ck_assert(!sim_has_priv(s, "root@pam", "/", pve == 8 ? "VM.GuestAgent.Audit" : "VM.Monitor"));
+	as_caller(NULL);
+	reset();
+}
+END_TEST
+
+/* HA-managed CTs: start and stop go through hastart/hastop tasks that end
+ * before the LRM's worker has changed the CT (pve-container Status.pm,
+ * pve-ha-manager Resources.pm) */
+START_TEST(ha_managed_start_stop)
+{
+	json_object *p, *st, *ha;
+	char hastart[256];
+
+	create("100", "local-lvm:4");
+	sim_ha_resource_add(s, p = P("sid", "ct:100", "state", "stopped", NULL), &r);
+	json_object_put(p);
+	ck_assert_msg(r.status == 200, "%s", r.msg);
+	reset();
+	sim_ha_resource_add(s, p = P("sid", "ct:100", NULL), &r);
+	json_object_put(p);
+	expect_err(500, "resource ID 'ct:100' already defined\n");
+	sim_ha_resource_add(s, p = P("sid", "ct:555", NULL), &r);
+	json_object_put(p);
+	expect_err(500, "resource 'ct:555' does not exist in cluster\n");
+	sim_ha_resources(s, NULL, &r);
+	ck_assert_int_eq(json_object_array_length(r.data), 1);
+	reset();
+
+	sim_lxc_status_op(s, "pve", "100", "start", NULL, &call, &r);
+	snprintf(hastart, sizeof(hastart), "%s", take_upid());
+	ck_assert_ptr_nonnull(strstr(hastart, ":hastart:100:"));
+	/* the ha task ends first; the CT is not running yet */
+	for (int i = 0; i < 1000; i++) {
+		json_object *v;
+		bool done;
+		reset();
+		sim_task_status(s, "pve", hastart, &r);
+		done = json_object_object_get_ex(r.data, "status", &v) &&
+		       !strcmp(json_object_get_string(v), "stopped");
+		reset();
+		if (done)
+			break;
+		clk.ms += 10;
+		sim_tick(s);
+	}
+	ck_assert_str_eq(exitstatus("pve", hastart), "OK");
+	reset();
+	sim_lxc_status_current(s, "pve", "100", &r);
+	st = r.data;
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(st, "status")), "stopped");
+	ha = json_object_object_get(st, "ha");
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(ha, "managed")), 1);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(ha, "state")), "started");
+	reset();
+	settle();
+	sim_lxc_status_current(s, "pve", "100", &r);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "status")), "running");
+	reset();
+	/* stop: hastop, then the LRM's vzstop */
+	sim_lxc_status_op(s, "pve", "100", "stop", p = P("overrule-shutdown", "1", NULL), &call, &r);
+	json_object_put(p);
+	ck_assert_int_eq(r.status, 400);
+	reset();
+	sim_lxc_status_op(s, "pve", "100", "stop", NULL, &call, &r);
+	ck_assert_ptr_nonnull(strstr(take_upid(), ":hastop:100:"));
+	settle();
+	sim_lxc_status_current(s, "pve", "100", &r);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "status")), "stopped");
+	reset();
+	/* destroy needs purge while HA manages it */
+	sim_lxc_destroy(s, "pve", "100", NULL, &call, &r);
+	expect_err(500, "unable to remove CT 100 - used in HA resources and purge parameter not set.\n");
+	sim_ha_resource_delete(s, "ct:100", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	reset();
+	sim_lxc_status_op(s, "pve", "100", "start", NULL, &call, &r);
+	ck_assert_ptr_nonnull(strstr(take_upid(), ":vzstart:100:"));
+	settle();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("pvesim_rules");
@@ -1537,6 +1763,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, pending_and_interfaces);
 	tcase_add_test(tc, node_cluster_and_storage_endpoints);
 	tcase_add_test(tc, acl_privileges_and_403_texts);
+	tcase_add_test(tc, acl_storage_sdn_lists_tasks_groups);
+	tcase_add_test(tc, ha_managed_start_stop);
 	suite_add_tcase(su, tc);
 	return su;
 }
