@@ -432,6 +432,16 @@ static const struct net_key {
 	{ "firewall", NULL, 0, 0, "true or false" },
 };
 
+bool phx_schema_knows(const struct phx_attr *row, const char *key)
+{
+	if (!row || row->type != PHX_T_NETWORK || !key)
+		return false;
+	for (size_t i = 0; i < sizeof(net_keys) / sizeof(net_keys[0]); i++)
+		if (strcmp(net_keys[i].key, key) == 0)
+			return true;
+	return false;
+}
+
 /* Proxmox's boolean words (pve-common JSONSchema: 1|0|yes|no|on|off|true|false). */
 static bool is_pve_bool(json_object *v)
 {

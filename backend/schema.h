@@ -102,6 +102,9 @@ const struct phx_attr *phx_attr_by_file(const char *file);
 const struct phx_attr *phx_attr_by_key(const char *key);
 /* Any row by its entry key (network_config included). */
 const struct phx_attr *phx_schema_row(const char *key);
+/* Does a row holding an object (network_config) know key as one of its
+ * own keys (name, bridge, ip, ...)? */
+bool phx_schema_knows(const struct phx_attr *row, const char *key);
 static inline unsigned phx_attr_bit(const struct phx_attr *a)
 {
 	return 1u << (unsigned)(a - phx_attrs);

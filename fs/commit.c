@@ -47,6 +47,30 @@ static int check_untemplate(struct change *c, uint32_t ctid, json_object *old_en
 				     phx_entry_wants_template(new_entry), err, errlen);
 }
 
+/* A key a write through the mount adds to an entry must be reachable as a
+ * file of its own: a key named like one of a container directory's own
+ * names (status, log, ctl, error, wait, drift, config.json, or clone_from
+ * beside the clone_from_ctid its file shows) would be stored and never
+ * shown, so it is refused. A key that was there already (another program
+ * put it in the file) stays; it shows in config.json only. */
+static int check_key_names(json_object *old_entry, json_object *new_entry, char *err,
+			   size_t errlen)
+{
+	if (!json_object_is_type(new_entry, json_type_object))
+		return 0;
+	json_object_object_foreach(new_entry, key, val) {
+		(void)val;
+		if (phx_node_name_reserved(key) &&
+		    !(old_entry && json_object_object_get_ex(old_entry, key, NULL))) {
+			snprintf(err, errlen,
+				 "key \"%s\" has the name of a file of the container directory and could not be shown; use another name%s",
+				 key, phx_attr_by_file(key) ? " (or the file itself)" : "");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* The checks that need the entry as the write would leave it: the build
  * order (clone sources and dependencies, chain.h) and the keys Proxmox
  * refuses together (is_template with snapshots, lxc_keys.h). The value is
@@ -165,11 +189,12 @@ static int set_attr(struct change *c, json_object *configs, char *err, size_t er
 static json_object *parent_of(const struct phx_node *n, json_object *configs)
 {
 	json_object *v = entry_of(configs, n->ctid);
+	char key[PHX_NAME_MAX + 1];
 
 	for (int i = 0; v && i < n->nkeys - 1; i++) {
 		json_object *next = NULL;
 
-		if (!json_object_object_get_ex(v, n->keys[i], &next) ||
+		if (!json_object_object_get_ex(v, phx_node_keyname(n, i, key), &next) ||
 		    !json_object_is_type(next, json_type_object))
 			return NULL;
 		v = next;
@@ -183,7 +208,8 @@ static json_object *parent_of(const struct phx_node *n, json_object *configs)
 static int check_in_row(const struct phx_node *n, json_object *configs, json_object *v,
 			char *err, size_t errlen)
 {
-	const struct phx_attr *row = phx_schema_row(n->keys[0]);
+	char key[PHX_NAME_MAX + 1];
+	const struct phx_attr *row = phx_schema_row(phx_node_keyname(n, 0, key));
 	json_object *top, *copy = NULL, *parent;
 	int rc;
 
@@ -191,14 +217,14 @@ static int check_in_row(const struct phx_node *n, json_object *configs, json_obj
 		return 0;
 	if (n->nkeys == 1)
 		return v ? phx_attr_check(row, v, err, errlen) : 0;
-	top = json_object_object_get(entry_of(configs, n->ctid), n->keys[0]);
+	top = json_object_object_get(entry_of(configs, n->ctid), phx_node_keyname(n, 0, key));
 	if (!top || json_object_deep_copy(top, &copy, NULL) != 0)
 		return top ? -ENOMEM : 0;
 	parent = copy;
 	for (int i = 1; parent && i < n->nkeys - 1; i++)
-		parent = json_object_object_get(parent, n->keys[i]);
+		parent = json_object_object_get(parent, phx_node_keyname(n, i, key));
 	if (parent && json_object_is_type(parent, json_type_object))
-		json_object_object_add(parent, n->name, json_object_get(v));
+		json_object_object_add(parent, phx_node_name(n), json_object_get(v));
 	rc = phx_attr_check(row, copy, err, errlen);
 	json_object_put(copy);
 	return rc;
@@ -211,21 +237,21 @@ static int set_key(struct change *c, json_object *configs, char *err, size_t err
 	int rc;
 
 	if (!parent) {
-		snprintf(err, errlen, "%s: the key is gone", n->name);
+		snprintf(err, errlen, "%s: the key is gone", phx_node_name(n));
 		return -ENOENT;
 	}
-	rc = parse_json(c->data, c->len, n->name, PHX_ENTRY_DEPTH + 1, &v, err, errlen);
+	rc = parse_json(c->data, c->len, phx_node_name(n), PHX_ENTRY_DEPTH + 1, &v, err, errlen);
 	if (rc == 0)
 		rc = check_in_row(n, configs, v, err, errlen);
 	if (rc == 0 && n->nkeys == 1)
-		rc = check_as_written(configs, n->ctid, n->name, v, err, errlen);
+		rc = check_as_written(configs, n->ctid, phx_node_name(n), v, err, errlen);
 	if (rc < 0 || c->dry_run) {
 		json_object_put(v);
 		return rc;
 	}
-	json_object_object_get_ex(parent, n->name, &old);
+	json_object_object_get_ex(parent, phx_node_name(n), &old);
 	c->unchanged = old && json_object_equal(old, v);
-	json_object_object_add(parent, n->name, v);
+	json_object_object_add(parent, phx_node_name(n), v);
 	return 0;
 }
 
@@ -242,6 +268,10 @@ static int set_entry(struct change *c, json_object *root, char *err, size_t errl
 	if (rc < 0)
 		return rc;
 	if ((rc = phx_entry_check(v, why, sizeof(why))) < 0) {
+		snprintf(err, errlen, "config.json: %s", why);
+		goto out;
+	}
+	if ((rc = check_key_names(old, v, why, sizeof(why))) < 0) {
 		snprintf(err, errlen, "config.json: %s", why);
 		goto out;
 	}
@@ -311,6 +341,10 @@ static int set_document(struct change *c, json_object *root, char *err, size_t e
 
 			if ((rc = check_untemplate(c, ctid, old, entry, err, errlen)) < 0)
 				goto out;
+			if ((rc = check_key_names(old, entry, why, sizeof(why))) < 0) {
+				snprintf(err, errlen, "config.json: %s: %s", key, why);
+				goto out;
+			}
 			if (!old || !json_object_equal(old, entry))
 				c->touched[c->ntouched++] = ctid;
 		}
@@ -339,7 +373,7 @@ static int add_node(struct change *c, json_object *root, char *err, size_t errle
 {
 	const struct phx_node *n = c->n;
 	json_object *configs = phx_doc_configs(root, !c->dry_run), *parent;
-	char key[16];
+	char key[16], name[PHX_NAME_MAX + 1];
 
 	if (n->kind == NK_CT) {
 		if (entry_of(configs, n->ctid))
@@ -351,8 +385,8 @@ static int add_node(struct change *c, json_object *root, char *err, size_t errle
 		return 0;
 	}
 	/* mkdir inside an entry: a new object key (network_config/, ...) */
-	if (n->nkeys == 1 && phx_attr_by_key(n->keys[0])) {
-		snprintf(err, errlen, "%s: this key holds a value, not an object", n->name);
+	if (n->nkeys == 1 && phx_attr_by_key(phx_node_keyname(n, 0, name))) {
+		snprintf(err, errlen, "%s: this key holds a value, not an object", phx_node_name(n));
 		return -EINVAL;
 	}
 	parent = parent_of(n, configs);
@@ -366,10 +400,10 @@ static int add_node(struct change *c, json_object *root, char *err, size_t errle
 			return -ENOENT;
 		}
 	}
-	if (parent && json_object_object_get_ex(parent, n->name, NULL))
+	if (parent && json_object_object_get_ex(parent, phx_node_name(n), NULL))
 		return -EEXIST;
 	if (!c->dry_run)
-		json_object_object_add(parent, n->name, json_object_new_object());
+		json_object_object_add(parent, phx_node_name(n), json_object_new_object());
 	return 0;
 }
 
@@ -402,12 +436,12 @@ static int drop_node(struct change *c, json_object *root, char *err, size_t errl
 		return 0;
 	}
 	parent = parent_of(n, configs);
-	if (!parent || !json_object_object_get_ex(parent, n->name, &v))
+	if (!parent || !json_object_object_get_ex(parent, phx_node_name(n), &v))
 		return -ENOENT;
 	if (n->kind == NK_KEYDIR && json_object_object_length(v) > 0)
 		return -ENOTEMPTY;
 	if (!c->dry_run)
-		json_object_object_del(parent, n->name);
+		json_object_object_del(parent, phx_node_name(n));
 	return 0;
 }
 
@@ -418,7 +452,7 @@ static json_object *holder_of(const struct phx_node *n, json_object *configs, co
 		*key = n->attr->key;
 		return entry_of(configs, n->ctid);
 	}
-	*key = n->name;
+	*key = phx_node_name(n);
 	return n->nkeys > 0 ? parent_of(n, configs) : NULL;
 }
 
@@ -627,7 +661,7 @@ int phx_value_remove(struct phx_fs *fs, const struct phx_node *n, char *err, siz
 		phx_refused(fs, n, rc, err);
 		return rc;
 	}
-	phx_engine_note(fs->engine, n->ctid, "%s removed (no opinion on it any more)", n->name);
+	phx_engine_note(fs->engine, n->ctid, "%s removed (no opinion on it any more)", phx_node_name(n));
 	return 0;
 }
 
@@ -663,7 +697,7 @@ int phx_value_reinsert(struct phx_fs *fs, const struct phx_node *n, json_object 
 	if (rc == 0)
 		phx_engine_note(fs->engine, n->ctid,
 				"%s created again by the program that removed it: the old value stays until the new one is accepted",
-				n->name);
+				phx_node_name(n));
 	return rc;
 }
 

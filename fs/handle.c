@@ -4,19 +4,13 @@
 
 #include "backend/log.h"
 #include "fs/commit.h"
-#include "fs/pending.h"
-#include "fs/render.h"
+#include "fs/replace.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Writable handles, for phx_handle_unflushed_size. Lock order: this list,
- * then a handle's lock. */
-static pthread_mutex_t writers_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct phx_handle *writers;
 
 /* The whole document may be far larger than one value. */
 #define PHX_DOC_MAX (256u * 1024 * 1024)
@@ -26,36 +20,39 @@ size_t phx_value_limit(const struct phx_node *n)
 	return n->kind == NK_ROOT_CONFIG ? PHX_DOC_MAX : PHX_VALUE_MAX;
 }
 
-struct phx_handle *phx_handle_new(const struct phx_node *n, bool writable)
+struct phx_handle *phx_handle_new(struct phx_fs *fs, const struct phx_node *n, bool writable)
 {
 	struct phx_handle *h = calloc(1, sizeof(*h));
 
-	if (!h)
+	if (!h || !(h->path = strdup(n->path))) {
+		free(h);
 		return NULL;
+	}
 	h->node = *n;
-	/* the node's key pointers point into its own split copy of the path */
-	for (int i = 0; i < n->nkeys; i++)
-		h->node.keys[i] = h->node.split + (n->keys[i] - n->split);
-	if (n->name >= n->split && n->name < n->split + sizeof(n->split))
-		h->node.name = h->node.split + (n->name - n->split);
+	h->node.path = h->path; /* the node is a view of the path it holds */
+	h->kind = phx_kind(n);
 	h->writable = writable;
 	pthread_mutex_init(&h->lock, NULL);
-	if (writable) {
-		pthread_mutex_lock(&writers_lock);
-		h->next_writer = writers;
-		writers = h;
-		pthread_mutex_unlock(&writers_lock);
-	}
+	pthread_mutex_lock(&fs->handles_lock);
+	h->next = fs->handles;
+	fs->handles = h;
+	pthread_mutex_unlock(&fs->handles_lock);
 	return h;
 }
 
-bool phx_handle_unflushed_size(const char *path, size_t *len)
+void phx_handle_free_all(struct phx_fs *fs)
+{
+	while (fs->handles)
+		phx_handle_free(fs, fs->handles);
+}
+
+bool phx_handle_unflushed_size(struct phx_fs *fs, const char *path, size_t *len)
 {
 	bool found = false;
 
-	pthread_mutex_lock(&writers_lock);
-	for (struct phx_handle *h = writers; h && !found; h = h->next_writer) {
-		if (h->sfile || strcmp(h->node.path, path) != 0)
+	pthread_mutex_lock(&fs->handles_lock);
+	for (struct phx_handle *h = fs->handles; h && !found; h = h->next) {
+		if (!h->writable || h->sfile || strcmp(h->node.path, path) != 0)
 			continue;
 		pthread_mutex_lock(&h->lock);
 		if (h->dirty) {
@@ -64,27 +61,26 @@ bool phx_handle_unflushed_size(const char *path, size_t *len)
 		}
 		pthread_mutex_unlock(&h->lock);
 	}
-	pthread_mutex_unlock(&writers_lock);
+	pthread_mutex_unlock(&fs->handles_lock);
 	return found;
 }
 
 void phx_handle_free(struct phx_fs *fs, struct phx_handle *h)
 {
-	if (h->writable) {
-		pthread_mutex_lock(&writers_lock);
-		for (struct phx_handle **pp = &writers; *pp; pp = &(*pp)->next_writer) {
-			if (*pp == h) {
-				*pp = h->next_writer;
-				break;
-			}
+	pthread_mutex_lock(&fs->handles_lock);
+	for (struct phx_handle **pp = &fs->handles; *pp; pp = &(*pp)->next) {
+		if (*pp == h) {
+			*pp = h->next;
+			break;
 		}
-		pthread_mutex_unlock(&writers_lock);
 	}
+	pthread_mutex_unlock(&fs->handles_lock);
 	if (h->sfile)
 		phx_sfile_put(h->sfile);
 	if (h->pending)
-		phx_pending_drop(fs->pending, h->node.ctid, h->node.attr);
+		phx_created_drop(fs->replace, h->path);
 	pthread_mutex_destroy(&h->lock);
+	free(h->path);
 	free(h->buf);
 	free(h->snap);
 	free(h);
@@ -169,7 +165,7 @@ ssize_t phx_handle_write(struct phx_fs *fs, struct phx_handle *h, const char *da
 	int rc;
 
 	if (end > phx_value_limit(&h->node)) {
-		snprintf(err, sizeof(err), "%s: value larger than the %zu-byte limit", h->node.name,
+		snprintf(err, sizeof(err), "%s: value larger than the %zu-byte limit", phx_node_name(&h->node),
 			 phx_value_limit(&h->node));
 		phx_refused(fs, &h->node, -EFBIG, err);
 		h->dirty = false;
@@ -242,7 +238,7 @@ int phx_handle_commit(struct phx_fs *fs, struct phx_handle *h)
 	h->dirty = false; /* one attempt per batch of writes: FLUSH repeats */
 	rc = phx_value_commit(fs, &h->node, h->buf ? h->buf : "", h->len, err, sizeof(err));
 	if (rc == 0 && h->pending) {
-		phx_pending_drop(fs->pending, h->node.ctid, h->node.attr);
+		phx_created_drop(fs->replace, h->path);
 		h->pending = false;
 	}
 	return rc;

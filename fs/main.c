@@ -9,9 +9,11 @@
 #include "backend/engine.h"
 #include "backend/log.h"
 #include "backend/pve/pve_driver.h"
+#include "fs/handle.h"
+#include "fs/mtimes.h"
 #include "fs/ops.h"
 #include "fs/options.h"
-#include "fs/pending.h"
+#include "fs/replace.h"
 #include "fs/phoenixfs.h"
 #include "fs/scratch.h"
 
@@ -23,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A temporary file of a save is older than this only when its writer died
@@ -129,6 +133,7 @@ int main(int argc, char *argv[])
 	 * environment still wins. */
 	if (!getenv("MALLOC_ARENA_MAX"))
 		mallopt(M_ARENA_MAX, 2);
+	phx_fs_init(&fs);
 	if (phx_options_parse(&args, &o) < 0)
 		goto out;
 	if (o.help) {
@@ -176,14 +181,25 @@ int main(int argc, char *argv[])
 	if (o.pve_url && make_driver(&o, &drv) < 0)
 		goto out;
 	fs.scratch = phx_scratch_new();
-	fs.pending = phx_pending_new();
+	fs.replace = phx_replace_new();
+	{
+		/* values not changed since the mount: the file's own time */
+		struct stat cst = { 0 };
+		struct timespec base;
+
+		if (stat(config, &cst) == 0)
+			base = cst.st_mtim;
+		else
+			clock_gettime(CLOCK_REALTIME, &base);
+		fs.mtimes = phx_mtimes_new(fs.doc, base);
+	}
 	fs.uid = getuid();
 	fs.gid = getgid();
 	fs.writers = &o.writers;
 	fs.max_waiters = o.max_threads > 2 * FREE_THREADS ? o.max_threads - FREE_THREADS
 							  : o.max_threads / 2;
 	journal = phx_engine_journal_for_mount(config, mountpoint);
-	if (!fs.scratch || !fs.pending || !journal)
+	if (!fs.scratch || !fs.replace || !fs.mtimes || !journal)
 		goto out;
 	atomic_file_clean_stale(journal, STALE_TEMP_S);
 	if (o.pve_url && phx_engine_journal_check(journal, err, sizeof(err)) < 0) {
@@ -259,6 +275,8 @@ out_engine:
 	fuse_unmount(fuse);
 	phx_engine_stop(fs.engine);
 	fs.engine = NULL;
+	/* no request runs any more, and none will release what is open */
+	phx_handle_free_all(&fs);
 	goto out_destroy;
 out_unmount:
 	fuse_unmount(fuse);
@@ -268,9 +286,11 @@ out:
 	if (fs.engine)
 		phx_engine_stop(fs.engine);
 	phx_driver_destroy(&drv);
+	phx_mtimes_free(fs.mtimes); /* before the document it subscribed to */
 	phx_doc_close(fs.doc);
 	phx_scratch_free(fs.scratch);
-	phx_pending_free(fs.pending);
+	phx_replace_free(fs.replace);
+	phx_fs_destroy(&fs);
 	free(config);
 	free(mountpoint);
 	free(journal);

@@ -1,13 +1,10 @@
 #include "fs/node.h"
 
+#include "fs/kind.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-const char *const phx_gen_names[] = {
-	[GEN_STATUS] = "status", [GEN_ERROR] = "error", [GEN_LOG] = "log",
-	[GEN_WAIT] = "wait", [GEN_CTL] = "ctl",
-};
 
 static json_object *entry_in(json_object *root, uint32_t ctid)
 {
@@ -20,12 +17,19 @@ static json_object *entry_in(json_object *root, uint32_t ctid)
 	return json_object_object_get_ex(configs, key, &e) ? e : NULL;
 }
 
-const char *phx_node_key(const struct phx_node *n)
+const char *phx_node_keyname(const struct phx_node *n, int i, char *buf)
+{
+	memcpy(buf, n->path + n->key_off[i], n->key_len[i]);
+	buf[n->key_len[i]] = '\0';
+	return buf;
+}
+
+const char *phx_node_key(const struct phx_node *n, char *buf)
 {
 	if (n->kind == NK_ATTR)
 		return n->attr->key;
 	if ((n->kind == NK_KEY || n->kind == NK_KEYDIR || n->kind == NK_NONE) && n->nkeys > 0)
-		return n->keys[0];
+		return phx_node_keyname(n, 0, buf);
 	return NULL;
 }
 
@@ -35,9 +39,18 @@ bool phx_node_is_value(const struct phx_node *n)
 	       n->kind == NK_ROOT_CONFIG || n->kind == NK_KEY;
 }
 
+bool phx_node_name_reserved(const char *name)
+{
+	const struct phx_attr *a = phx_attr_by_file(name);
+
+	return strcmp(name, "config.json") == 0 || phx_gen_find(name) >= 0 ||
+	       (a && strcmp(a->key, name) != 0);
+}
+
 json_object *phx_node_value(const struct phx_node *n, json_object *root)
 {
 	json_object *v = entry_in(root, n->ctid);
+	char key[PHX_NAME_MAX + 1];
 
 	if (!v)
 		return NULL;
@@ -50,7 +63,7 @@ json_object *phx_node_value(const struct phx_node *n, json_object *root)
 		json_object *next = NULL;
 
 		if (!json_object_is_type(v, json_type_object) ||
-		    !json_object_object_get_ex(v, n->keys[i], &next))
+		    !json_object_object_get_ex(v, phx_node_keyname(n, i, key), &next))
 			return NULL;
 		v = next;
 	}
@@ -61,26 +74,20 @@ json_object *phx_node_value(const struct phx_node *n, json_object *root)
  * takes its place: the schema's keys appear under their file names only. */
 static bool key_is_visible(const char *key)
 {
-	size_t n = strlen(key);
-
-	if (n == 0 || n > 255 || strchr(key, '/') || strcmp(key, ".") == 0 || strcmp(key, "..") == 0)
-		return false;
-	return true;
+	return strcmp(key, ".") != 0 && strcmp(key, "..") != 0;
 }
 
-static int resolve_in_ct(struct phx_fs *fs, struct phx_node *n, char **comp, int ncomp)
+static int resolve_in_ct(struct phx_fs *fs, struct phx_node *n, int first, int ncomp)
 {
-	const char *name = comp[0];
-	json_object *entry, *v = NULL;
+	const char *name = phx_node_name(n);
+	char key[PHX_NAME_MAX + 1];
+	json_object *v = NULL;
 	int rc = 0;
 
 	if (ncomp == 1) {
-		for (int g = 0; g <= GEN_CTL; g++) {
-			if (strcmp(name, phx_gen_names[g]) == 0) {
-				n->kind = NK_GEN;
-				n->gen = (enum phx_gen)g;
-				return 0;
-			}
+		if ((n->gen = phx_gen_find(name)) >= 0) {
+			n->kind = NK_GEN;
+			return 0;
 		}
 		if (strcmp(name, "config.json") == 0) {
 			n->kind = NK_CT_CONFIG;
@@ -98,25 +105,36 @@ static int resolve_in_ct(struct phx_fs *fs, struct phx_node *n, char **comp, int
 	}
 	/* Other keys of the entry, at any depth; names the table owns are not
 	 * keys here (clone_from_ctid shows only as clone_from). */
+	n->nkeys = ncomp;
+	for (int i = 0; i < ncomp; i++) {
+		n->key_off[i] = n->key_off[first + i];
+		n->key_len[i] = n->key_len[first + i];
+	}
 	phx_doc_rdlock(fs->doc);
-	entry = entry_in(phx_doc_root(fs->doc), n->ctid);
-	v = entry;
+	v = entry_in(phx_doc_root(fs->doc), n->ctid);
 	n->kind = NK_NONE;
 	for (int i = 0; i < ncomp; i++) {
 		json_object *next = NULL;
 		bool last = i == ncomp - 1;
 
-		if (i >= PHX_KEYS_MAX) {
-			rc = -ENAMETOOLONG;
-			break;
-		}
-		n->keys[i] = comp[i];
-		n->nkeys = i + 1;
+		phx_node_keyname(n, i, key);
 		if (!v || !json_object_is_type(v, json_type_object) ||
-		    (i == 0 && phx_attr_by_key(comp[i])) || !key_is_visible(comp[i]) ||
-		    !json_object_object_get_ex(v, comp[i], &next)) {
+		    (i == 0 && (phx_attr_by_key(key) || phx_node_name_reserved(key))) ||
+		    !key_is_visible(key) || !json_object_object_get_ex(v, key, &next)) {
 			if (!last)
 				rc = -ENOENT;
+			/* A name the schema knows inside a row's object
+			 * directory (network_config/name) is a key to create,
+			 * not a scratch file: writing it stores it. */
+			else if (i == 1 && v && json_object_is_type(v, json_type_object)) {
+				char top[PHX_NAME_MAX + 1];
+				const struct phx_attr *row = phx_schema_row(phx_node_keyname(n, 0, top));
+
+				if (row && phx_schema_knows(row, key)) {
+					n->attr = row;
+					n->new_key = true;
+				}
+			}
 			break;
 		}
 		if (last)
@@ -133,32 +151,37 @@ static int resolve_in_ct(struct phx_fs *fs, struct phx_node *n, char **comp, int
 
 int phx_node_resolve(struct phx_fs *fs, const char *path, struct phx_node *n)
 {
-	char *comp[PHX_KEYS_MAX + 2];
-	int ncomp = 0;
 	size_t len = strlen(path);
+	int ncomp = 0;
+	const char *p = path;
 
-	if (len >= sizeof(n->path))
+	memset(n, 0, sizeof(*n));
+	n->path = path;
+	if (len >= PATH_MAX)
 		return -ENAMETOOLONG;
-	memset(n, 0, offsetof(struct phx_node, path));
-	memcpy(n->path, path, len + 1);
-	memcpy(n->split, path, len + 1);
-	for (char *p = n->split; *p;) {
+	while (*p) {
+		const char *start;
+
 		while (*p == '/')
-			*p++ = '\0';
+			p++;
 		if (!*p)
 			break;
-		if (ncomp == PHX_KEYS_MAX + 2)
-			return -ENAMETOOLONG;
-		comp[ncomp++] = p;
+		start = p;
 		while (*p && *p != '/')
 			p++;
+		if ((size_t)(p - start) > PHX_NAME_MAX || ncomp == PHX_KEYS_MAX)
+			return -ENAMETOOLONG;
+		n->key_off[ncomp] = (uint16_t)(start - path);
+		n->key_len[ncomp] = (uint16_t)(p - start);
+		ncomp++;
 	}
-	n->name = ncomp ? comp[ncomp - 1] : "/";
 	if (ncomp == 0) {
 		n->kind = NK_ROOT;
+		n->name_off = 0;
 		return 0;
 	}
-	if (phx_parse_ctid(comp[0], strlen(comp[0]), &n->ctid) == 0) {
+	n->name_off = n->key_off[ncomp - 1];
+	if (phx_parse_ctid(path + n->key_off[0], n->key_len[0], &n->ctid) == 0) {
 		phx_doc_rdlock(fs->doc);
 		n->present = phx_doc_entry(fs->doc, n->ctid) != NULL;
 		phx_doc_unlock(fs->doc);
@@ -169,15 +192,15 @@ int phx_node_resolve(struct phx_fs *fs, const char *path, struct phx_node *n)
 		}
 		if (!n->present && !n->on_backend)
 			return -ENOENT;
-		return resolve_in_ct(fs, n, comp + 1, ncomp - 1);
+		return resolve_in_ct(fs, n, 1, ncomp - 1);
 	}
 	n->ctid = 0;
 	if (ncomp > 1)
 		return -ENOENT; /* only container directories below the root */
-	if (strcmp(comp[0], "config.json") == 0)
+	if (strcmp(phx_node_name(n), "config.json") == 0)
 		n->kind = NK_ROOT_CONFIG;
-	else if (strcmp(comp[0], "status") == 0)
-		n->kind = NK_ROOT_STATUS;
+	else if ((n->gen = phx_root_gen_find(phx_node_name(n))) >= 0)
+		n->kind = NK_ROOT_GEN;
 	else
 		n->kind = NK_NONE;
 	return 0;

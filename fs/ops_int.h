@@ -1,10 +1,11 @@
-/* What the files of the FUSE operations share: the stat of a node and the
- * operations themselves, which ops.c puts in one table. */
+/* The FUSE operations, which ops.c puts in one table. Each resolves its
+ * path to a node and calls the node's kind (kind.h). */
 #ifndef PHX_OPS_INT_H
 #define PHX_OPS_INT_H
 
 #include "fs/node.h"
 #include "fs/ops.h"
+#include "fs/kind.h"
 #include "fs/phoenixfs.h"
 
 #include <stdbool.h>
@@ -12,12 +13,7 @@
 
 #define FH(fi) ((struct phx_handle *)(uintptr_t)(fi)->fh)
 
-/* stat.c: attributes of what a path names */
-struct timespec doc_time(struct phx_fs *fs);
-void stat_dir(struct phx_fs *fs, struct stat *st);
-void stat_file(struct phx_fs *fs, struct stat *st, mode_t mode, size_t size, bool live);
-int rendered_size(struct phx_fs *fs, const struct phx_node *n, size_t *size);
-int node_stat(struct phx_fs *fs, const struct phx_node *n, struct stat *st);
+/* stat.c */
 int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi);
 
 /* ops_dir.c: listing, mkdir, rmdir */
@@ -38,9 +34,6 @@ int op_flush(const char *path, struct fuse_file_info *fi);
 int op_fsync(const char *path, int datasync, struct fuse_file_info *fi);
 int op_release(const char *path, struct fuse_file_info *fi);
 int op_truncate(const char *path, off_t size, struct fuse_file_info *fi);
-/* Put back what the same program removed a moment ago (install, mv, git,
- * vim replace by unlink + create); true when n now names that value. */
-bool put_back_removed(struct phx_fs *fs, const char *path, struct phx_node *n);
 
 /* ops_name.c: unlink, rename, mode/owner/time */
 int op_unlink(const char *path);

@@ -1,12 +1,12 @@
-/* The attributes of what a path names: modes, sizes (the rendered length,
- * so reads and stat agree), times, and getattr itself. */
+/* What the kinds share for their attributes: modes, sizes (the rendered
+ * length, so reads and stat agree), times; getattr itself dispatches to the
+ * node's kind. */
 #include "fs/ops_int.h"
 
 #include "backend/log.h"
 #include "fs/commit.h"
 #include "fs/handle.h"
-#include "fs/pending.h"
-#include "fs/render.h"
+#include "fs/kind.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,42 +20,55 @@ struct phx_fs *phx_fs_get(void)
 	return fuse_get_context()->private_data;
 }
 
+void phx_fs_init(struct phx_fs *fs)
+{
+	pthread_mutex_init(&fs->handles_lock, NULL);
+	pthread_mutex_init(&fs->time_lock, NULL);
+	fs->time_gen = UINT64_MAX;
+}
+
+void phx_fs_destroy(struct phx_fs *fs)
+{
+	pthread_mutex_destroy(&fs->handles_lock);
+	pthread_mutex_destroy(&fs->time_lock);
+}
+
 bool phx_fs_backend_has(void *fs, uint32_t ctid)
 {
 	return phx_engine_exists(((struct phx_fs *)fs)->engine, ctid);
 }
 
-/* mtime of document-backed files: when the document last changed. */
-struct timespec doc_time(struct phx_fs *fs)
+/* mtime of document-backed files: when the mount first saw the document's
+ * current generation. */
+struct timespec phx_doc_time(struct phx_fs *fs)
 {
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static uint64_t seen;
-	static struct timespec when;
 	uint64_t gen = phx_doc_generation(fs->doc);
 	struct timespec t;
 
-	pthread_mutex_lock(&lock);
-	if (gen != seen) {
-		seen = gen;
-		clock_gettime(CLOCK_REALTIME, &when);
+	pthread_mutex_lock(&fs->time_lock);
+	if (gen != fs->time_gen) {
+		fs->time_gen = gen;
+		clock_gettime(CLOCK_REALTIME, &fs->time_when);
 	}
-	t = when;
-	pthread_mutex_unlock(&lock);
+	t = fs->time_when;
+	pthread_mutex_unlock(&fs->time_lock);
 	return t;
 }
 
-void stat_dir(struct phx_fs *fs, struct stat *st)
+void phx_stat_dir(struct phx_fs *fs, struct stat *st)
 {
+	memset(st, 0, sizeof(*st));
 	st->st_mode = S_IFDIR | 0755;
 	st->st_nlink = 2;
 	st->st_uid = fs->uid;
 	st->st_gid = fs->gid;
 	st->st_size = 0;
-	st->st_mtim = st->st_ctim = st->st_atim = doc_time(fs);
+	st->st_mtim = st->st_ctim = st->st_atim = phx_doc_time(fs);
 }
 
-void stat_file(struct phx_fs *fs, struct stat *st, mode_t mode, size_t size, bool live)
+void phx_stat_file(struct phx_fs *fs, struct stat *st, mode_t mode, size_t size, bool live)
 {
+	memset(st, 0, sizeof(*st));
 	st->st_mode = S_IFREG | mode;
 	st->st_nlink = 1;
 	st->st_uid = fs->uid;
@@ -66,11 +79,20 @@ void stat_file(struct phx_fs *fs, struct stat *st, mode_t mode, size_t size, boo
 	if (live)
 		clock_gettime(CLOCK_REALTIME, &st->st_mtim);
 	else
-		st->st_mtim = doc_time(fs);
+		st->st_mtim = phx_doc_time(fs);
 	st->st_atim = st->st_ctim = st->st_mtim;
 }
 
-int rendered_size(struct phx_fs *fs, const struct phx_node *n, size_t *size)
+int phx_render(struct phx_fs *fs, const struct phx_node *n, char **out, size_t *len)
+{
+	const struct phx_kind *k = phx_kind(n);
+
+	if (!k->render)
+		return k->not_applicable ? -k->not_applicable : -ENOENT;
+	return k->render(fs, n, out, len);
+}
+
+int phx_rendered_size(struct phx_fs *fs, const struct phx_node *n, size_t *size)
 {
 	char *s;
 	int rc = phx_render(fs, n, &s, size);
@@ -80,65 +102,19 @@ int rendered_size(struct phx_fs *fs, const struct phx_node *n, size_t *size)
 	return rc;
 }
 
-int node_stat(struct phx_fs *fs, const struct phx_node *n, struct stat *st)
+int phx_setattr_kept(struct phx_fs *fs, const struct phx_node *n, const uid_t *uid,
+		     const gid_t *gid)
 {
-	size_t size = 0;
-	int rc;
+	struct stat st;
+	int rc = phx_kind(n)->getattr(fs, n, &st);
 
-	memset(st, 0, sizeof(*st));
-	switch (n->kind) {
-	case NK_ROOT:
-	case NK_KEYDIR:
-		stat_dir(fs, st);
-		return 0;
-	case NK_CT:
-		if (!n->present && !n->on_backend)
-			return -ENOENT;
-		stat_dir(fs, st);
-		return 0;
-	case NK_GEN:
-		if (n->gen == GEN_CTL) {
-			stat_file(fs, st, 0200, 0, false);
-			return 0;
-		}
-		if (n->gen == GEN_WAIT) {
-			stat_file(fs, st, 0444, 0, true);
-			return 0;
-		}
-		/* fall through */
-	case NK_ROOT_STATUS:
-		if ((rc = rendered_size(fs, n, &size)) < 0)
-			return rc;
-		stat_file(fs, st, 0444, size, true);
-		return 0;
-	case NK_ATTR:
-		if (!n->present) {
-			if (!phx_pending_has(fs->pending, n->ctid, n->attr))
-				return -ENOENT;
-			if (!phx_handle_unflushed_size(n->path, &size))
-				size = 0;
-			stat_file(fs, st, 0644, size, false);
-			return 0;
-		}
-		/* fall through */
-	case NK_KEY:
-	case NK_CT_CONFIG:
-	case NK_ROOT_CONFIG:
-		if (phx_handle_unflushed_size(n->path, &size)) {
-			stat_file(fs, st, 0644, size, false);
-			return 0;
-		}
-		/* the whole document's size is the doc's to know: serializing
-		 * 10,000 entries per stat would dominate `ls -l` */
-		if ((rc = n->kind == NK_ROOT_CONFIG ? phx_doc_text_size(fs->doc, &size)
-						    : rendered_size(fs, n, &size)) < 0)
-			return rc;
-		stat_file(fs, st, 0644, size, false);
-		return 0;
-	case NK_NONE:
-		return phx_scratch_stat(fs->scratch, n->path, st) ? 0 : -ENOENT;
-	}
-	return -ENOENT;
+	if (rc < 0)
+		return rc;
+	/* Ownership is the mount's; a change to it cannot be kept. */
+	if ((uid && *uid != (uid_t)-1 && *uid != fs->uid) ||
+	    (gid && *gid != (gid_t)-1 && *gid != fs->gid))
+		return -EPERM;
+	return 0;
 }
 
 int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
@@ -150,18 +126,15 @@ int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 	if (fi && fi->fh) {
 		struct phx_handle *h = FH(fi);
 
-		if (h->sfile) {
-			phx_sfile_stat(h->sfile, st);
-			return 0;
-		}
-		if (h->writable && (h->dirty || h->pending)) {
-			memset(st, 0, sizeof(*st));
-			stat_file(fs, st, 0644, h->len, false);
-			return 0;
-		}
-		return node_stat(fs, &h->node, st) == 0 ? 0 : (stat_file(fs, st, 0644, 0, false), 0);
+		if (h->kind->h_getattr)
+			return h->kind->h_getattr(fs, h, st);
+		/* what the handle was opened on may be gone (rm while open):
+		 * fstat still answers */
+		if (h->kind->getattr(fs, &h->node, st) < 0)
+			phx_stat_file(fs, st, 0644, 0, false);
+		return 0;
 	}
 	if ((rc = phx_node_resolve(fs, path, &n)) < 0)
 		return rc;
-	return node_stat(fs, &n, st);
+	return phx_kind(&n)->getattr(fs, &n, st);
 }

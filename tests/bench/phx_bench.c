@@ -13,7 +13,8 @@
  *       Prints "OP phx_ms base_ms ratio": median times, and the median
  *       over the runs of baseline time / phoenixfs time for the two runs
  *       made back to back (phoenixfs's rate over the baseline's; 1.0 =
- *       as fast).
+ *       as fast). Each cold run (caches expired) is followed at once by a
+ *       warm one (whatever the kernel kept), printed as OP_warm.
  *   phx_bench ops MNT ITER
  *       Per-operation times in microseconds, on random containers:
  *       open+read+close of status, of memory_mb, and stat of name.
@@ -147,7 +148,7 @@ static int cmd_readpath(int reps, size_t ndirs, const char *mnt[2])
 {
 	static const char *ops[] = { "ls_root", "ls_ct", "cat_all" };
 	char **argv[2][3];
-	double *t[2][3];
+	double *t[2][3], *tw[2][3];
 
 	for (int m = 0; m < 2; m++) {
 		unsigned *ids;
@@ -164,8 +165,10 @@ static int cmd_readpath(int reps, size_t ndirs, const char *mnt[2])
 		argv[m][1] = paths_argv("ls", "-l", mnt[m], ids, n < ndirs ? n : ndirs, "");
 		argv[m][2] = paths_argv("cat", NULL, mnt[m], ids, n, "/status");
 		free(ids);
-		for (int o = 0; o < 3; o++)
+		for (int o = 0; o < 3; o++) {
 			t[m][o] = calloc((size_t)reps, sizeof(double));
+			tw[m][o] = calloc((size_t)reps, sizeof(double));
+		}
 	}
 	for (int r = 0; r < reps; r++)
 		for (int o = 0; o < 3; o++)
@@ -174,21 +177,27 @@ static int cmd_readpath(int reps, size_t ndirs, const char *mnt[2])
 
 				expire_caches();
 				t[mm][o][r] = run_ms(argv[mm][o]);
+				tw[mm][o][r] = run_ms(argv[mm][o]);
 			}
-	for (int o = 0; o < 3; o++) {
-		double med[2], *ratio = calloc((size_t)reps, sizeof(double));
+	for (int w = 0; w < 2; w++) {
+		for (int o = 0; o < 3; o++) {
+			double med[2], *ratio = calloc((size_t)reps, sizeof(double));
+			double *(*tt)[3] = w ? tw : t;
 
-		/* the machine's load drifts: compare each run with its partner
-		 * run right next to it, then take the median of those ratios */
-		for (int r = 0; r < reps; r++)
-			ratio[r] = t[1][o][r] / t[0][o][r];
-		qsort(ratio, (size_t)reps, sizeof(double), cmp_double);
-		for (int m = 0; m < 2; m++) {
-			qsort(t[m][o], (size_t)reps, sizeof(double), cmp_double);
-			med[m] = t[m][o][reps / 2];
+			/* the machine's load drifts: compare each run with its
+			 * partner run right next to it, then take the median of
+			 * those ratios */
+			for (int r = 0; r < reps; r++)
+				ratio[r] = tt[1][o][r] / tt[0][o][r];
+			qsort(ratio, (size_t)reps, sizeof(double), cmp_double);
+			for (int m = 0; m < 2; m++) {
+				qsort(tt[m][o], (size_t)reps, sizeof(double), cmp_double);
+				med[m] = tt[m][o][reps / 2];
+			}
+			printf("%s%s %.1f %.1f %.2f\n", ops[o], w ? "_warm" : "", med[0], med[1],
+			       ratio[reps / 2]);
+			free(ratio);
 		}
-		printf("%s %.1f %.1f %.2f\n", ops[o], med[0], med[1], ratio[reps / 2]);
-		free(ratio);
 	}
 	return 0;
 }

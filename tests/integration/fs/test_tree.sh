@@ -8,7 +8,7 @@ phx_mount || exit 1
 
 jqv() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=d["lxc_configs"][sys.argv[2]][sys.argv[3]]; print(json.dumps(v) if isinstance(v,(dict,list)) else (str(v).lower() if isinstance(v,bool) else v))' "$CFG" "$@"; }
 
-expect_eq "root lists containers and files" "103 900 901 950 config.json status" "$(ls "$MNT" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "root lists containers and files" "103 900 901 950 config.json events graph.dot metrics status tree" "$(ls "$MNT" | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "root status: one line per container" "103 absent Step-CA
 900 absent Copy-Base
 901 absent BaseTemplateGPU
