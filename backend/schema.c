@@ -823,7 +823,13 @@ int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
 		json_object *v = phx_json_parse_at(text, len, PHX_ENTRY_DEPTH + 1, &where, &why);
 
 		if (!v && why)
-			return einval(err, errlen, "%s: not valid JSON: %s", a->file, why);
+			return einval(err, errlen, "%s: not valid JSON: %s", a->file ? a->file : a->key, why);
+		/* a row with a checker of its own (dependencies, features, ...)
+		 * accepts here exactly what the whole-entry check accepts */
+		if (v && a->check && a->check(v, err, errlen) < 0) {
+			json_object_put(v);
+			return -EINVAL;
+		}
 		*out = v; /* NULL for a JSON null, as before */
 		return 0;
 	}

@@ -3,7 +3,7 @@
  * RELEASE as a last chance, or already in WRITE when the buffer began
  * empty and one write at offset 0 brought a complete value ending in a
  * newline; a complete value is checked in WRITE in any case. WRITE's error
- * is the only one bash builtins report (CLIENTS.md §1). Truncation alone
+ * is the only one bash builtins report (docs/clients.md). Truncation alone
  * never commits. */
 #ifndef PHX_HANDLE_H
 #define PHX_HANDLE_H

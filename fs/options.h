@@ -1,4 +1,4 @@
-/* Command line and -o options (SPEC.md "Mounting"). */
+/* Command line and -o options (phoenixfs(8), OPTIONS). */
 #ifndef PHX_OPTIONS_H
 #define PHX_OPTIONS_H
 

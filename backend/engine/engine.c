@@ -565,8 +565,16 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 	post_change(e, ch);
 	if (ch->origin == PHX_BY_OUTSIDE)
 		note_outside(e, ch);
-	if (ch->removed)
-		return; /* an entry goes only when its container is gone */
+	if (ch->removed) {
+		/* an entry goes only when its container is gone; its record
+		 * goes with it once nothing needs it, so that mkdir/rmdir
+		 * cycles do not grow the engine (its directory, log
+		 * included, is gone anyway) */
+		pthread_mutex_lock(&e->lock);
+		rec_forget(e, ctid);
+		pthread_mutex_unlock(&e->lock);
+		return;
+	}
 	rows = changed_rows(ch, &builds);
 	if (!rows)
 		return; /* keys the table does not know: desired state only */

@@ -197,6 +197,10 @@ struct phx_engine {
 struct ct_rec *rec_find(struct phx_engine *e, uint32_t ctid);
 struct ct_rec *rec_get(struct phx_engine *e, uint32_t ctid); /* NULL: no memory */
 void rec_free_all(struct phx_engine *e);
+/* Free the record of ctid when nothing needs it any more (no container,
+ * no work, no one waiting on it or for it): an entry removed for good.
+ * e->lock held. Returns whether it was freed. */
+bool rec_forget(struct phx_engine *e, uint32_t ctid);
 void rec_touch(struct phx_engine *e, struct ct_rec *r); /* version++ and wake */
 void rec_note(struct phx_engine *e, struct ct_rec *r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

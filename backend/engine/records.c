@@ -103,6 +103,48 @@ struct ct_rec *rec_get(struct phx_engine *e, uint32_t ctid)
 	return r;
 }
 
+static void rec_destroy(struct ct_rec *r)
+{
+	ctlog_free(&r->log);
+	free(r->error);
+	free(r->waiters);
+	free(r->drift);
+	free(r->applied);
+	free(r);
+}
+
+/* Whether anything still needs r: a container, work, a worker, someone
+ * waiting on it or for it, a clone from or into it. */
+static bool rec_needed(struct phx_engine *e, const struct ct_rec *r)
+{
+	if (r->exists || r->seen || !rec_settled(r) || r->doing || r->clone_busy ||
+	    r->nwaiters || r->hold_stopped)
+		return true;
+	for (size_t i = 0; i < e->nbuckets; i++)
+		for (const struct ct_rec *o = e->buckets[i]; o; o = o->hnext)
+			if (o != r && (o->waiting_for == r->ctid || o->clone_src == r->ctid ||
+				       o->clone_holder == r->ctid))
+				return true;
+	return false;
+}
+
+bool rec_forget(struct phx_engine *e, uint32_t ctid)
+{
+	struct ct_rec **p, *r;
+
+	if (!e->nbuckets)
+		return false;
+	for (p = &e->buckets[bucket_of(e->nbuckets, ctid)]; (r = *p); p = &r->hnext)
+		if (r->ctid == ctid)
+			break;
+	if (!r || rec_needed(e, r))
+		return false;
+	*p = r->hnext;
+	e->nrecs--;
+	rec_destroy(r);
+	return true;
+}
+
 void rec_free_all(struct phx_engine *e)
 {
 	for (size_t i = 0; i < e->nbuckets; i++) {
@@ -110,12 +152,7 @@ void rec_free_all(struct phx_engine *e)
 
 		for (; r; r = next) {
 			next = r->hnext;
-			ctlog_free(&r->log);
-			free(r->error);
-			free(r->waiters);
-			free(r->drift);
-			free(r->applied);
-			free(r);
+			rec_destroy(r);
 		}
 	}
 	free(e->buckets);
