@@ -307,7 +307,16 @@ int phx_doc_open(struct phx_doc **out, const char *path, char *err, size_t errle
 	pthread_rwlock_init(&doc->tree_lock, NULL);
 	pthread_mutex_init(&doc->edit_lock, NULL);
 	pthread_mutex_init(&doc->watch_lock, NULL);
-	pthread_cond_init(&doc->watch_cond, NULL);
+	{
+		/* the watcher's timed wait runs on CLOCK_MONOTONIC: a clock
+		 * jump must not stall or hurry the watching */
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&doc->watch_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	pthread_mutex_init(&doc->queue_lock, NULL);
 	pthread_cond_init(&doc->queue_cond, NULL);
 	pthread_mutex_init(&doc->size_lock, NULL);
@@ -1018,7 +1027,7 @@ static void *watch_main(void *arg)
 	while (!doc->watch_stop) {
 		struct timespec ts;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += doc->watch_ms / 1000;
 		ts.tv_nsec += (long)(doc->watch_ms % 1000) * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
