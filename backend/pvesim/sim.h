@@ -144,6 +144,9 @@ void sim_lxc_status_op(struct sim *s, const char *node, const char *vmid,
 		       const struct sim_call *c, struct sim_res *r);
 void sim_lxc_clone(struct sim *s, const char *node, const char *vmid,
 		   json_object *p, const struct sim_call *c, struct sim_res *r);
+/* migrate_vm: to another node, restart mode for a running CT */
+void sim_lxc_migrate(struct sim *s, const char *node, const char *vmid,
+		     json_object *p, const struct sim_call *c, struct sim_res *r);
 void sim_lxc_template(struct sim *s, const char *node, const char *vmid,
 		      json_object *p, const struct sim_call *c,
 		      struct sim_res *r);
