@@ -57,13 +57,18 @@ static const char *map_id(json_object *map, const char *sid)
 }
 
 /* API2/LXC.pm $check_storage_access_migrate */
-static int check_target_storage(struct sim *s, const char *sid, struct sim_res *r)
+static int check_target_storage(struct sim *s, const char *sid, const char *target,
+				struct sim_res *r)
 {
 	const struct sim_storage *st = sim_storage_find(s, sid);
 	char path[128];
 
 	if (!st) {
 		res_err(r, 500, "storage '%s' does not exist", sid);
+		return -1;
+	}
+	if (!sim_storage_on_node(st, target)) {
+		res_err(r, 500, "storage '%s' is not available on node '%s'", sid, target);
 		return -1;
 	}
 	snprintf(path, sizeof(path), "/storage/%s", sid);
@@ -138,11 +143,11 @@ void sim_lxc_migrate(struct sim *s, const char *node, const char *vmid,
 		ent = json_object_object_get(map, "entries");
 		json_object_object_foreach(ent, src, dst) {
 			(void)src;
-			if (check_target_storage(s, json_object_get_string(dst), r))
+			if (check_target_storage(s, json_object_get_string(dst), target, r))
 				goto fail;
 		}
 		dflt = json_object_get_string(json_object_object_get(map, "default"));
-		if (dflt && check_target_storage(s, dflt, r))
+		if (dflt && check_target_storage(s, dflt, target, r))
 			goto fail;
 	}
 	/* An HA-managed CT would get an `hamigrate` worker running
@@ -245,6 +250,12 @@ static int migrate_begin(struct sim *s, struct sim_task *t, char *err, size_t le
 			const struct sim_storage *tst = sim_storage_find(s, tsid);
 			if (!tst) {
 				snprintf(why, sizeof(why), "storage '%s' does not exist", tsid);
+				return aborted(s, t, why, err, len);
+			}
+			/* storage_check_enabled(..., $self->{node}) */
+			if (!sim_storage_on_node(tst, target)) {
+				snprintf(why, sizeof(why), "storage '%s' is not available on node '%s'",
+					 tsid, target);
 				return aborted(s, t, why, err, len);
 			}
 			if (!sim_storage_has_content(tst, "rootdir")) {

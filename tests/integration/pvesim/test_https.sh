@@ -306,5 +306,18 @@ check "migrate: the reason is in the log" "$(pvesim_api GET "/nodes/pve2/tasks/$
 check "migrate: the CT stays" "$(pvesim_api GET /cluster/resources?type=vm | jq -r '.data[]|select(.vmid==100)|.node')" pve2
 pvesim_stop
 
+# storage.cfg `nodes` and each node's memory, as placement reads them
+pvesim_start "$BASE/n" 0 --node pve --node pve2 --node pve3 --storage local:dir \
+	--storage local-lvm:lvmthin --storage shared:nfs --storage-nodes local-lvm:pve,pve2 \
+	--node-memory pve2:64 || exit 1
+check "storage nodes: resources list local-lvm on pve and pve2 only" \
+	"$(pvesim_api GET /cluster/resources?type=storage | jq -r '[.data[]|select(.storage=="local-lvm")|.node]|sort|join(",")')" "pve,pve2"
+check "storage nodes: GET /storage shows nodes" "$(pvesim_api GET /storage/local-lvm | jq -r .data.nodes)" "pve,pve2"
+check "storage nodes: create elsewhere is refused" "$(status_line POST /nodes/pve3/lxc -d vmid=100 -d ostemplate=$DEB -d rootfs=local-lvm:4)" \
+	"500 storage 'local-lvm' is not available on node 'pve3'"
+check "node memory: maxmem and the host's 1 GiB" \
+	"$(pvesim_api GET /cluster/resources?type=node | jq -r '[.data[]|select(.node=="pve2")|.maxmem,.mem]|join(" ")')" "68719476736 1073741824"
+pvesim_stop
+
 echo "$fails failure(s)"
 [ $fails = 0 ]

@@ -1074,6 +1074,73 @@ START_TEST(migrate_refusals_in_the_worker)
 }
 END_TEST
 
+START_TEST(storage_nodes_and_node_memory)
+{
+	json_object *p;
+	long long mem1 = -1, max2 = -1;
+	bool lvm_on_pve3 = false, lvm_on_pve1 = false;
+	three_nodes();
+	/* storage.cfg `nodes`: local-lvm only on pve1 and pve2 */
+	ck_assert_int_eq(sim_set_storage_nodes(s, "local-lvm:pve1,pve2"), 0);
+	ck_assert_int_ne(sim_set_storage_nodes(s, "nostore:pve1"), 0);
+	ck_assert_int_ne(sim_set_storage_nodes(s, "local-lvm:pve7"), 0);
+	ck_assert_int_eq(sim_set_node_memory(s, "pve2:64"), 0);
+	ck_assert_int_ne(sim_set_node_memory(s, "pve7:64"), 0);
+	ck_assert_int_ne(sim_set_node_memory(s, "pve2:0"), 0);
+	/* create_vm check_and_activate_storage -> storage_check_node */
+	p = P("vmid", "100", "ostemplate", DEB, "rootfs", "local-lvm:8", NULL);
+	sim_lxc_create(s, "pve3", p, &call, &r);
+	json_object_put(p);
+	expect_err(500, "storage 'local-lvm' is not available on node 'pve3'\n");
+	create_on("pve1", "100", "local-lvm:8");
+	op_on("pve1", "100", "start");
+	/* /cluster/resources: a node's storages and memory */
+	reset();
+	sim_cluster_resources(s, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	for (size_t i = 0; i < json_object_array_length(r.data); i++) {
+		json_object *o = json_object_array_get_idx(r.data, i);
+		const char *type = json_object_get_string(json_object_object_get(o, "type"));
+		const char *node = json_object_get_string(json_object_object_get(o, "node"));
+		if (!strcmp(type, "storage") && !strcmp(json_object_get_string(
+				json_object_object_get(o, "storage")), "local-lvm")) {
+			lvm_on_pve3 |= !strcmp(node, "pve3");
+			lvm_on_pve1 |= !strcmp(node, "pve1");
+		}
+		if (!strcmp(type, "node") && !strcmp(node, "pve1"))
+			mem1 = json_object_get_int64(json_object_object_get(o, "mem"));
+		if (!strcmp(type, "node") && !strcmp(node, "pve2"))
+			max2 = json_object_get_int64(json_object_object_get(o, "maxmem"));
+	}
+	reset();
+	ck_assert(lvm_on_pve1);
+	ck_assert(!lvm_on_pve3);
+	/* the host's 1 GiB and the running CT's 512 MiB */
+	ck_assert_int_eq(mem1, (1LL << 30) + (512LL << 20));
+	ck_assert_int_eq(max2, 64LL << 30);
+	/* /nodes/{n}/storage leaves it out, GET /storage shows `nodes` */
+	reset();
+	sim_storage_config_get(s, "local-lvm", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "nodes")), "pve1,pve2");
+	reset();
+	sim_storage_list(s, "pve3", NULL, &r);
+	for (size_t i = 0; i < json_object_array_length(r.data); i++)
+		ck_assert_str_ne(json_object_get_string(json_object_object_get(
+			json_object_array_get_idx(r.data, i), "storage")), "local-lvm");
+	reset();
+	/* migrate: sync for target-storage, in the task for the volume's own */
+	migrate_req("pve1", "100", P("target", "pve3", "restart", "1", "target-storage", "local-lvm", NULL));
+	expect_err(500, "storage 'local-lvm' is not available on node 'pve3'\n");
+	migrate_req("pve1", "100", P("target", "pve3", "restart", "1", NULL));
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve1", upid), "migration aborted");
+	ck_assert(log_has("pve1", upid, "migration aborted (duration 00:00:00): storage 'local-lvm' is not available on node 'pve3'"));
+	ck_assert_str_eq(status_on("pve1", "100"), "running");
+}
+END_TEST
+
 START_TEST(nextid_is_a_string)
 {
 	json_object *p;
@@ -1965,6 +2032,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, migrate_running_ct_in_restart_mode);
 	tcase_add_test(tc, migrate_stopped_ct_shared_and_mapped);
 	tcase_add_test(tc, migrate_refusals_in_the_worker);
+	tcase_add_test(tc, storage_nodes_and_node_memory);
 	tcase_add_test(tc, nextid_is_a_string);
 	tcase_add_test(tc, resources_lag_but_lock_is_live);
 	tcase_add_test(tc, snapshot_rules);
