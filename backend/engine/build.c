@@ -2,6 +2,7 @@
  * worker. Building is create-or-clone, then configure, then convert (a
  * template) or start (anything else). A container that already exists is
  * adopted, never created twice. */
+#include "backend/engine/placement.h"
 #include "backend/engine/clone_mode.h"
 #include "backend/engine/lifecycle.h"
 #include "backend/engine/params.h"
@@ -33,6 +34,8 @@ static int choose_node(struct step *s)
 		snprintf(s->node, sizeof(s->node), "%s", n);
 		return STEP_OK;
 	}
+	if (s->e->drv->ops->node_loads)
+		return step_place(s);
 	for (;;) {
 		memset(&err, 0, sizeof(err));
 		if (s->e->drv->ops->list_nodes(s->e->drv->ctx, &nodes, &count, &err) == 0)

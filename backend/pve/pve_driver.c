@@ -378,6 +378,21 @@ static int op_last_task(void *ctx, const char *node, uint32_t vmid, const char *
 	return op_task_status(ctx, upid, st, err);
 }
 
+static int op_node_loads(void *ctx, struct phx_node_load_list *out, struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	json_object *data = NULL;
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	if (pve_http_call(d->http, PVE_GET, "/cluster/resources", NULL, 0, &data, err) < 0)
+		return -1;
+	rc = pve_parse_node_loads(data, out, err);
+	json_object_put(data);
+	return rc;
+}
+
 static int op_list_storage(void *ctx, struct phx_storage_list *out, struct phx_err *err)
 {
 	struct pve_driver *d = ctx;
@@ -554,6 +569,7 @@ static const struct phx_driver_ops pve_ops = {
 	.task_log = op_task_log,
 	.last_task = op_last_task,
 	.list_storage = op_list_storage,
+	.node_loads = op_node_loads,
 	.list_snapshots = op_list_snapshots,
 	.snapshot = op_snapshot,
 	.delete_snapshot = op_delete_snapshot,
