@@ -157,6 +157,11 @@ struct phx_driver_ops {
 	 * memory and storages, for placement. NULL: the driver cannot tell,
 	 * and a container without a node needs a one-node cluster. */
 	int (*node_loads)(void *ctx, struct phx_node_load_list *out, struct phx_err *err);
+	/* POST /nodes/{node}/lxc/{vmid}/migrate (target; restart=1 for a
+	 * running CT: containers have no live migration): a vzmigrate task
+	 * whose failure text is "migration aborted", the reason in its log. */
+	int (*migrate)(void *ctx, const char *node, uint32_t vmid, const char *target,
+		       bool restart, char upid[PHX_UPID_MAX], struct phx_err *err);
 	/* GET /nodes/{node}/lxc/{vmid}/snapshot: snapshot names as listed (not
 	 * sorted by Proxmox),
 	 * without the "current" pseudo-entry; malloc'd array of strings. */

@@ -2,6 +2,7 @@
  * worker. Building is create-or-clone, then configure, then convert (a
  * template) or start (anything else). A container that already exists is
  * adopted, never created twice. */
+#include "backend/engine/migrate.h"
 #include "backend/engine/placement.h"
 #include "backend/engine/clone_mode.h"
 #include "backend/engine/lifecycle.h"
@@ -776,6 +777,9 @@ int job_run(struct phx_engine *e, struct job *j)
 		rc = step_fail(&s, "%u does not exist on the backend", j->ctid);
 		goto out;
 	}
+	/* first the move, so what follows goes to the new node */
+	if (!rc && (w & W_MIGRATE))
+		rc = step_migrate(&s);
 	if (!rc && (w & W_SNAP))
 		rc = ensure_snapshot(&s);
 	if (!rc && (w & W_HOOKS))
