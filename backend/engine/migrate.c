@@ -13,7 +13,10 @@
 
 /* A failed vzmigrate ends "migration aborted"; AbstractMigrate.pm logs the
  * reason first: "... ERROR: migration aborted (duration HH:MM:SS): WHY".
- * The last such reason, or the exit status when the log has none. */
+ * The last such reason, or the exit status when the log has none. When WHY
+ * is LXC/Migrate.pm's "can't migrate CT - check log", the log's
+ * "can't migrate local volume 'V': ..." lines (a linked clone or a
+ * snapshot on local storage) are the reason and follow it. */
 static void abort_reason(struct step *s, const char *upid, const char *exitstatus,
 			 char *out, size_t len)
 {
@@ -30,6 +33,14 @@ static void abort_reason(struct step *s, const char *upid, const char *exitstatu
 		const char *m = strstr(lines[i], mark), *why;
 		if (m && (why = strstr(m, "): ")))
 			snprintf(out, len, "%s", why + 3);
+	}
+	if (!strcmp(out, "can't migrate CT - check log")) {
+		size_t used = strlen(out);
+		for (size_t i = 0; i < n && used < len; i++) {
+			const char *v = strstr(lines[i], "can't migrate local volume ");
+			if (v)
+				used += snprintf(out + used, len - used, ": %s", v);
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		free(lines[i]);

@@ -13,7 +13,10 @@ pvesim_start "$ENG_WORK/sim" 0 --node pve1 --node pve2 --node pve3 --task-ms 150
 cat >"$ENG_CONFIG" <<JSON
 {"lxc_configs": {
   "600": {"name": "runs", "node": "pve1", "storage_pool": "shared", "template": "$OSTMPL"},
-  "601": {"name": "rests", "node": "pve1", "storage_pool": "local-lvm", "template": "$OSTMPL"}
+  "601": {"name": "rests", "node": "pve1", "storage_pool": "local-lvm", "template": "$OSTMPL"},
+  "610": {"name": "tpl", "node": "pve1", "is_template": true, "storage_pool": "local-lvm",
+          "template": "$OSTMPL"},
+  "611": {"name": "linked", "clone_from_ctid": 610}
 }}
 JSON
 node_of() { pvesim_api GET /cluster/resources | jq -r ".data[] | select(.vmid == $1) | .node"; }
@@ -42,6 +45,16 @@ check "wait 601" timeout 60 cat "$ENG_MNT/601/wait"
 expect_eq "601 stopped on pve2" "pve2 stopped" "$(node_of 601) $(api_status pve2 601)"
 expect_eq "its volume moved with it" "local-lvm:vm-601-disk-0,size=4G" \
 	"$(pvesim_api GET /nodes/pve2/lxc/601/config | jq -r .data.rootfs)"
+
+# a refusal for local storage: a linked clone cannot leave its template
+check "build 611 (linked clone of 610 on pve1)" bash -c "echo create > '$ENG_MNT/611/ctl' && timeout 90 cat '$ENG_MNT/611/wait' >/dev/null"
+expect_eq "611 on pve1" pve1 "$(node_of 611)"
+check "echo pve2 > 611/node" bash -c "echo pve2 > '$ENG_MNT/611/node'"
+check_fails "wait 611: EIO" "Input/output error" timeout 60 cat "$ENG_MNT/611/wait"
+wait_for "611 failed: with Proxmox's reason" 10 status_like 611 \
+	"failed: migration of 611 to pve2 failed: can't migrate CT - check log: can't migrate local volume 'local-lvm:vm-611-disk-0': clone of 'base-610-disk-0' (it stays on pve1)*"
+expect_eq "611 stays on pve1, running, unlocked" "pve1 running none" \
+	"$(node_of 611) $(api_status pve1 611) $(pvesim_api GET /nodes/pve1/lxc/611/config | jq -r '.data.lock // "none"')"
 
 # a refusal: the target is offline
 curl -sk -o /dev/null -X POST -H "Authorization: PVEAPIToken=$PVESIM_TOKEN" "$PVESIM_URL/pvesim/offline/pve3"
