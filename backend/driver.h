@@ -79,6 +79,23 @@ struct phx_storage_list {
 };
 void phx_storage_list_free(struct phx_storage_list *l);
 
+/* A node as placement sees it, from one GET /cluster/resources: its
+ * type=node row (status, mem, maxmem; the figures are absent for an
+ * offline node or without Sys.Audit: 0) and the storages its type=storage
+ * rows list as available there. */
+struct phx_node_load {
+	char name[PHX_NODE_MAX];
+	bool online;
+	uint64_t mem, maxmem;  /* bytes */
+	char storages[1024];   /* comma list of storage ids */
+};
+
+struct phx_node_load_list {
+	struct phx_node_load *v;
+	size_t n;
+};
+void phx_node_load_list_free(struct phx_node_load_list *l);
+
 struct phx_task_status {
 	bool running;
 	char exitstatus[512]; /* "OK", "WARNINGS: n", or the error text */
@@ -136,6 +153,15 @@ struct phx_driver_ops {
 			char ***lines, size_t *n, struct phx_err *err);
 	/* GET /storage: the cluster's storage configuration. */
 	int (*list_storage)(void *ctx, struct phx_storage_list *out, struct phx_err *err);
+	/* GET /cluster/resources (every type, one call): each node with its
+	 * memory and storages, for placement. NULL: the driver cannot tell,
+	 * and a container without a node needs a one-node cluster. */
+	int (*node_loads)(void *ctx, struct phx_node_load_list *out, struct phx_err *err);
+	/* POST /nodes/{node}/lxc/{vmid}/migrate (target; restart=1 for a
+	 * running CT: containers have no live migration): a vzmigrate task
+	 * whose failure text is "migration aborted", the reason in its log. */
+	int (*migrate)(void *ctx, const char *node, uint32_t vmid, const char *target,
+		       bool restart, char upid[PHX_UPID_MAX], struct phx_err *err);
 	/* GET /nodes/{node}/lxc/{vmid}/snapshot: snapshot names as listed (not
 	 * sorted by Proxmox),
 	 * without the "current" pseudo-entry; malloc'd array of strings. */

@@ -31,6 +31,15 @@ void phx_guest_list_free(struct phx_guest_list *l)
 	l->n = 0;
 }
 
+void phx_node_load_list_free(struct phx_node_load_list *l)
+{
+	if (!l)
+		return;
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
 void phx_storage_list_free(struct phx_storage_list *l)
 {
 	if (!l)

@@ -2,6 +2,8 @@
  * worker. Building is create-or-clone, then configure, then convert (a
  * template) or start (anything else). A container that already exists is
  * adopted, never created twice. */
+#include "backend/engine/migrate.h"
+#include "backend/engine/placement.h"
 #include "backend/engine/clone_mode.h"
 #include "backend/engine/lifecycle.h"
 #include "backend/engine/params.h"
@@ -33,6 +35,8 @@ static int choose_node(struct step *s)
 		snprintf(s->node, sizeof(s->node), "%s", n);
 		return STEP_OK;
 	}
+	if (s->e->drv->ops->node_loads)
+		return step_place(s);
 	for (;;) {
 		memset(&err, 0, sizeof(err));
 		if (s->e->drv->ops->list_nodes(s->e->drv->ctx, &nodes, &count, &err) == 0)
@@ -773,6 +777,9 @@ int job_run(struct phx_engine *e, struct job *j)
 		rc = step_fail(&s, "%u does not exist on the backend", j->ctid);
 		goto out;
 	}
+	/* first the move, so what follows goes to the new node */
+	if (!rc && (w & W_MIGRATE))
+		rc = step_migrate(&s);
 	if (!rc && (w & W_SNAP))
 		rc = ensure_snapshot(&s);
 	if (!rc && (w & W_HOOKS))

@@ -612,13 +612,17 @@ static void on_change(struct phx_engine *e, const struct phx_change *ch)
 		request(e, ctid, W_CONFIG, cfg, NULL);
 	if (!ch->added && !ch->partial && added_features(e, ch))
 		request(e, ctid, W_HOOKS, 0, "features added: their hooks run");
+	/* another node written into `node`: a migration (migrate.c) */
+	if (!ch->added && !ch->partial && (rows & phx_attr_bit(phx_schema_row("node"))))
+		request(e, ctid, W_MIGRATE, 0, "node written: migration asked for");
 	for (size_t i = 0; i < phx_nattrs && !ch->added && !ch->partial; i++) {
 		const struct phx_attr *a = &phx_attrs[i];
 
 		if (!(rows & phx_attr_bit(a)))
 			continue;
-		if (!strcmp(a->key, "features"))
-			continue; /* added ones run above; removed ones cannot be undone */
+		if (!strcmp(a->key, "features") || !strcmp(a->key, "node"))
+			continue; /* features: added ones run above, removed ones cannot be
+				     undone; node: a migration, above */
 
 		if (a->apply == PHX_RESTART && running)
 			phx_engine_note(e, ctid, "%s: Proxmox keeps the new value pending until %u "

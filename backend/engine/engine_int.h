@@ -35,6 +35,7 @@ enum ct_state {
 	ST_RUNNING,
 	ST_TEMPLATE,
 	ST_FAILED,
+	ST_MIGRATING,
 };
 const char *ct_state_name(enum ct_state s);
 
@@ -50,8 +51,9 @@ enum ct_want {
 	W_SNAP = 1u << 7,    /* take its template_snapshot_name if missing: a
 				clone waits for it */
 	W_HOOKS = 1u << 8,   /* run the feature hooks in hooks_pending */
+	W_MIGRATE = 1u << 9, /* move it to the node its entry names */
 };
-#define W_ALL 0x1ffu
+#define W_ALL 0x3ffu
 /* Wants whose result other containers may be waiting for. */
 #define W_PROVIDES (W_BUILD | W_CONVERT | W_SNAP)
 

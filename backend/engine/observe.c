@@ -118,6 +118,17 @@ static int m_list_storage(void *ctx, struct phx_storage_list *out, struct phx_er
 	METERED(list_storage, out, err);
 }
 
+static int m_node_loads(void *ctx, struct phx_node_load_list *out, struct phx_err *err)
+{
+	METERED(node_loads, out, err);
+}
+
+static int m_migrate(void *ctx, const char *node, uint32_t vmid, const char *target,
+		     bool restart, char upid[PHX_UPID_MAX], struct phx_err *err)
+{
+	METERED(migrate, node, vmid, target, restart, upid, err);
+}
+
 static int m_list_snapshots(void *ctx, const char *node, uint32_t vmid, char ***names,
 			    size_t *n, struct phx_err *err)
 {
@@ -177,7 +188,7 @@ static int m_last_task(void *ctx, const char *node, uint32_t vmid, const char *t
 
 /* Every op of driver.h is metered below: one that is added there must get
  * its wrapper here too (until then it would be called uncounted). */
-#define METERED_OPS 22
+#define METERED_OPS 24
 _Static_assert(sizeof(struct phx_driver_ops) == (METERED_OPS + 1) * sizeof(void (*)(void)),
 	       "a driver op was added or removed: meter it in observe.c (meter_driver)");
 
@@ -201,6 +212,8 @@ static void meter_driver(struct phx_engine *e)
 	WRAP(task_status, m_task_status);
 	WRAP(task_log, m_task_log);
 	WRAP(list_storage, m_list_storage);
+	WRAP(node_loads, m_node_loads);
+	WRAP(migrate, m_migrate);
 	WRAP(list_snapshots, m_list_snapshots);
 	WRAP(snapshot, m_snapshot);
 	WRAP(delete_snapshot, m_delete_snapshot);

@@ -251,7 +251,7 @@ static const struct {
 	{ "exists", NULL, BY_REBUILD, "exists (rebuild from the entry)" },
 	{ "storage_size_gb", NULL, NEVER,
 	  "storage_size_gb (a disk is resized by hand only: shrinking loses data)" },
-	{ "node", NULL, NEVER, "node (phoenixfs does not migrate containers)" },
+	{ "node", NULL, NEVER, "node (a write of node migrates; drift does not)" },
 };
 
 static void plan_line(const char *line, size_t len, bool may_rebuild, bool id_free,

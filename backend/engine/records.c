@@ -22,6 +22,7 @@ static const char *const state_names[] = {
 	[ST_RUNNING] = "running",
 	[ST_TEMPLATE] = "template",
 	[ST_FAILED] = "failed",
+	[ST_MIGRATING] = "migrating",
 };
 
 const char *ct_state_name(enum ct_state s)

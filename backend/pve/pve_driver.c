@@ -229,6 +229,20 @@ static int op_status_op(void *ctx, const char *node, uint32_t vmid, const char *
 	return call_upid(d, PVE_POST, path, NULL, 0, upid, err);
 }
 
+static int op_migrate(void *ctx, const char *node, uint32_t vmid, const char *target,
+		      bool restart, char upid[PHX_UPID_MAX], struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	struct phx_kv kv[2] = { { "target", target }, { "restart", "1" } };
+	char path[128];
+
+	upid[0] = '\0';
+	if (check_node(node, err) < 0 || check_node(target, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/nodes/%s/lxc/%u/migrate", node, vmid);
+	return call_upid(d, PVE_POST, path, kv, restart ? 2 : 1, upid, err);
+}
+
 /* GET .../status/current: the CT's live run state, not the lagging
  * listing; and whether the HA stack manages it (`ha.managed`). */
 static int op_status_current(void *ctx, const char *node, uint32_t vmid,
@@ -376,6 +390,21 @@ static int op_last_task(void *ctx, const char *node, uint32_t vmid, const char *
 	/* The list's own status column differs between PVE versions
 	 * ("RUNNING", the exit text, or nothing); ask the task itself. */
 	return op_task_status(ctx, upid, st, err);
+}
+
+static int op_node_loads(void *ctx, struct phx_node_load_list *out, struct phx_err *err)
+{
+	struct pve_driver *d = ctx;
+	json_object *data = NULL;
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	if (pve_http_call(d->http, PVE_GET, "/cluster/resources", NULL, 0, &data, err) < 0)
+		return -1;
+	rc = pve_parse_node_loads(data, out, err);
+	json_object_put(data);
+	return rc;
 }
 
 static int op_list_storage(void *ctx, struct phx_storage_list *out, struct phx_err *err)
@@ -554,6 +583,8 @@ static const struct phx_driver_ops pve_ops = {
 	.task_log = op_task_log,
 	.last_task = op_last_task,
 	.list_storage = op_list_storage,
+	.node_loads = op_node_loads,
+	.migrate = op_migrate,
 	.list_snapshots = op_list_snapshots,
 	.snapshot = op_snapshot,
 	.delete_snapshot = op_delete_snapshot,

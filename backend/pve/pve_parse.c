@@ -716,3 +716,58 @@ int pve_token_parse(const char *text, size_t len, char *hdr, size_t hdrlen,
 		return fail(err, PHX_E_AUTH, "token too long");
 	return 0;
 }
+
+int pve_parse_node_loads(json_object *data, struct phx_node_load_list *out,
+			 struct phx_err *err)
+{
+	size_t len;
+
+	out->v = NULL;
+	out->n = 0;
+	if (!json_object_is_type(data, json_type_array))
+		return fail(err, PHX_E_PROTOCOL, "resource list is not an array");
+	len = json_object_array_length(data);
+	out->v = calloc(len ? len : 1, sizeof(*out->v));
+	if (!out->v)
+		return fail(err, PHX_E_TRANSIENT, "out of memory");
+	for (size_t i = 0; i < len; i++) {
+		json_object *e = json_object_array_get_idx(data, i);
+		const char *type = json_object_is_type(e, json_type_object) ?
+				   str_member(e, "type") : NULL;
+		const char *node = type ? str_member(e, "node") : NULL;
+		struct phx_node_load *nl;
+
+		if (!type || strcmp(type, "node") || !node || !*node ||
+		    strlen(node) >= PHX_NODE_MAX)
+			continue;
+		nl = &out->v[out->n++];
+		snprintf(nl->name, sizeof(nl->name), "%s", node);
+		nl->online = str_member(e, "status") && !strcmp(str_member(e, "status"), "online");
+		nl->mem = num_member(e, "mem");
+		nl->maxmem = num_member(e, "maxmem");
+	}
+	for (size_t i = 0; i < len; i++) {
+		json_object *e = json_object_array_get_idx(data, i);
+		const char *type = json_object_is_type(e, json_type_object) ?
+				   str_member(e, "type") : NULL;
+		const char *node, *sid, *status;
+
+		if (!type || strcmp(type, "storage"))
+			continue;
+		node = str_member(e, "node");
+		sid = str_member(e, "storage");
+		status = str_member(e, "status");
+		if (!node || !sid || !*sid || !status || strcmp(status, "available"))
+			continue;
+		for (size_t j = 0; j < out->n; j++) {
+			struct phx_node_load *nl = &out->v[j];
+			size_t used = strlen(nl->storages);
+			if (strcmp(nl->name, node))
+				continue;
+			if (used + strlen(sid) + 2 < sizeof(nl->storages))
+				snprintf(nl->storages + used, sizeof(nl->storages) - used, "%s%s",
+					 used ? "," : "", sid);
+		}
+	}
+	return 0;
+}

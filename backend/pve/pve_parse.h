@@ -42,6 +42,11 @@ int pve_parse_nodes(json_object *data, char ***nodes, size_t *n,
 int pve_parse_storage(json_object *data, struct phx_storage_list *out,
 		      struct phx_err *err);
 
+/* data of GET /cluster/resources (all types): the type=node rows with the
+ * storages of the type=storage rows whose status is "available". */
+int pve_parse_node_loads(json_object *data, struct phx_node_load_list *out,
+			 struct phx_err *err);
+
 /* data of GET .../snapshot: the names in the order listed, without
  * "current" (the running state, not a snapshot). */
 int pve_parse_snapshots(json_object *data, char ***names, size_t *n,

@@ -511,7 +511,7 @@ static void dispatch(struct route_ctx *x, const char *method, const char *path,
 		if (m == M_GET) {
 			static const char *const dirs[] = { "config", "pending", "status",
 				"snapshot", "clone", "template", "feature", "resize",
-				"interfaces", "firewall", NULL };
+				"interfaces", "firewall", "migrate", NULL };
 			json_object *arr = json_object_new_array();
 			int id;
 			if (!sim_check_node(s, node, r)) {
@@ -576,6 +576,8 @@ static void dispatch(struct route_ctx *x, const char *method, const char *path,
 	}
 	if (x->nseg == 5 && is(x, 4, "clone") && m == M_POST)
 		return sim_lxc_clone(s, node, vmid, x->p, &x->call, r);
+	if (x->nseg == 5 && is(x, 4, "migrate") && m == M_POST)
+		return sim_lxc_migrate(s, node, vmid, x->p, &x->call, r);
 	if (x->nseg == 5 && is(x, 4, "template") && m == M_POST)
 		return sim_lxc_template(s, node, vmid, x->p, &x->call, r);
 	if (x->nseg == 5 && is(x, 4, "feature") && m == M_GET)

@@ -41,6 +41,10 @@ static void usage(FILE *f)
 "  --faults SPEC          KIND=RATE[:ARG],... with KIND http500, drop,\n"
 "                         slow (RATE:MS), taskfail, lock, proxy596,\n"
 "                         badjson, truncate, ctype; RATE in 0..1\n"
+"  --storage-nodes ID:NODE[,NODE...]\n"
+"                         storage.cfg `nodes`: the storage is only on those\n"
+"  --node-memory NODE:GIB the node's RAM (default 32); its used memory is\n"
+"                         1 GiB plus its running containers' memory\n"
 "  --offline NODE         NODE (not the first) is down: calls for it fail\n"
 "                         with 595 after --proxy-timeout-ms; repeatable\n"
 "  --proxy-timeout-ms N   pveproxy's hop timeout (default 30000)\n"
@@ -88,6 +92,7 @@ enum {
 	OPT_LISTEN = 256, OPT_STATE, OPT_NODE, OPT_STORAGE, OPT_TASKMS,
 	OPT_FAULTS, OPT_SEED, OPT_LAG, OPT_AUTHDELAY, OPT_LOCKTO, OPT_NOMSG,
 	OPT_UNLOCK, OPT_HELP, OPT_VERSION, OPT_PVEVERSION, OPT_OFFLINE, OPT_PROXYTO, OPT_QEMU,
+	OPT_STORAGENODES, OPT_NODEMEM,
 };
 
 int main(int argc, char **argv)
@@ -111,6 +116,8 @@ int main(int argc, char **argv)
 		{ "offline", required_argument, NULL, OPT_OFFLINE },
 		{ "proxy-timeout-ms", required_argument, NULL, OPT_PROXYTO },
 		{ "qemu", required_argument, NULL, OPT_QEMU },
+		{ "storage-nodes", required_argument, NULL, OPT_STORAGENODES },
+		{ "node-memory", required_argument, NULL, OPT_NODEMEM },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim_opts so;
@@ -119,6 +126,9 @@ int main(int argc, char **argv)
 	unsigned seed = 1, unlock = 0;
 	const char *offline[SIM_MAX_NODES];
 	int n_offline = 0;
+	/* applied once sim_new has the nodes and storages (and defaults) */
+	const char *later[2 * SIM_MAX_STORAGES + SIM_MAX_NODES];
+	int later_opt[2 * SIM_MAX_STORAGES + SIM_MAX_NODES], n_later = 0;
 	char err[512], token[256], fp[PVESIM_FP_LEN];
 	char *cert = NULL, *key = NULL;
 	struct sim *sim;
@@ -154,6 +164,13 @@ int main(int argc, char **argv)
 		case OPT_OFFLINE:
 			if (n_offline < SIM_MAX_NODES)
 				offline[n_offline++] = optarg;
+			break;
+		case OPT_STORAGENODES:
+		case OPT_NODEMEM:
+			if (n_later < (int)(sizeof(later) / sizeof(later[0]))) {
+				later_opt[n_later] = opt;
+				later[n_later++] = optarg;
+			}
 			break;
 		case OPT_PROXYTO: bad = parse_uint(optarg, &ho.proxy_timeout_ms); break;
 		case OPT_QEMU: bad = sim_opts_add_qemu(&so, optarg); break;
@@ -194,6 +211,16 @@ int main(int argc, char **argv)
 		if (sim_set_node_offline(sim, offline[i], true)) {
 			fprintf(stderr, "pvesim: --offline %s: not a --node other than the first "
 				"(the first is the one pvesim answers as)\n", offline[i]);
+			sim_free(sim);
+			return 2;
+		}
+	for (int i = 0; i < n_later; i++)
+		if (later_opt[i] == OPT_STORAGENODES ? sim_set_storage_nodes(sim, later[i]) :
+		    sim_set_node_memory(sim, later[i])) {
+			fprintf(stderr, "pvesim: invalid value for --%s: '%s' (a known %s)\n",
+				later_opt[i] == OPT_STORAGENODES ? "storage-nodes" : "node-memory",
+				later[i], later_opt[i] == OPT_STORAGENODES ?
+				"storage and nodes" : "node and GiB above 0");
 			sim_free(sim);
 			return 2;
 		}

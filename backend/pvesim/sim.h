@@ -22,6 +22,7 @@ struct sim_storage {
 	char id[SIM_NAME_MAX];
 	enum sim_storage_type type;
 	char path[192];           /* dir and nfs: where it is mounted, else "" */
+	char nodes[256];          /* storage.cfg `nodes`: comma list, "" = all */
 };
 
 struct sim_opts {
@@ -38,6 +39,7 @@ struct sim_opts {
 	 * guest a container may depend on; nothing else of QEMU is served */
 	struct { unsigned vmid; char node[SIM_NAME_MAX]; bool running; } qemu[8];
 	int n_qemu;
+	unsigned node_mem_gib[SIM_MAX_NODES]; /* each node's RAM; 0 = 32 */
 };
 
 /* What the HTTP layer answers. status 200: data (may be NULL = json null),
@@ -144,6 +146,9 @@ void sim_lxc_status_op(struct sim *s, const char *node, const char *vmid,
 		       const struct sim_call *c, struct sim_res *r);
 void sim_lxc_clone(struct sim *s, const char *node, const char *vmid,
 		   json_object *p, const struct sim_call *c, struct sim_res *r);
+/* migrate_vm: to another node, restart mode for a running CT */
+void sim_lxc_migrate(struct sim *s, const char *node, const char *vmid,
+		     json_object *p, const struct sim_call *c, struct sim_res *r);
 void sim_lxc_template(struct sim *s, const char *node, const char *vmid,
 		      json_object *p, const struct sim_call *c,
 		      struct sim_res *r);
@@ -206,6 +211,14 @@ int sim_check_node(struct sim *s, const char *node, struct sim_res *r);
  * unknown. The first node is the one pvesim answers as: it cannot be
  * offline (-1). */
 int sim_set_node_offline(struct sim *s, const char *node, bool offline);
+/* --storage-nodes ID:NODE[,NODE...]: storage.cfg `nodes` of a storage
+ * (pve-storage Storage.pm storage_check_node); -EINVAL for an unknown
+ * storage or node */
+int sim_set_storage_nodes(struct sim *s, const char *spec);
+/* --node-memory NODE:GIB: the node's RAM (maxmem) */
+int sim_set_node_memory(struct sim *s, const char *spec);
+/* is the storage available on node (storage.cfg `nodes`)? */
+bool sim_storage_on_node(const struct sim_storage *st, const char *node);
 bool sim_node_offline(struct sim *s, const char *node);
 /* the node pvesim answers as (pveproxy's own node) */
 const char *sim_local_node(struct sim *s);

@@ -38,6 +38,26 @@ static json_object *version_info(struct sim *s)
 	return o;
 }
 
+
+/* A node's memory: its RAM (--node-memory) and what is used of it, the
+ * host's own 1 GiB plus each running container's `memory` (pvestatd reads
+ * /proc/meminfo; this is its simple stand-in) */
+static long long node_maxmem(struct sim *s, int i)
+{
+	return (long long)(s->o.node_mem_gib[i] ? s->o.node_mem_gib[i] : 32) << 30;
+}
+
+static long long node_mem(struct sim *s, int i)
+{
+	long long used = 1LL << 30;
+	json_object_object_foreach(s->guests, k, g) {
+		(void)k;
+		if (!strcmp(sim_guest_node(g), s->o.nodes[i]) && sim_guest_running(g))
+			used += sim_conf_int(sim_guest_conf(g), "memory", 512) << 20;
+	}
+	return used;
+}
+
 void sim_version(struct sim *s, struct sim_res *r)
 {
 	res_ok(r, version_info(s));
@@ -254,8 +274,8 @@ void sim_nodes(struct sim *s, const char *fingerprint, struct sim_res *r)
 		}
 		json_object_object_add(o, "cpu", json_object_new_double(0.01));
 		sim_add_num(o, "maxcpu", 8);
-		sim_add_num(o, "mem", 2LL << 30);
-		sim_add_num(o, "maxmem", 32LL << 30);
+		sim_add_num(o, "mem", node_mem(s, i));
+		sim_add_num(o, "maxmem", node_maxmem(s, i));
 		sim_add_num(o, "disk", 4LL << 30);
 		sim_add_num(o, "maxdisk", 100LL << 30);
 		sim_add_num(o, "uptime", (long long)((sim_now(s) - s->boot_ms) / 1000));
@@ -386,7 +406,8 @@ void sim_cluster_resources(struct sim *s, json_object *p, struct sim_res *r)
 			snprintf(id, sizeof(id), "/nodes/%s", s->o.nodes[i]);
 			if (!s->offline[i] && sim_can(s, id, "Sys.Audit", false)) {
 				sim_add_num(o, "maxcpu", 8);
-				sim_add_num(o, "maxmem", 32LL << 30);
+				sim_add_num(o, "mem", node_mem(s, i));
+				sim_add_num(o, "maxmem", node_maxmem(s, i));
 				sim_add_num(o, "uptime", (long long)((sim_now(s) - s->boot_ms) / 1000));
 			}
 			json_object_array_add(arr, o);
@@ -402,6 +423,10 @@ void sim_cluster_resources(struct sim *s, json_object *p, struct sim_res *r)
 				 * Datastore.Audit */
 				snprintf(id, sizeof(id), "/storage/%s", st->id);
 				if (!sim_can(s, id, "Datastore.Audit", false))
+					continue;
+				/* pvestatd reports a node's storages: those
+				 * storage.cfg `nodes` allows there */
+				if (!sim_storage_on_node(st, s->o.nodes[i]))
 					continue;
 				o = json_object_new_object();
 				snprintf(id, sizeof(id), "storage/%s/%s", s->o.nodes[i], st->id);

@@ -193,6 +193,12 @@ void sim_lxc_create(struct sim *s, const char *node, json_object *p,
 				res_err(r, 500, "storage '%s' does not exist", sid);
 				return;
 			}
+			/* check_and_activate_storage: storage_check_enabled
+			 * for this node (Storage.pm storage_check_node) */
+			if (!sim_storage_on_node(st, node)) {
+				res_err(r, 500, "storage '%s' is not available on node '%s'", st->id, node);
+				return;
+			}
 			if (!sim_storage_has_content(st, "rootdir")) {
 				res_param(r, "storage", "storage '%s' does not support container directories", st->id);
 				return;

@@ -268,6 +268,67 @@ int sim_set_node_offline(struct sim *s, const char *node, bool offline)
 	return -1;
 }
 
+int sim_set_storage_nodes(struct sim *s, const char *spec)
+{
+	const char *colon = strchr(spec, ':');
+	struct sim_storage *st = NULL;
+	char list[256], *save = NULL;
+
+	if (!colon || strlen(colon + 1) >= sizeof(list))
+		return -EINVAL;
+	for (int i = 0; i < s->o.n_storages; i++)
+		if (!strncmp(s->o.storages[i].id, spec, colon - spec) &&
+		    !s->o.storages[i].id[colon - spec])
+			st = &s->o.storages[i];
+	if (!st)
+		return -EINVAL;
+	snprintf(list, sizeof(list), "%s", colon + 1);
+	for (char *n = strtok_r(list, ",", &save); n; n = strtok_r(NULL, ",", &save))
+		if (!sim_is_node(s, n))
+			return -EINVAL;
+	snprintf(st->nodes, sizeof(st->nodes), "%s", colon + 1);
+	return 0;
+}
+
+int sim_set_node_memory(struct sim *s, const char *spec)
+{
+	const char *colon = strchr(spec, ':');
+	char *end;
+	unsigned long gib;
+
+	if (!colon)
+		return -EINVAL;
+	gib = strtoul(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || gib == 0 || gib > 1u << 20)
+		return -EINVAL;
+	for (int i = 0; i < s->o.n_nodes; i++)
+		if (!strncmp(s->o.nodes[i], spec, colon - spec) && !s->o.nodes[i][colon - spec]) {
+			s->o.node_mem_gib[i] = (unsigned)gib;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* pve-storage Storage.pm storage_check_node: a storage with `nodes` is
+ * only on those */
+bool sim_storage_on_node(const struct sim_storage *st, const char *node)
+{
+	size_t n = strlen(node);
+	const char *p = st->nodes;
+
+	if (!st->nodes[0])
+		return true;
+	while (*p) {
+		size_t l = strcspn(p, ",");
+		if (l == n && !strncmp(p, node, n))
+			return true;
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
 bool sim_node_offline(struct sim *s, const char *node)
 {
 	for (int i = 1; i < s->o.n_nodes; i++)

@@ -48,6 +48,9 @@ void sim_storage_list(struct sim *s, const char *node, json_object *p,
 		char cl[128];
 		if (only && strcmp(only, st->id))
 			continue;
+		/* Status.pm index: storage_check_enabled on this node */
+		if (!sim_storage_on_node(st, node))
+			continue;
 		/* Status.pm index: only storages with Datastore.Audit or
 		 * Datastore.AllocateSpace */
 		snprintf(cl, sizeof(cl), "/storage/%s", st->id);
@@ -170,6 +173,8 @@ static json_object *storage_config(const struct sim_storage *st)
 				       sim_storage_type_name(st->type)));
 	json_object_object_add(o, "content", json_object_new_string(
 				       content_list(st, cl, sizeof(cl))));
+	if (st->nodes[0])
+		json_object_object_add(o, "nodes", json_object_new_string(st->nodes));
 	switch (st->type) {
 	case ST_DIR:
 		json_object_object_add(o, "path", json_object_new_string(st->path));

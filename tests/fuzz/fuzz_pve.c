@@ -34,6 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		phx_guest_list_free(&gl);
 	if (pve_parse_nodes(d, &nodes, &n, &err) == 0)
 		pve_strlist_free(nodes, n);
+	{
+		struct phx_node_load_list nl;
+
+		if (pve_parse_node_loads(d, &nl, &err) == 0)
+			phx_node_load_list_free(&nl);
+	}
 	if (pve_parse_config(d, &cfg, &err) == 0)
 		json_object_put(cfg);
 	(void)pve_parse_upid(d, upid, &err);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # A two-node cluster: guests of both nodes are listed; a container's `node`
-# chooses where it is created (pve_node= is the default); every operation
-# goes to the node that holds the guest.
+# chooses where it is created (pve_node= is the default, else placement:
+# most free memory); every operation goes to the node that holds the guest.
 set -u
 . "$PHX_SOURCE/tests/integration/engine/lib.sh"
 
@@ -12,7 +12,9 @@ eng_api_create 120 pve2 || bail "cannot create 120 on pve2"
 cat >"$ENG_CONFIG" <<JSON
 {"lxc_configs": {
   "970": {"name": "on-two", "node": "pve2", "storage_pool": "local-lvm", "template": "$OSTMPL"},
-  "971": {"name": "nowhere", "storage_pool": "local-lvm", "template": "$OSTMPL"},
+  "971": {"name": "placed", "storage_pool": "local-lvm", "template": "$OSTMPL"},
+  "972": {"name": "by-default", "storage_pool": "local-lvm", "template": "$OSTMPL"},
+  "973": {"name": "nowhere", "storage_pool": "nostore", "template": "$OSTMPL"},
   "900": {"name": "tpl2", "node": "pve2", "is_template": true, "storage_pool": "local-lvm",
           "template": "$OSTMPL"},
   "981": {"name": "leaf2", "memory_mb": 256}
@@ -33,12 +35,20 @@ expect_eq "nothing was created on pve1" 0 "$(eng_tasks pve1 vzcreate 970)"
 expect_eq "970 runs on pve2" running \
 	"$(pvesim_api GET /nodes/pve2/lxc/970/status/current | jq -r .data.status)"
 
-# no node, no pve_node, two nodes: the build fails saying what to do
+# no node, no pve_node, two nodes: placed where most memory is free
+# (test_placement.sh pins which node; here: it is built and says why)
 check "build 971 (no node)" bash -c "echo create > '$ENG_MNT/971/ctl'"
-check_fails "wait 971: EIO" "Input/output error" timeout 30 cat "$ENG_MNT/971/wait"
-check "971's error names the nodes and the way out" grep -q \
-	"cannot choose a node for 971: the cluster has 2 nodes (pve1, pve2); set its node, or mount with pve_node=" \
-	"$ENG_MNT/971/error"
+check "wait 971" timeout 30 cat "$ENG_MNT/971/wait"
+expect_eq "971 running" running "$(cat "$W/out")"
+placed=$(node_of 971)
+check "971's log says why that node" grep -q "placed 971 on $placed: most free memory: " "$ENG_MNT/971/log"
+# no node has the storage: a clear error, nothing made
+check "build 973 (storage nowhere)" bash -c "echo create > '$ENG_MNT/973/ctl'"
+check_fails "wait 973: EIO" "Input/output error" timeout 30 cat "$ENG_MNT/973/wait"
+check "973's error says no node has the storage" grep -q \
+	"cannot choose a node for 973: no online node with storage 'nostore' reports its memory (2 nodes listed)" \
+	"$ENG_MNT/973/error"
+expect_eq "973 not made" "" "$(node_of 973)"
 
 # operations go to the guest's node
 check "echo stop > 110/ctl" bash -c "echo stop > '$ENG_MNT/110/ctl'"
@@ -70,12 +80,12 @@ expect_eq "the destroy ran on pve2" 1 "$(eng_tasks pve2 vzdestroy 120)"
 # pve_node= is the default node
 eng_umount
 eng_mount pve_node=pve1
-check "retry 971, now with pve_node=pve1" bash -c "echo create > '$ENG_MNT/971/ctl'"
-check "wait 971" timeout 30 cat "$ENG_MNT/971/wait"
-expect_eq "971 running" running "$(cat "$W/out")"
-expect_eq "971 was created on pve1" pve1 "$(node_of 971)"
-expect_eq "guests on both nodes" "pve1 pve1 pve2 pve2 pve2" \
+check "build 972 with pve_node=pve1" bash -c "echo create > '$ENG_MNT/972/ctl'"
+check "wait 972" timeout 30 cat "$ENG_MNT/972/wait"
+expect_eq "972 running" running "$(cat "$W/out")"
+expect_eq "972 was created on pve1" pve1 "$(node_of 972)"
+expect_eq "guests on both nodes" "$(echo pve1 pve1 pve2 pve2 pve2 $placed | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')" \
 	"$(pvesim_api GET /cluster/resources | jq -r '[.data[] | select(.type == "lxc") | .node] | sort | join(" ")')"
 listed=$(ls "$ENG_MNT" | grep -E '^[0-9]+$' | tr '\n' ' ')
-expect_eq "all five listed in the mount" "110 900 970 971 981 " "$listed"
+expect_eq "all listed in the mount" "110 900 970 971 972 973 981 " "$listed"
 done_testing

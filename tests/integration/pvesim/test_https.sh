@@ -279,5 +279,45 @@ check "token with a wrong secret" "$(curl -sk -o /dev/null -D - -H 'Authorizatio
 	"HTTP/1.1 401 Authentication failed!"
 pvesim_stop
 
+# migration (pve-container API2/LXC.pm migrate_vm, LXC/Migrate.pm)
+pvesim_start "$BASE/m" 0 --node pve --node pve2 --node pve3 --task-ms 200 || exit 1
+tasklog() { pvesim_api GET "/nodes/pve/tasks/$(printf '%s' "$1" | jq -sRr @uri)/log?limit=0" | jq -r '.data[].t'; }
+pvesim_wait_task "$(pvesim_api POST /nodes/pve/lxc -d vmid=100 -d ostemplate=$DEB -d rootfs=local-lvm:4 | upid_of)" >/dev/null
+pvesim_wait_task "$(pvesim_api POST /nodes/pve/lxc/100/status/start | upid_of)" >/dev/null
+check "migrate: target is local node" "$(pvesim_api POST /nodes/pve/lxc/100/migrate -d target=pve | jq -r .errors.target)" "target is local node."
+check "migrate: unknown target" "$(status_line POST /nodes/pve/lxc/100/migrate -d target=pve7)" "500 no such cluster node 'pve7'"
+check "migrate: running CT needs restart" "$(status_line POST /nodes/pve/lxc/100/migrate -d target=pve2)" \
+	"500 can't migrate running container without --online or --restart"
+u=$(pvesim_api POST /nodes/pve/lxc/100/migrate -d target=pve2 -d restart=1 | upid_of)
+check "migrate: vzmigrate task" "$(echo "$u" | cut -d: -f2,6,7)" "pve:vzmigrate:100"
+check "migrate: restart migration OK" "$(pvesim_wait_task "$u")" OK
+check "migrate: config on the target" "$(pvesim_api GET /nodes/pve2/lxc/100/config | jq -r '[.data.rootfs, .data.lock // "none"]|join(" ")')" \
+	"local-lvm:vm-100-disk-0,size=4G none"
+check "migrate: gone from the source" "$(status_line GET /nodes/pve/lxc/100/config)" \
+	"500 Configuration file 'nodes/pve/lxc/100.conf' does not exist"
+check "migrate: running on the target" "$(pvesim_api GET /nodes/pve2/lxc/100/status/current | jq -r .data.status)" running
+check "migrate: the task log" "$(tasklog "$u" | grep -c -e 'shutdown CT 100' -e 'start container on target node' -e 'migration finished successfully')" 3
+curl -sk -o /dev/null -X POST -H "Authorization: PVEAPIToken=$PVESIM_TOKEN" "$PVESIM_URL/pvesim/offline/pve3"
+pvesim_wait_task "$(pvesim_api POST /nodes/pve2/lxc/100/status/stop | upid_of)" >/dev/null
+u=$(pvesim_api POST /nodes/pve2/lxc/100/migrate -d target=pve3 | upid_of)
+check "migrate: offline target aborts" "$(pvesim_wait_task "$u")" "migration aborted"
+check "migrate: the reason is in the log" "$(pvesim_api GET "/nodes/pve2/tasks/$(printf '%s' "$u" | jq -sRr @uri)/log?limit=0" | jq -r '.data[].t' | grep -o 'migration aborted (duration ..:..:..): .*' | sed 's/duration [0-9:]*/duration T/')" \
+	"migration aborted (duration T): Can't connect to destination address using public key"
+check "migrate: the CT stays" "$(pvesim_api GET /cluster/resources?type=vm | jq -r '.data[]|select(.vmid==100)|.node')" pve2
+pvesim_stop
+
+# storage.cfg `nodes` and each node's memory, as placement reads them
+pvesim_start "$BASE/n" 0 --node pve --node pve2 --node pve3 --storage local:dir \
+	--storage local-lvm:lvmthin --storage shared:nfs --storage-nodes local-lvm:pve,pve2 \
+	--node-memory pve2:64 || exit 1
+check "storage nodes: resources list local-lvm on pve and pve2 only" \
+	"$(pvesim_api GET /cluster/resources?type=storage | jq -r '[.data[]|select(.storage=="local-lvm")|.node]|sort|join(",")')" "pve,pve2"
+check "storage nodes: GET /storage shows nodes" "$(pvesim_api GET /storage/local-lvm | jq -r .data.nodes)" "pve,pve2"
+check "storage nodes: create elsewhere is refused" "$(status_line POST /nodes/pve3/lxc -d vmid=100 -d ostemplate=$DEB -d rootfs=local-lvm:4)" \
+	"500 storage 'local-lvm' is not available on node 'pve3'"
+check "node memory: maxmem and the host's 1 GiB" \
+	"$(pvesim_api GET /cluster/resources?type=node | jq -r '[.data[]|select(.node=="pve2")|.maxmem,.mem]|join(" ")')" "68719476736 1073741824"
+pvesim_stop
+
 echo "$fails failure(s)"
 [ $fails = 0 ]

@@ -588,6 +588,47 @@ END_TEST
 
 /* --- task list (proxmox-api.md §4) --- */
 
+START_TEST(node_loads)
+{
+	/* a real listing's shapes: numbers, an offline node without figures,
+	 * a storage that is not available, rows of other types */
+	json_object *d = data_of("{\"data\":["
+		"{\"id\":\"lxc/100\",\"type\":\"lxc\",\"node\":\"pve1\",\"mem\":5},"
+		"{\"id\":\"node/pve1\",\"type\":\"node\",\"node\":\"pve1\",\"status\":\"online\","
+		" \"mem\":2147483648,\"maxmem\":34359738368},"
+		"{\"id\":\"node/pve2\",\"type\":\"node\",\"node\":\"pve2\",\"status\":\"offline\"},"
+		"{\"id\":\"storage/pve1/local-lvm\",\"type\":\"storage\",\"node\":\"pve1\","
+		" \"storage\":\"local-lvm\",\"status\":\"available\"},"
+		"{\"id\":\"storage/pve1/nfs\",\"type\":\"storage\",\"node\":\"pve1\","
+		" \"storage\":\"nfs\",\"status\":\"unknown\"},"
+		"{\"id\":\"storage/pve1/local\",\"type\":\"storage\",\"node\":\"pve1\","
+		" \"storage\":\"local\",\"status\":\"available\"},"
+		"{\"id\":\"storage/pve2/local\",\"type\":\"storage\",\"node\":\"pve2\","
+		" \"storage\":\"local\",\"status\":\"unknown\"}]}");
+	struct phx_node_load_list l;
+	struct phx_err e;
+
+	ck_assert_int_eq(pve_parse_node_loads(d, &l, &e), 0);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_str_eq(l.v[0].name, "pve1");
+	ck_assert(l.v[0].online);
+	ck_assert_uint_eq(l.v[0].mem, 2147483648ULL);
+	ck_assert_uint_eq(l.v[0].maxmem, 34359738368ULL);
+	ck_assert_str_eq(l.v[0].storages, "local-lvm,local");
+	ck_assert_str_eq(l.v[1].name, "pve2");
+	ck_assert(!l.v[1].online);
+	ck_assert_uint_eq(l.v[1].maxmem, 0);
+	ck_assert_str_eq(l.v[1].storages, "");
+	phx_node_load_list_free(&l);
+	json_object_put(d);
+
+	d = data_of("{\"data\":{\"not\":\"a list\"}}");
+	ck_assert_int_eq(pve_parse_node_loads(d, &l, &e), -1);
+	ck_assert_int_eq(e.kind, PHX_E_PROTOCOL);
+	json_object_put(d);
+}
+END_TEST
+
 START_TEST(newest_task)
 {
 	json_object *d = data_of("{\"data\":["
@@ -700,6 +741,7 @@ static Suite *suite(void)
 	tcase_add_test(t, task_log_lines);
 	tcase_add_test(t, task_log_empty_placeholder);
 	tcase_add_test(t, newest_task);
+	tcase_add_test(t, node_loads);
 	tcase_add_test(t, token_text);
 	suite_add_tcase(s, t);
 	return s;

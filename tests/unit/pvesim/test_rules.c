@@ -862,6 +862,285 @@ START_TEST(vmids_unique_across_cluster)
 }
 END_TEST
 
+/* ---- migration (API2/LXC.pm migrate_vm, LXC/Migrate.pm) ---- */
+
+static void three_nodes(void)
+{
+	const char *nodes[] = { "pve1", "pve2", "pve3", NULL };
+	const char *st[] = { "local:dir", "local-lvm:lvmthin", "local-zfs:zfspool",
+			     "shared:nfs", NULL };
+	sim_free(s);
+	s = mk_sim(nodes, st, 0, NULL);
+}
+
+static void migrate_req(const char *node, const char *vmid, json_object *p)
+{
+	reset();
+	sim_lxc_migrate(s, node, vmid, p, &call, &r);
+	json_object_put(p);
+}
+
+static void op_on(const char *node, const char *vmid, const char *op)
+{
+	reset();
+	sim_lxc_status_op(s, node, vmid, op, NULL, &call, &r);
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus(node, upid), "OK");
+}
+
+/* does the log of task u on node have a line containing text? */
+static bool log_has(const char *node, const char *u, const char *text)
+{
+	json_object *p = P("limit", "0", NULL);
+	bool found = false;
+	reset();
+	sim_task_log(s, node, u, p, &r);
+	json_object_put(p);
+	ck_assert_int_eq(r.status, 200);
+	for (size_t i = 0; i < json_object_array_length(r.data); i++) {
+		const char *t = json_object_get_string(json_object_object_get(
+			json_object_array_get_idx(r.data, i), "t"));
+		if (strstr(t, text))
+			found = true;
+	}
+	reset();
+	return found;
+}
+
+static const char *conf_on(const char *node, const char *vmid, const char *key)
+{
+	static char buf[512];
+	json_object *v;
+	reset();
+	sim_lxc_config_get(s, node, vmid, NULL, &r);
+	ck_assert_msg(r.status == 200, "%s", r.msg);
+	if (!json_object_object_get_ex(r.data, key, &v)) {
+		reset();
+		return NULL;
+	}
+	snprintf(buf, sizeof(buf), "%s", json_object_get_string(v));
+	reset();
+	return buf;
+}
+
+static const char *status_on(const char *node, const char *vmid)
+{
+	static char buf[32];
+	reset();
+	sim_lxc_status_current(s, node, vmid, &r);
+	ck_assert_msg(r.status == 200, "%s", r.msg);
+	snprintf(buf, sizeof(buf), "%s",
+		 json_object_get_string(json_object_object_get(r.data, "status")));
+	reset();
+	return buf;
+}
+
+/* is volume vol listed in the content of storage sid on node? */
+static bool has_volume(const char *node, const char *sid, const char *volid)
+{
+	bool found = false;
+	reset();
+	sim_storage_content(s, node, sid, NULL, &r);
+	ck_assert_msg(r.status == 200, "%s", r.msg);
+	for (size_t i = 0; i < json_object_array_length(r.data); i++)
+		if (!strcmp(json_object_get_string(json_object_object_get(
+			json_object_array_get_idx(r.data, i), "volid")), volid))
+			found = true;
+	reset();
+	return found;
+}
+
+START_TEST(migrate_refusals_before_the_worker)
+{
+	three_nodes();
+	create_on("pve1", "100", "local-lvm:8");
+	migrate_req("pve1", "100", json_object_new_object());
+	ck_assert_int_eq(r.status, 400);
+	ck_assert(json_object_object_get_ex(r.errors, "target", NULL));
+	reset();
+	migrate_req("pve1", "100", P("target", "pve1", NULL));
+	expect_param_err("target", "target is local node.");
+	migrate_req("pve1", "100", P("target", "pve9", NULL));
+	expect_err(500, "no such cluster node 'pve9'\n");
+	migrate_req("pve1", "999", P("target", "pve2", NULL));
+	expect_err(500, "Configuration file 'nodes/pve1/lxc/999.conf' does not exist\n");
+	/* the CT lives on pve1: through pve2's URL it does not exist */
+	migrate_req("pve2", "100", P("target", "pve3", NULL));
+	expect_err(500, "Configuration file 'nodes/pve2/lxc/100.conf' does not exist\n");
+	migrate_req("pve1", "100", P("target", "pve2", "target-storage", "nostore", NULL));
+	expect_err(500, "storage 'nostore' does not exist\n");
+	migrate_req("pve1", "100", P("target", "pve2", "target-storage", "local", NULL));
+	expect_err(500, "storage 'local' does not support CT rootdirs\n");
+	op_on("pve1", "100", "start");
+	migrate_req("pve1", "100", P("target", "pve2", NULL));
+	expect_err(500, "can't migrate running container without --online or --restart\n");
+	/* nothing moved */
+	ck_assert_str_eq(status_on("pve1", "100"), "running");
+	ck_assert_ptr_null(conf_on("pve1", "100", "lock"));
+}
+END_TEST
+
+START_TEST(migrate_running_ct_in_restart_mode)
+{
+	three_nodes();
+	create_on("pve1", "100", "local-lvm:8");
+	op_on("pve1", "100", "start");
+	migrate_req("pve1", "100", P("target", "pve2", "restart", "1", NULL));
+	take_upid();
+	ck_assert(strncmp(upid, "UPID:pve1:", 10) == 0);
+	ck_assert(strstr(upid, ":vzmigrate:100:") != NULL);
+	/* the worker holds the config flock; once it runs, lock: migrate */
+	clk.ms += 10;
+	sim_tick(s);
+	ck_assert_str_eq(conf_on("pve1", "100", "lock"), "migrate");
+	ck_assert_str_eq(status_on("pve1", "100"), "stopped");
+	settle();
+	ck_assert_str_eq(exitstatus("pve1", upid), "OK");
+	/* the config is pve2's now, unlocked, and the CT runs there */
+	reset();
+	sim_lxc_config_get(s, "pve1", "100", NULL, &r);
+	expect_err(500, "Configuration file 'nodes/pve1/lxc/100.conf' does not exist\n");
+	ck_assert_ptr_null(conf_on("pve2", "100", "lock"));
+	ck_assert_str_eq(conf_on("pve2", "100", "rootfs"), "local-lvm:vm-100-disk-0,size=8G");
+	ck_assert_str_eq(status_on("pve2", "100"), "running");
+	/* the volume moved with it */
+	ck_assert(!has_volume("pve1", "local-lvm", "local-lvm:vm-100-disk-0"));
+	ck_assert(has_volume("pve2", "local-lvm", "local-lvm:vm-100-disk-0"));
+	ck_assert(log_has("pve1", upid, " shutdown CT 100"));
+	ck_assert(log_has("pve1", upid, "starting migration of CT 100 to node 'pve2'"));
+	ck_assert(log_has("pve1", upid, "found local volume 'local-lvm:vm-100-disk-0' (in current VM config)"));
+	ck_assert(log_has("pve1", upid, "start container on target node"));
+	ck_assert(log_has("pve1", upid, "migration finished successfully (duration 00:00:"));
+}
+END_TEST
+
+START_TEST(migrate_stopped_ct_shared_and_mapped)
+{
+	three_nodes();
+	create_on("pve1", "100", "shared:4");
+	create_on("pve1", "101", "local-lvm:8");
+	migrate_req("pve1", "100", P("target", "pve3", NULL));
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve1", upid), "OK");
+	ck_assert(log_has("pve1", upid, "volume 'shared:100/vm-100-disk-0.raw' is on shared storage 'shared'"));
+	ck_assert_str_eq(conf_on("pve3", "100", "rootfs"), "shared:100/vm-100-disk-0.raw,size=4G");
+	ck_assert_str_eq(status_on("pve3", "100"), "stopped");
+	/* target-storage maps local-lvm to local-zfs on the target */
+	migrate_req("pve1", "101", P("target", "pve2", "target-storage", "local-lvm:local-zfs", NULL));
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve1", upid), "OK");
+	ck_assert_str_eq(conf_on("pve2", "101", "rootfs"), "local-zfs:subvol-101-disk-0,size=8G");
+	ck_assert(has_volume("pve2", "local-zfs", "local-zfs:subvol-101-disk-0"));
+	ck_assert(!has_volume("pve1", "local-lvm", "local-lvm:vm-101-disk-0"));
+}
+END_TEST
+
+START_TEST(migrate_refusals_in_the_worker)
+{
+	json_object *p;
+	three_nodes();
+	create_on("pve1", "100", "local-lvm:8");
+	reset();
+	sim_lxc_template(s, "pve1", "100", NULL, &call, &r);
+	reset();
+	settle();
+	sim_lxc_clone(s, "pve1", "100", p = P("newid", "101", NULL), &call, &r);
+	json_object_put(p);
+	take_upid();
+	settle();
+	/* a linked clone on local storage cannot leave its base */
+	migrate_req("pve1", "101", P("target", "pve2", NULL));
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve1", upid), "migration aborted");
+	ck_assert(log_has("pve1", upid, "can't migrate local volume 'local-lvm:vm-101-disk-0': clone of 'base-100-disk-0'"));
+	ck_assert(log_has("pve1", upid, " ERROR: migration aborted (duration 00:00:00): can't migrate CT - check log"));
+	ck_assert_ptr_null(conf_on("pve1", "101", "lock"));
+	ck_assert(has_volume("pve1", "local-lvm", "local-lvm:vm-101-disk-0"));
+	/* an offline target fails the ssh test; a running CT keeps running */
+	create_on("pve1", "102", "local-lvm:8");
+	op_on("pve1", "102", "start");
+	ck_assert_int_eq(sim_set_node_offline(s, "pve3", true), 0);
+	migrate_req("pve1", "102", P("target", "pve3", "restart", "1", NULL));
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve1", upid), "migration aborted");
+	ck_assert(log_has("pve1", upid, "migration aborted (duration 00:00:00): Can't connect to destination address using public key"));
+	ck_assert_str_eq(status_on("pve1", "102"), "running");
+	ck_assert_ptr_null(conf_on("pve1", "102", "lock"));
+}
+END_TEST
+
+START_TEST(storage_nodes_and_node_memory)
+{
+	json_object *p;
+	long long mem1 = -1, max2 = -1;
+	bool lvm_on_pve3 = false, lvm_on_pve1 = false;
+	three_nodes();
+	/* storage.cfg `nodes`: local-lvm only on pve1 and pve2 */
+	ck_assert_int_eq(sim_set_storage_nodes(s, "local-lvm:pve1,pve2"), 0);
+	ck_assert_int_ne(sim_set_storage_nodes(s, "nostore:pve1"), 0);
+	ck_assert_int_ne(sim_set_storage_nodes(s, "local-lvm:pve7"), 0);
+	ck_assert_int_eq(sim_set_node_memory(s, "pve2:64"), 0);
+	ck_assert_int_ne(sim_set_node_memory(s, "pve7:64"), 0);
+	ck_assert_int_ne(sim_set_node_memory(s, "pve2:0"), 0);
+	/* create_vm check_and_activate_storage -> storage_check_node */
+	p = P("vmid", "100", "ostemplate", DEB, "rootfs", "local-lvm:8", NULL);
+	sim_lxc_create(s, "pve3", p, &call, &r);
+	json_object_put(p);
+	expect_err(500, "storage 'local-lvm' is not available on node 'pve3'\n");
+	create_on("pve1", "100", "local-lvm:8");
+	op_on("pve1", "100", "start");
+	/* /cluster/resources: a node's storages and memory */
+	reset();
+	sim_cluster_resources(s, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	for (size_t i = 0; i < json_object_array_length(r.data); i++) {
+		json_object *o = json_object_array_get_idx(r.data, i);
+		const char *type = json_object_get_string(json_object_object_get(o, "type"));
+		const char *node = json_object_get_string(json_object_object_get(o, "node"));
+		if (!strcmp(type, "storage") && !strcmp(json_object_get_string(
+				json_object_object_get(o, "storage")), "local-lvm")) {
+			lvm_on_pve3 |= !strcmp(node, "pve3");
+			lvm_on_pve1 |= !strcmp(node, "pve1");
+		}
+		if (!strcmp(type, "node") && !strcmp(node, "pve1"))
+			mem1 = json_object_get_int64(json_object_object_get(o, "mem"));
+		if (!strcmp(type, "node") && !strcmp(node, "pve2"))
+			max2 = json_object_get_int64(json_object_object_get(o, "maxmem"));
+	}
+	reset();
+	ck_assert(lvm_on_pve1);
+	ck_assert(!lvm_on_pve3);
+	/* the host's 1 GiB and the running CT's 512 MiB */
+	ck_assert_int_eq(mem1, (1LL << 30) + (512LL << 20));
+	ck_assert_int_eq(max2, 64LL << 30);
+	/* /nodes/{n}/storage leaves it out, GET /storage shows `nodes` */
+	reset();
+	sim_storage_config_get(s, "local-lvm", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(r.data, "nodes")), "pve1,pve2");
+	reset();
+	sim_storage_list(s, "pve3", NULL, &r);
+	for (size_t i = 0; i < json_object_array_length(r.data); i++)
+		ck_assert_str_ne(json_object_get_string(json_object_object_get(
+			json_object_array_get_idx(r.data, i), "storage")), "local-lvm");
+	reset();
+	/* migrate: sync for target-storage, in the task for the volume's own */
+	migrate_req("pve1", "100", P("target", "pve3", "restart", "1", "target-storage", "local-lvm", NULL));
+	expect_err(500, "storage 'local-lvm' is not available on node 'pve3'\n");
+	migrate_req("pve1", "100", P("target", "pve3", "restart", "1", NULL));
+	take_upid();
+	settle();
+	ck_assert_str_eq(exitstatus("pve1", upid), "migration aborted");
+	ck_assert(log_has("pve1", upid, "migration aborted (duration 00:00:00): storage 'local-lvm' is not available on node 'pve3'"));
+	ck_assert_str_eq(status_on("pve1", "100"), "running");
+}
+END_TEST
+
 START_TEST(nextid_is_a_string)
 {
 	json_object *p;
@@ -1749,6 +2028,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, flock_held_by_conversion);
 	tcase_add_test(tc, task_waiting_for_flock_times_out);
 	tcase_add_test(tc, vmids_unique_across_cluster);
+	tcase_add_test(tc, migrate_refusals_before_the_worker);
+	tcase_add_test(tc, migrate_running_ct_in_restart_mode);
+	tcase_add_test(tc, migrate_stopped_ct_shared_and_mapped);
+	tcase_add_test(tc, migrate_refusals_in_the_worker);
+	tcase_add_test(tc, storage_nodes_and_node_memory);
 	tcase_add_test(tc, nextid_is_a_string);
 	tcase_add_test(tc, resources_lag_but_lock_is_live);
 	tcase_add_test(tc, snapshot_rules);
