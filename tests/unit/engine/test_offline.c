@@ -1,6 +1,7 @@
 /* The engine without a backend: every container is absent and every request
  * for backend work fails with "no backend configured". */
 #include "backend/engine.h"
+#include "backend/engine/engine_int.h"
 
 #include <check.h>
 #include <errno.h>
@@ -204,9 +205,52 @@ static Suite *suite(void)
 	tcase_add_test(tc, unknown_ctl_is_einval);
 	tcase_add_test(tc, refused_and_note_are_recorded);
 	tcase_add_test(tc, log_is_bounded);
+	tcase_add_test(tc, removed_entries_leave_no_record);
 	suite_add_tcase(s, tc);
 	return s;
 }
+
+/* mkdir then rmdir, as the FUSE side edits the document for them */
+static int add_or_drop(json_object *root, void *arg, char *err, size_t errlen)
+{
+	const char *key = arg;
+	json_object *configs = phx_doc_configs(root, true);
+
+	(void)err;
+	(void)errlen;
+	if (key[0] == '-')
+		json_object_object_del(configs, key + 1);
+	else
+		json_object_object_add(configs, key, json_object_new_object());
+	return 0;
+}
+
+START_TEST(removed_entries_leave_no_record)
+{
+	char err[256], key[16];
+	size_t before;
+
+	pthread_mutex_lock(&eng->lock);
+	before = eng->nrecs;
+	pthread_mutex_unlock(&eng->lock);
+	for (unsigned ct = 5000; ct < 5500; ct++) {
+		snprintf(key, sizeof(key), "%u", ct);
+		ck_assert_int_eq(phx_doc_edit_entry(doc, ct, add_or_drop, key, err, sizeof(err)), 0);
+		phx_engine_note(eng, ct, "made by the test");
+		snprintf(key, sizeof(key), "-%u", ct);
+		ck_assert_int_eq(phx_doc_edit_entry(doc, ct, add_or_drop, key, err, sizeof(err)), 0);
+	}
+	/* the edits' feed is delivered before each edit returns */
+	pthread_mutex_lock(&eng->lock);
+	ck_assert_uint_le(eng->nrecs, before + 1);
+	pthread_mutex_unlock(&eng->lock);
+	/* a removed entry whose CTID is still wanted keeps its record: 203 was
+	 * asked to build (and failed offline), and its failure stays readable */
+	ck_assert_int_eq(phx_engine_ctl(eng, 203, "create", err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_doc_edit_entry(doc, 203, add_or_drop, "-203", err, sizeof(err)), 0);
+	assert_log_matches(203, "no backend configured");
+}
+END_TEST
 
 int main(void)
 {
