@@ -192,24 +192,6 @@ START_TEST(log_is_bounded)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("engine_offline");
-	TCase *tc = tcase_create("offline");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, everything_absent);
-	tcase_add_test(tc, build_fails_without_backend);
-	tcase_add_test(tc, attribute_write_changes_nothing);
-	tcase_add_test(tc, ctl_commands_fail_offline);
-	tcase_add_test(tc, unknown_ctl_is_einval);
-	tcase_add_test(tc, refused_and_note_are_recorded);
-	tcase_add_test(tc, log_is_bounded);
-	tcase_add_test(tc, removed_entries_leave_no_record);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 /* mkdir then rmdir, as the FUSE side edits the document for them */
 static int add_or_drop(json_object *root, void *arg, char *err, size_t errlen)
 {
@@ -251,6 +233,24 @@ START_TEST(removed_entries_leave_no_record)
 	assert_log_matches(203, "no backend configured");
 }
 END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("engine_offline");
+	TCase *tc = tcase_create("offline");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, everything_absent);
+	tcase_add_test(tc, build_fails_without_backend);
+	tcase_add_test(tc, attribute_write_changes_nothing);
+	tcase_add_test(tc, ctl_commands_fail_offline);
+	tcase_add_test(tc, unknown_ctl_is_einval);
+	tcase_add_test(tc, refused_and_note_are_recorded);
+	tcase_add_test(tc, log_is_bounded);
+	tcase_add_test(tc, removed_entries_leave_no_record);
+	suite_add_tcase(s, tc);
+	return s;
+}
 
 int main(void)
 {
