@@ -38,6 +38,7 @@ struct phx_handle {
 	char *snap;
 	size_t snaplen;
 	bool have_snap;
+	bool page_cached;         /* opened with keep_cache (pcache.h) */
 	uint64_t cursor;          /* events: the next line this reader gets */
 	struct phx_handle *next; /* fs->handles, under fs->handles_lock */
 };

@@ -4,6 +4,7 @@
  * command). A container's files and the root's files are two tables of the
  * same rows. Rendering never touches the backend. */
 #include "fs/kind.h"
+#include "fs/pcache.h"
 
 #include "backend/chain.h"
 #include "backend/events.h"
@@ -472,8 +473,17 @@ static int gen_getattr(struct phx_fs *fs, const struct phx_node *n, struct stat 
 	size_t size = 0;
 	int rc;
 
-	if (g->render && (rc = phx_rendered_size(fs, n, &size)) < 0)
+	if (g->render == render_status && n->kind == NK_GEN) {
+		char status[1024];
+
+		/* the size the kernel holds: reads from its cache are cut to it
+		 * (pcache.h) */
+		phx_engine_status(fs->engine, n->ctid, status, sizeof(status));
+		phx_pcache_sized_status(fs->pcache, n->ctid, status);
+		size = strlen(status) + 1;
+	} else if (g->render && (rc = phx_rendered_size(fs, n, &size)) < 0) {
 		return rc;
+	}
 	/* ctl holds nothing that changes; the others change with the engine */
 	phx_stat_file(fs, st, g->mode, size, g->mode & 0444);
 	return 0;

@@ -13,6 +13,7 @@
 #include "fs/mtimes.h"
 #include "fs/ops.h"
 #include "fs/options.h"
+#include "fs/pcache.h"
 #include "fs/replace.h"
 #include "fs/phoenixfs.h"
 #include "fs/scratch.h"
@@ -252,6 +253,9 @@ int main(int argc, char *argv[])
 		rc = 1;
 		goto out_engine;
 	}
+	/* Without it every read still reaches us: slower, never wrong. */
+	if (!(fs.pcache = phx_pcache_start(&fs, fuse)))
+		phx_warn("the kernel's page cache is not used: out of memory");
 	rc = 1;
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
 		goto out_engine;
@@ -270,6 +274,8 @@ int main(int argc, char *argv[])
 	fuse_remove_signal_handlers(fuse_get_session(fuse));
 	phx_info("unmounting %s", mountpoint);
 out_engine:
+	phx_pcache_stop(fs.pcache); /* before the engine it asks */
+	fs.pcache = NULL;
 	phx_doc_watch_stop(fs.doc);
 	/* Unmount first so that no new request arrives while the engine stops. */
 	fuse_unmount(fuse);

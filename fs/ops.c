@@ -37,7 +37,10 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->entry_timeout = 1.0;
 	cfg->attr_timeout = 1.0;
 	cfg->negative_timeout = 0; /* containers appear by outside edits too */
-	cfg->direct_io = 1;
+	/* Not mount-wide: libfuse would force it onto every open. Each open
+	 * says (ops_file.c): direct_io but for status files the kernel holds
+	 * the current text of (pcache.h). */
+	cfg->direct_io = 0;
 	return fuse_get_context()->private_data;
 }
 

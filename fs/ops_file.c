@@ -5,6 +5,7 @@
 
 #include "backend/log.h"
 #include "fs/handle.h"
+#include "fs/pcache.h"
 #include "fs/replace.h"
 
 #include <errno.h>
@@ -19,6 +20,14 @@ static int opened(struct fuse_file_info *fi, struct phx_handle *h)
 	fi->keep_cache = 0;
 	fi->fh = (uintptr_t)h;
 	return 0;
+}
+
+/* A container's status file, opened to read: from the kernel's page cache
+ * when it holds the current version (pcache.h). */
+static bool is_status(const struct phx_node *n, int flags)
+{
+	return n->kind == NK_GEN && (flags & O_ACCMODE) == O_RDONLY &&
+	       strcmp(n->path + n->name_off, "status") == 0;
 }
 
 int op_open(const char *path, struct fuse_file_info *fi)
@@ -38,7 +47,13 @@ int op_open(const char *path, struct fuse_file_info *fi)
 		return -k->not_applicable;
 	if ((rc = k->open(fs, &n, fi->flags, false, &h)) < 0)
 		return rc;
-	return opened(fi, h);
+	opened(fi, h);
+	if (is_status(&n, fi->flags) && phx_pcache_open_status(fs->pcache, n.ctid)) {
+		h->page_cached = true;
+		fi->direct_io = 0;
+		fi->keep_cache = 1;
+	}
+	return 0;
 }
 
 int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
@@ -75,6 +90,31 @@ int op_read(const char *path, char *buf, size_t size, off_t off, struct fuse_fil
 	(void)path;
 	if (!h->kind->h_read)
 		return -EBADF;
+	if (h->page_cached) {
+		/* One text for the whole open, taken at its first read: the
+		 * kernel may read a page again, and each read must be of the
+		 * same text (a status changing meanwhile is never mixed). */
+		size_t len;
+
+		pthread_mutex_lock(&h->lock);
+		if (!h->have_snap) {
+			if (!(h->snap = phx_pcache_cached_text(phx_fs_get()->pcache, h->node.ctid))) {
+				pthread_mutex_unlock(&h->lock);
+				return -ENOMEM;
+			}
+			h->snaplen = strlen(h->snap);
+			h->have_snap = true;
+		}
+		len = h->snaplen;
+		if (off < 0 || (size_t)off >= len)
+			size = 0;
+		else if (size > len - (size_t)off)
+			size = len - (size_t)off;
+		if (size)
+			memcpy(buf, h->snap + off, size);
+		pthread_mutex_unlock(&h->lock);
+		return (int)size;
+	}
 	return (int)h->kind->h_read(phx_fs_get(), h, buf, size, off);
 }
 
@@ -117,6 +157,8 @@ int op_release(const char *path, struct fuse_file_info *fi)
 
 	if (rc < 0)
 		phx_warn("%s: value dropped at close: %s", path, strerror(-rc));
+	if (FH(fi)->page_cached)
+		phx_pcache_release_status(phx_fs_get()->pcache, FH(fi)->node.ctid);
 	phx_handle_free(phx_fs_get(), FH(fi));
 	return 0;
 }

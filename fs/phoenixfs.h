@@ -22,6 +22,8 @@ struct phx_fs {
 	struct phx_replace *replace; /* unlink-then-create replacement (replace.h) */
 	struct phx_mtimes *mtimes;   /* when each value last changed (mtimes.h);
 					NULL: the document's time */
+	struct phx_pcache *pcache;   /* what the kernel may cache (pcache.h);
+					NULL: nothing, every read reaches us */
 	uid_t uid;
 	gid_t gid;
 	const struct phx_writers *writers; /* who else may change the tree */

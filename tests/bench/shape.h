@@ -35,7 +35,7 @@ static const struct shape_key shape_keys[] = {
 	  "{ \"name\": \"eth0\", \"bridge\": \"vmbr0\", \"ip\": \"dhcp\" }", NULL, 0 },
 	{ "features", "features", "[ \"base_setup\" ]", "[\n    \"base_setup\"\n]\n", 0644 },
 	{ "gpu_assignment", "gpu_assignment", "\"none\"", "\"none\"\n", 0644 },
-	{ "firewall", "firewall", "false", "false\n", 0644 },
+	{ "firewall", "firewall", "{ \"enabled\": false }", "{\n    \"enabled\": false\n}\n", 0644 },
 	{ "description", "description", "\"benchmark container\"", "\"benchmark container\"\n", 0644 },
 	{ "tags", "tags", "\"bench\"", "\"bench\"\n", 0644 },
 	{ "config.json", NULL, NULL, NULL, 0644 },

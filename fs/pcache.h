@@ -1,0 +1,53 @@
+/* What the kernel may serve from its own caches, and telling it when that
+ * went stale.
+ *
+ * A container's status file is read far more often than it changes, so an
+ * open of it may be served from the kernel's page cache (keep_cache) when
+ * the kernel's copy is known to hold the status as it is now: the text
+ * rendered when the kernel's copy was last dropped ("clean"), with no other
+ * text's size given to the kernel since (phx_pcache_sized_status). The text, not the engine's version:
+ * the status also shows mount-wide facts (the backend unreachable) that
+ * the version does not count. Any
+ * other open reads through (direct_io: fresh content, whatever size the
+ * kernel believes) and queues the path for invalidation, so that the
+ * following opens may use the cache again.
+ *
+ * The invalidations run on a thread of their own, fed by a queue: libfuse
+ * warns that invalidating from a request handler can deadlock with the
+ * kernel's locks on the same inode. The same thread drops the kernel's
+ * name of a container directory the document gained or lost (the change
+ * feed), so that `ls`/`stat` see it at once rather than after the entry
+ * timeout. */
+#ifndef PHX_PCACHE_H
+#define PHX_PCACHE_H
+
+#include "fs/phoenixfs.h"
+
+#include <fuse.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct phx_pcache;
+
+/* Starts the invalidation thread and subscribes to fs->doc's change feed.
+ * fs->engine must be running. NULL when out of memory or threads. */
+struct phx_pcache *phx_pcache_start(struct phx_fs *fs, struct fuse *fuse);
+/* Stops the thread and unsubscribes; NULL is fine. */
+void phx_pcache_stop(struct phx_pcache *pc);
+
+/* An open of ctid's status file: true when it may use the kernel's page
+ * cache (then phx_pcache_release must follow at its release); false: read
+ * through, and the invalidation is queued. pc NULL: false. */
+bool phx_pcache_open_status(struct phx_pcache *pc, uint32_t ctid);
+void phx_pcache_release_status(struct phx_pcache *pc, uint32_t ctid);
+/* Every status text whose size goes to the kernel (getattr, lookup,
+ * readdirplus): another text than the one the kernel is known to hold
+ * means it no longer holds that one. */
+void phx_pcache_sized_status(struct phx_pcache *pc, uint32_t ctid, const char *status);
+/* What a read through the page cache gets, newline included (malloc'd;
+ * NULL: out of memory): the text whose size the kernel was last given,
+ * since the kernel cuts such reads to that size. A read racing a change
+ * thus gets a whole state, the one just before or the new one. */
+char *phx_pcache_cached_text(struct phx_pcache *pc, uint32_t ctid);
+
+#endif
