@@ -189,7 +189,8 @@ eval "set -- $(echo "$exec_start" | sed 's/\${PHOENIXFS_CONFIG}/"$PHOENIXFS_CONF
 "$@" >"$W/unit.log" 2>&1 &
 PHX_PID=$!
 wait_for "the unit's command line mounts" 20 mountpoint -q "$MNT"
-check "it serves the finished work" grep -qx "960 running web1" "$MNT/status"
+# the first listing after a mount may still be on its way: wait for it
+wait_for "it serves the finished work" 20 grep -qx "960 running web1" "$MNT/status"
 phx_umount
 
 # --- purge -----------------------------------------------------------------------
