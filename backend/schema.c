@@ -791,6 +791,11 @@ int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
 	*out = NULL;
 	len = phx_trim(&text, len);
 	shown(show, sizeof(show), text, len);
+	/* no value holds a NUL byte: it would end the text the file shows
+	 * (fuzz-attr: an address list took "::" followed by NUL and more) */
+	if (memchr(text, '\0', len))
+		return einval(err, errlen, "%s: a NUL byte is not part of any value",
+			      a->file ? a->file : a->key);
 
 	switch (a->type) {
 	case PHX_T_CTID:

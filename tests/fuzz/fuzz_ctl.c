@@ -1,7 +1,7 @@
 /* Fuzz the ctl command parser: what a program writes to CTID/ctl goes to
  * phx_engine_ctl as text. An offline engine (no driver) is started once
  * on a small document; every input is one command for one of its
- * containers. Anything but the seven commands must be refused with EINVAL,
+ * containers. Anything but the eight commands must be refused with EINVAL,
  * and nothing may crash or leak. */
 #include "backend/doc.h"
 #include "backend/engine.h"
@@ -46,7 +46,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static bool known(const char *s)
 {
 	static const char *const cmds[] = { "create", "start", "stop", "restart",
-					    "retry", "destroy", "refresh" };
+					    "retry", "destroy", "refresh", "apply" };
 	char w[32];
 	size_t n;
 
