@@ -794,8 +794,8 @@ int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
 	/* no value holds a NUL byte: it would end the text the file shows
 	 * (fuzz-attr: an address list took "::" followed by NUL and more) */
 	if (memchr(text, '\0', len))
-		return einval(err, errlen, "%s: a NUL byte is not part of any value",
-			      a->file ? a->file : a->key);
+		return einval(err, errlen, "%s: '%s' is not %s (it holds a NUL byte)",
+			      a->file ? a->file : a->key, show, a->what ? a->what : "a value");
 
 	switch (a->type) {
 	case PHX_T_CTID:
