@@ -8,7 +8,7 @@
 
 int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
-static volatile int fail_thread_create; /* the error to return, 0: none */
+static _Atomic int fail_thread_create; /* the error to return, 0: none (atomic: other threads read it) */
 
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
 {
@@ -23,7 +23,7 @@ void *__real_realloc(void *p, size_t n);
 void *__wrap_realloc(void *p, size_t n);
 
 /* fail a first allocation (realloc(NULL, n)) of exactly this size */
-static volatile size_t fail_first_alloc_of;
+static _Atomic size_t fail_first_alloc_of; /* atomic: every thread's realloc reads it */
 
 void *__wrap_realloc(void *p, size_t n)
 {
