@@ -5,22 +5,10 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 static bool is_null(json_object *v)
 {
@@ -51,19 +39,19 @@ int phx_check_features(json_object *v, char *err, size_t errlen)
 	if (is_null(v))
 		return 0;
 	if (!json_object_is_type(v, json_type_array))
-		return bad(err, errlen, "\"features\" must be a list of feature names such as "
+		return phx_einval(err, errlen, "\"features\" must be a list of feature names such as "
 			   "[\"base_setup\", \"nvidia\"]");
 	n = json_object_array_length(v);
 	for (size_t i = 0; i < n; i++) {
 		const char *s = str(json_object_array_get_idx(v, i));
 
 		if (!is_word(s))
-			return bad(err, errlen, "\"features\"[%zu] must be a feature name (letters, "
+			return phx_einval(err, errlen, "\"features\"[%zu] must be a feature name (letters, "
 				   "digits, '_', '-', '.'): it names the script "
 				   "phoenix_hypervisor_feature_install_<feature>.sh", i);
 		for (size_t k = 0; k < i; k++)
 			if (!strcmp(s, json_object_get_string(json_object_array_get_idx(v, k))))
-				return bad(err, errlen, "\"features\": '%s' is listed twice", s);
+				return phx_einval(err, errlen, "\"features\": '%s' is listed twice", s);
 	}
 	return 0;
 }
@@ -76,7 +64,7 @@ int phx_check_app_script(json_object *v, char *err, size_t errlen)
 		return 0;
 	s = str(v);
 	if (!s)
-		return bad(err, errlen, "\"application_script\" must be a script name such as "
+		return phx_einval(err, errlen, "\"application_script\" must be a script name such as "
 			   "\"app_inference.sh\"");
 	if (!*s)
 		return 0; /* "" is "none", as the origin's jq test reads it */
@@ -87,12 +75,12 @@ int phx_check_app_script(json_object *v, char *err, size_t errlen)
 		char part[129];
 
 		if (len == 0 || len >= sizeof(part))
-			return bad(err, errlen, "\"application_script\": '%s' must be a relative "
+			return phx_einval(err, errlen, "\"application_script\": '%s' must be a relative "
 				   "path below app_script_dir", s);
 		memcpy(part, p, len);
 		part[len] = '\0';
 		if (!is_word(part))
-			return bad(err, errlen, "\"application_script\": '%s' must be a relative "
+			return phx_einval(err, errlen, "\"application_script\": '%s' must be a relative "
 				   "path of letters, digits, '_', '-', '.' (no '..', no "
 				   "component starting with '.' or '-')", s);
 		p += len;
@@ -109,14 +97,14 @@ int phx_check_deps(json_object *v, char *err, size_t errlen)
 	if (is_null(v))
 		return 0;
 	if (!json_object_is_type(v, json_type_array))
-		return bad(err, errlen, "\"dependencies\" must be a list of guest ids such as "
+		return phx_einval(err, errlen, "\"dependencies\" must be a list of guest ids such as "
 			   "[\"103\", 1002]");
 	n = json_object_array_length(v);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t id;
 
 		if (phx_json_ctid(json_object_array_get_idx(v, i), &id) < 0)
-			return bad(err, errlen, "\"dependencies\"[%zu] must be a guest id, 100 to "
+			return phx_einval(err, errlen, "\"dependencies\"[%zu] must be a guest id, 100 to "
 				   "999999999", i);
 	}
 	return 0;
@@ -175,16 +163,16 @@ int phx_check_pct_options(json_object *v, char *err, size_t errlen)
 	if (is_null(v))
 		return 0;
 	if (!json_object_is_type(v, json_type_array))
-		return bad(err, errlen, "\"pct_options\" must be a list such as [\"nesting=1\"]");
+		return phx_einval(err, errlen, "\"pct_options\" must be a list such as [\"nesting=1\"]");
 	n = json_object_array_length(v);
 	for (size_t i = 0; i < n; i++) {
 		const char *s = str(json_object_array_get_idx(v, i));
 
 		if (!s)
-			return bad(err, errlen, "\"pct_options\"[%zu] must be a string such as "
+			return phx_einval(err, errlen, "\"pct_options\"[%zu] must be a string such as "
 				   "\"nesting=1\"", i);
 		if (!pct_option_ok(s, why, sizeof(why)))
-			return bad(err, errlen, "\"pct_options\"[%zu]: %s", i, why);
+			return phx_einval(err, errlen, "\"pct_options\"[%zu]: %s", i, why);
 	}
 	return 0;
 }
@@ -359,7 +347,7 @@ static int check_rule(json_object *rule, size_t i, char *err, size_t errlen)
 	const char *type, *action, *proto, *dport, *sport, *s;
 
 	if (!json_object_is_type(rule, json_type_object))
-		return bad(err, errlen, "\"firewall\".rules[%zu] must be an object such as "
+		return phx_einval(err, errlen, "\"firewall\".rules[%zu] must be an object such as "
 			   "{\"type\": \"in\", \"action\": \"ACCEPT\", \"proto\": \"tcp\", "
 			   "\"port\": \"22\"}", i);
 	json_object_object_foreach(rule, key, val) {
@@ -369,34 +357,34 @@ static int check_rule(json_object *rule, size_t i, char *err, size_t errlen)
 		for (const char *const *k = known; *k && !ok; k++)
 			ok = !strcmp(key, *k);
 		if (!ok)
-			return bad(err, errlen, "\"firewall\".rules[%zu]: '%s' is not a field of a "
+			return phx_einval(err, errlen, "\"firewall\".rules[%zu]: '%s' is not a field of a "
 				   "Proxmox firewall rule", i, key);
 	}
 	type = field(rule, "type", nb[0], sizeof(nb[0]));
 	action = field(rule, "action", nb[1], sizeof(nb[1]));
 	if (!type || !*type)
-		return bad(err, errlen, "\"firewall\".rules[%zu]: type: missing property", i);
+		return phx_einval(err, errlen, "\"firewall\".rules[%zu]: type: missing property", i);
 	if (!action || !*action)
-		return bad(err, errlen, "\"firewall\".rules[%zu]: action: missing property", i);
+		return phx_einval(err, errlen, "\"firewall\".rules[%zu]: action: missing property", i);
 	if (!strcmp(type, "in") || !strcmp(type, "out")) {
 		if (strcmp(action, "ACCEPT") && strcmp(action, "DROP") && strcmp(action, "REJECT"))
-			return bad(err, errlen, "\"firewall\".rules[%zu]: action: unknown action "
+			return phx_einval(err, errlen, "\"firewall\".rules[%zu]: action: unknown action "
 				   "'%s' (ACCEPT, DROP or REJECT)", i, action);
 	} else if (!strcmp(type, "group")) {
 		if (!is_word(action))
-			return bad(err, errlen, "\"firewall\".rules[%zu]: action: invalid characters "
+			return phx_einval(err, errlen, "\"firewall\".rules[%zu]: action: invalid characters "
 				   "in security group name", i);
 	} else {
-		return bad(err, errlen, "\"firewall\".rules[%zu]: type: invalid rule type '%s' "
+		return phx_einval(err, errlen, "\"firewall\".rules[%zu]: type: invalid rule type '%s' "
 			   "for a container (in, out or group)", i, type);
 	}
 	if ((s = field(rule, "iface", nb[2], sizeof(nb[2]))) && *s &&
 	    (strncmp(s, "net", 3) || !s[3] || strspn(s + 3, "0123456789") != strlen(s + 3)))
-		return bad(err, errlen, "\"firewall\".rules[%zu]: iface: value does not match "
+		return phx_einval(err, errlen, "\"firewall\".rules[%zu]: iface: value does not match "
 			   "the regex pattern 'net\\d+'", i);
 	proto = field(rule, "proto", nb[3], sizeof(nb[3]));
 	if (proto && *proto && !is_proto(proto))
-		return bad(err, errlen, "\"firewall\".rules[%zu]: proto: '%s' is not a protocol "
+		return phx_einval(err, errlen, "\"firewall\".rules[%zu]: proto: '%s' is not a protocol "
 			   "name or number", i, proto);
 	dport = field(rule, "dport", nb[4], sizeof(nb[4]));
 	if (!dport)
@@ -408,13 +396,13 @@ static int check_rule(json_object *rule, size_t i, char *err, size_t errlen)
 		if (!p || !*p)
 			continue;
 		if (!is_ports(p))
-			return bad(err, errlen, "\"firewall\".rules[%zu]: %s: '%s' is not a port, "
+			return phx_einval(err, errlen, "\"firewall\".rules[%zu]: %s: '%s' is not a port, "
 				   "range (80:90) or list", i, name, p);
 		if (!proto || !*proto)
-			return bad(err, errlen, "\"firewall\".rules[%zu]: proto: missing property - "
+			return phx_einval(err, errlen, "\"firewall\".rules[%zu]: proto: missing property - "
 				   "'%s' requires this property", i, name);
 		if (!proto_has_ports(proto))
-			return bad(err, errlen, "\"firewall\".rules[%zu]: %s: protocol '%s' does "
+			return phx_einval(err, errlen, "\"firewall\".rules[%zu]: %s: protocol '%s' does "
 				   "not support ports", i, name, proto);
 	}
 	for (int k = 0; k < 2; k++) {
@@ -422,11 +410,11 @@ static int check_rule(json_object *rule, size_t i, char *err, size_t errlen)
 
 		s = field(rule, name, nb[0], sizeof(nb[0]));
 		if (s && *s && !is_addresses(s))
-			return bad(err, errlen, "\"firewall\".rules[%zu]: %s: '%s' is not an "
+			return phx_einval(err, errlen, "\"firewall\".rules[%zu]: %s: '%s' is not an "
 				   "address, CIDR, range, alias or ipset", i, name, s);
 	}
 	if ((s = field(rule, "comment", nb[0], sizeof(nb[0]))) && strchr(s, '\n'))
-		return bad(err, errlen, "\"firewall\".rules[%zu]: comment: one line only", i);
+		return phx_einval(err, errlen, "\"firewall\".rules[%zu]: comment: one line only", i);
 	return 0;
 }
 
@@ -441,7 +429,7 @@ static int check_fw_options(json_object *o, char *err, size_t errlen)
 						   "notice", "info", "debug", "nolog", NULL };
 
 	if (!json_object_is_type(o, json_type_object))
-		return bad(err, errlen, "\"firewall\".options must be an object such as "
+		return phx_einval(err, errlen, "\"firewall\".options must be an object such as "
 			   "{\"policy_in\": \"DROP\"}");
 	json_object_object_foreach(o, key, val) {
 		const char *s = str(val);
@@ -453,7 +441,7 @@ static int check_fw_options(json_object *o, char *err, size_t errlen)
 				if (!json_object_is_type(val, json_type_boolean) &&
 				    !(json_object_is_type(val, json_type_int) &&
 				      json_object_get_int(val) >= 0 && json_object_get_int(val) <= 1))
-					return bad(err, errlen, "\"firewall\".options.%s must be true "
+					return phx_einval(err, errlen, "\"firewall\".options.%s must be true "
 						   "or false", key);
 			}
 		for (const char *const *k = policies; *k; k++)
@@ -461,7 +449,7 @@ static int check_fw_options(json_object *o, char *err, size_t errlen)
 				known = true;
 				if (!s || (strcmp(s, "ACCEPT") && strcmp(s, "DROP") &&
 					   strcmp(s, "REJECT")))
-					return bad(err, errlen, "\"firewall\".options.%s must be "
+					return phx_einval(err, errlen, "\"firewall\".options.%s must be "
 						   "ACCEPT, DROP or REJECT", key);
 			}
 		for (const char *const *k = levels; *k; k++)
@@ -472,11 +460,11 @@ static int check_fw_options(json_object *o, char *err, size_t errlen)
 				for (const char *const *w = level_words; s && *w && !ok; w++)
 					ok = !strcmp(s, *w);
 				if (!ok)
-					return bad(err, errlen, "\"firewall\".options.%s must be a log "
+					return phx_einval(err, errlen, "\"firewall\".options.%s must be a log "
 						   "level (nolog, info, warning, ...)", key);
 			}
 		if (!known)
-			return bad(err, errlen, "\"firewall\".options: '%s' is not a container "
+			return phx_einval(err, errlen, "\"firewall\".options: '%s' is not a container "
 				   "firewall option", key);
 	}
 	return 0;
@@ -489,17 +477,17 @@ int phx_check_firewall(json_object *v, char *err, size_t errlen)
 	if (is_null(v))
 		return 0;
 	if (!json_object_is_type(v, json_type_object))
-		return bad(err, errlen, "\"firewall\" must be an object such as {\"enabled\": true, "
+		return phx_einval(err, errlen, "\"firewall\" must be an object such as {\"enabled\": true, "
 			   "\"rules\": [...]}");
 	json_object_object_foreach(v, key, val) {
 		if (!strcmp(key, "enabled")) {
 			if (!json_object_is_type(val, json_type_boolean))
-				return bad(err, errlen, "\"firewall\".enabled must be true or false");
+				return phx_einval(err, errlen, "\"firewall\".enabled must be true or false");
 		} else if (!strcmp(key, "rules")) {
 			if (is_null(val))
 				continue;
 			if (!json_object_is_type(val, json_type_array))
-				return bad(err, errlen, "\"firewall\".rules must be a list of rules");
+				return phx_einval(err, errlen, "\"firewall\".rules must be a list of rules");
 			for (size_t i = 0; i < json_object_array_length(val); i++)
 				if ((rc = check_rule(json_object_array_get_idx(val, i), i, err,
 						     errlen)) < 0)
@@ -508,7 +496,7 @@ int phx_check_firewall(json_object *v, char *err, size_t errlen)
 			if ((rc = check_fw_options(val, err, errlen)) < 0)
 				return rc;
 		} else {
-			return bad(err, errlen, "\"firewall\": '%s' is not a key of it (enabled, "
+			return phx_einval(err, errlen, "\"firewall\": '%s' is not a key of it (enabled, "
 				   "rules, options)", key);
 		}
 	}
@@ -541,12 +529,12 @@ int phx_entry_conflicts(json_object *entry, char *err, size_t errlen)
 	    json_object_is_type(v, json_type_boolean))
 		lifecycle = json_object_get_boolean(v);
 	if (snap)
-		return bad(err, errlen, "is_template with template_snapshot_name '%s': Proxmox "
+		return phx_einval(err, errlen, "is_template with template_snapshot_name '%s': Proxmox "
 			   "cannot make a template of a container that has snapshots; clones "
 			   "of a template are linked clones and need no snapshot (drop one of "
 			   "the two)", snap);
 	if (lifecycle)
-		return bad(err, errlen, "is_template with enable_lifecycle_snapshots: Proxmox "
+		return phx_einval(err, errlen, "is_template with enable_lifecycle_snapshots: Proxmox "
 			   "cannot make a template of a container that has snapshots (drop one "
 			   "of the two)");
 	return 0;

@@ -137,9 +137,7 @@ json_object *phx_entry_value(json_object *entry, const struct phx_attr *a)
 	return json_object_is_type(v, json_type_null) ? NULL : v;
 }
 
-static int einval(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int einval(char *err, size_t errlen, const char *fmt, ...)
+int phx_einval(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -484,7 +482,7 @@ static void shown(char *dst, size_t dstlen, const char *s, size_t len);
 static int net_check(json_object *net, char *err, size_t errlen)
 {
 	if (!json_object_is_type(net, json_type_object))
-		return einval(err, errlen, "\"network_config\" must be a JSON object of net0's keys");
+		return phx_einval(err, errlen, "\"network_config\" must be a JSON object of net0's keys");
 	json_object_object_foreach(net, key, v) {
 		const struct net_key *k = NULL;
 		long long n;
@@ -499,7 +497,7 @@ static int net_check(json_object *net, char *err, size_t errlen)
 
 			if (!json_object_is_type(v, json_type_null) &&
 			    phx_attr_check(a, v, why, sizeof(why)) < 0)
-				return einval(err, errlen, "network_config.%s must be %s", key, a->what);
+				return phx_einval(err, errlen, "network_config.%s must be %s", key, a->what);
 			continue;
 		}
 		if (!k || json_object_is_type(v, json_type_null))
@@ -523,7 +521,7 @@ static int net_check(json_object *net, char *err, size_t errlen)
 				s = json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array) ?
 					"(an object or array)" : phx_json_scalar(v, num, sizeof(num));
 			shown(show, sizeof(show), s, strlen(s));
-			return einval(err, errlen, "network_config.%s: '%s' is not %s", key, show, k->what);
+			return phx_einval(err, errlen, "network_config.%s: '%s' is not %s", key, show, k->what);
 		}
 	}
 	return 0;
@@ -734,7 +732,7 @@ int phx_key_acceptable(const char *name, char *err, size_t errlen)
 	if (utf8_shape_ok(name, strlen(name)))
 		return 0;
 	shown(show, sizeof(show), name, strlen(name));
-	return einval(err, errlen, "the name '%s' is not valid UTF-8, which the file (JSON) "
+	return phx_einval(err, errlen, "the name '%s' is not valid UTF-8, which the file (JSON) "
 		      "cannot hold", show);
 }
 
@@ -744,7 +742,7 @@ static int acceptable(json_object *v, int depth, const char *where, char *err, s
 	case json_type_object:
 	case json_type_array:
 		if (depth > PHX_JSON_MAX_DEPTH)
-			return einval(err, errlen, "%s: nested more than %d levels deep "
+			return phx_einval(err, errlen, "%s: nested more than %d levels deep "
 				      "(counting the document's own 3), which the file cannot be "
 				      "read back with", where, PHX_JSON_MAX_DEPTH);
 		if (json_object_is_type(v, json_type_array)) {
@@ -768,7 +766,7 @@ static int acceptable(json_object *v, int depth, const char *where, char *err, s
 		return 0;
 	case json_type_string:
 		if (!utf8_shape_ok(json_object_get_string(v), (size_t)json_object_get_string_len(v)))
-			return einval(err, errlen, "%s: a string that is not valid UTF-8, which "
+			return phx_einval(err, errlen, "%s: a string that is not valid UTF-8, which "
 				      "the file (JSON) cannot hold", where);
 		return 0;
 	default:
@@ -794,16 +792,16 @@ int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
 	/* no value holds a NUL byte: it would end the text the file shows
 	 * (fuzz-attr: an address list took "::" followed by NUL and more) */
 	if (memchr(text, '\0', len))
-		return einval(err, errlen, "%s: '%s' is not %s (it holds a NUL byte)",
+		return phx_einval(err, errlen, "%s: '%s' is not %s (it holds a NUL byte)",
 			      a->file ? a->file : a->key, show, a->what ? a->what : "a value");
 
 	switch (a->type) {
 	case PHX_T_CTID:
 	case PHX_T_INT:
 		if (!parse_decimal(text, len, &n) || (len > 1 && text[0] == '0'))
-			return einval(err, errlen, "%s: '%s' is not %s", a->file, show, a->what);
+			return phx_einval(err, errlen, "%s: '%s' is not %s", a->file, show, a->what);
 		if (n < a->min || n > a->max)
-			return einval(err, errlen, "%s: %lld is out of range: expected %s",
+			return phx_einval(err, errlen, "%s: %lld is out of range: expected %s",
 				      a->file, n, a->what);
 		if ((old && json_object_is_type(old, json_type_string)) ||
 		    (!old && (a->flags & PHX_A_STRING_NEW))) {
@@ -817,7 +815,7 @@ int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
 		return 0;
 	case PHX_T_BOOL:
 		if (!parse_bool(text, len, &b))
-			return einval(err, errlen, "%s: '%s' is not %s", a->file, show, a->what);
+			return phx_einval(err, errlen, "%s: '%s' is not %s", a->file, show, a->what);
 		if ((a->flags & PHX_A_ONLY_TRUE) && !b)
 			return 0; /* remove the key */
 		*out = json_object_new_boolean(b);
@@ -828,7 +826,7 @@ int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
 		json_object *v = phx_json_parse_at(text, len, PHX_ENTRY_DEPTH + 1, &where, &why);
 
 		if (!v && why)
-			return einval(err, errlen, "%s: not valid JSON: %s", a->file ? a->file : a->key, why);
+			return phx_einval(err, errlen, "%s: not valid JSON: %s", a->file ? a->file : a->key, why);
 		/* a row with a checker of its own (dependencies, features, ...)
 		 * accepts here exactly what the whole-entry check accepts */
 		if (v && a->check && a->check(v, err, errlen) < 0) {
@@ -840,10 +838,10 @@ int phx_attr_parse(const struct phx_attr *a, const char *text, size_t len,
 	}
 	case PHX_T_OBJECT:
 	case PHX_T_NETWORK:
-		return einval(err, errlen, "%s: internal: objects are written as config.json", a->key);
+		return phx_einval(err, errlen, "%s: internal: objects are written as config.json", a->key);
 	default:
 		if (!text_ok(a->type, text, len))
-			return einval(err, errlen, "%s: '%s' is not %s", a->file, show, a->what);
+			return phx_einval(err, errlen, "%s: '%s' is not %s", a->file, show, a->what);
 		*out = json_object_new_string_len(text, (int)len);
 		return 0;
 	}
@@ -857,20 +855,20 @@ int phx_attr_check(const struct phx_attr *a, json_object *v, char *err, size_t e
 	case PHX_T_CTID:
 	case PHX_T_INT:
 		if (!phx_json_int(v, &n))
-			return einval(err, errlen, "\"%s\" must be %s", a->key, a->what);
+			return phx_einval(err, errlen, "\"%s\" must be %s", a->key, a->what);
 		if (n < a->min || n > a->max)
-			return einval(err, errlen, "\"%s\": %lld is out of range: expected %s",
+			return phx_einval(err, errlen, "\"%s\": %lld is out of range: expected %s",
 				      a->key, n, a->what);
 		return 0;
 	case PHX_T_BOOL:
 		if (!json_object_is_type(v, json_type_boolean))
-			return einval(err, errlen, "\"%s\" must be true or false", a->key);
+			return phx_einval(err, errlen, "\"%s\" must be true or false", a->key);
 		return 0;
 	case PHX_T_JSON:
 		return a->check ? a->check(v, err, errlen) : 0;
 	case PHX_T_OBJECT:
 		if (!json_object_is_type(v, json_type_object))
-			return einval(err, errlen, "\"%s\" must be a JSON object", a->key);
+			return phx_einval(err, errlen, "\"%s\" must be a JSON object", a->key);
 		return 0;
 	case PHX_T_NETWORK:
 		return net_check(v, err, errlen);
@@ -878,7 +876,7 @@ int phx_attr_check(const struct phx_attr *a, json_object *v, char *err, size_t e
 		if (!json_object_is_type(v, json_type_string) ||
 		    !text_ok(a->type, json_object_get_string(v),
 			     (size_t)json_object_get_string_len(v)))
-			return einval(err, errlen, "\"%s\" must be %s", a->key, a->what);
+			return phx_einval(err, errlen, "\"%s\" must be %s", a->key, a->what);
 		return 0;
 	}
 }
@@ -920,7 +918,7 @@ char *phx_attr_format(const struct phx_attr *a, json_object *v)
 int phx_entry_check(json_object *entry, char *err, size_t errlen)
 {
 	if (!json_object_is_type(entry, json_type_object))
-		return einval(err, errlen, "a container entry must be a JSON object");
+		return phx_einval(err, errlen, "a container entry must be a JSON object");
 	json_object_object_foreach(entry, key, val) {
 		const struct phx_attr *a = phx_schema_row(key);
 		int rc;

@@ -178,4 +178,8 @@ int phx_key_acceptable(const char *name, char *err, size_t errlen);
 /* Trim the whitespace around a written value; returns the new length. */
 size_t phx_trim(const char **text, size_t len);
 
+/* Fill err from fmt and return -EINVAL: the one formatter of refusals. */
+int phx_einval(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif
