@@ -604,6 +604,7 @@ static int attempt(struct pve_http *h, enum pve_method m, const char *url,
 			" (give pve_fingerprint or pve_cafile to trust this server)" : "");
 	} else if (status != 200) {
 		pve_error_from_reply(status, r.reason, r.body, r.len, err);
+		pve_error_name_node(err, url);
 	} else if (r.ctype[0] && strncasecmp(r.ctype, "application/json", 16) != 0) {
 		/* pveproxy answers /api2/json with JSON only: another content
 		 * type is something in between (a captive portal, a misrouted

@@ -179,6 +179,26 @@ void pve_error_from_reply(long http, const char *reason, const char *body,
 	json_object_put(root);
 }
 
+void pve_error_name_node(struct phx_err *err, const char *url)
+{
+	static const char vague[] = "no answer from the node the call is for";
+	const char *at = url ? strstr(url, "/api2/json/nodes/") : NULL;
+	char node[64], rest[sizeof(err->msg)];
+	size_t n;
+
+	if (err->http < 595 || err->http > 599 || !at ||
+	    strncmp(err->msg, vague, sizeof(vague) - 1))
+		return;
+	at += strlen("/api2/json/nodes/");
+	n = strcspn(at, "/?");
+	if (n == 0 || n >= sizeof(node))
+		return;
+	memcpy(node, at, n);
+	node[n] = '\0';
+	snprintf(rest, sizeof(rest), "%s", err->msg + sizeof(vague) - 1);
+	snprintf(err->msg, sizeof(err->msg), "no answer from node '%s'%s", node, rest);
+}
+
 int pve_parse_envelope(const char *body, size_t len, json_object **data,
 		       struct phx_err *err)
 {

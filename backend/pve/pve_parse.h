@@ -18,6 +18,12 @@
 void pve_error_from_reply(long http, const char *reason, const char *body,
 			  size_t len, struct phx_err *err);
 
+/* After pve_error_from_reply for the request to url: a failed pveproxy hop
+ * (595..599) is about the node in the path (/nodes/NODE/...), which the
+ * reply itself does not name; put its name in the text, so that a build
+ * that stops there says which node did not answer. */
+void pve_error_name_node(struct phx_err *err, const char *url);
+
 /* The kind of a server refusal, from its status, its text and whether it
  * had any text of its own and parameter errors (proxmox-api.md §5). */
 enum phx_err_kind pve_classify(long http, const char *msg, bool has_text,

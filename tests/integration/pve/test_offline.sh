@@ -36,7 +36,7 @@ else
 fi
 status=$(cat "$ENG_MNT/301/status")
 case $status in
-*"no answer from the node the call is for (pveproxy: 595 Connection timed out)"*)
+*"no answer from node 'pve2' (pveproxy: 595 Connection timed out)"*)
 	ok "301's status says pve2 did not answer: $status" ;;
 *) nok "301's status: $status" ;;
 esac

@@ -200,6 +200,16 @@ START_TEST(err_proxy_codes_transient)
 	reply(595, "Connection refused", "", &e);
 	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
 	ck_assert_str_eq(e.msg, "no answer from the node the call is for (pveproxy: 595 Connection refused)");
+	/* the node comes from the request's path */
+	pve_error_name_node(&e, "https://h:8006/api2/json/nodes/pve3/tasks/UPID%3Apve3%3A1/status");
+	ck_assert_str_eq(e.msg, "no answer from node 'pve3' (pveproxy: 595 Connection refused)");
+	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
+	reply(595, "Connection timed out", "", &e);
+	pve_error_name_node(&e, "https://h:8006/api2/json/cluster/resources");
+	ck_assert_str_eq(e.msg, "no answer from the node the call is for (pveproxy: 595 Connection timed out)");
+	reply(500, "CT is locked (disk)", "", &e);
+	pve_error_name_node(&e, "https://h:8006/api2/json/nodes/pve3/lxc");
+	ck_assert_str_eq(e.msg, "CT is locked (disk)");
 	/* a text that would otherwise classify (not found, exists) does not
 	 * turn a failed hop into a refusal */
 	reply(596, "Configuration file does not exist", "", &e);
