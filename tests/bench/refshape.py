@@ -26,57 +26,8 @@ import json
 import os
 import threading
 import time
-import urllib.parse
 
-import requests
-import urllib3
-
-urllib3.disable_warnings()  # loopback pvesim with its self-signed certificate
-
-
-class Api:
-    def __init__(self, url, token, poll_s, node):
-        self.url = url.rstrip("/") + "/api2/json"
-        self.headers = {"Authorization": "PVEAPIToken=" + token}
-        self.poll_s = poll_s
-        self.node = node
-        self.local = threading.local()
-        self.lock = threading.Lock()
-        self.serial = 0.0
-        self.steps = 0
-
-    def _session(self):
-        s = getattr(self.local, "s", None)
-        if s is None:
-            s = self.local.s = requests.Session()
-            s.headers.update(self.headers)
-        return s
-
-    def call(self, method, path, **data):
-        r = self._session().request(method, self.url + path, data=data or None, timeout=30,
-                                      verify=False)
-        if r.status_code != 200:
-            raise RuntimeError(f"{method} {path}: {r.status_code} {r.text}")
-        return r.json().get("data")
-
-    def task(self, upid):
-        if not upid:
-            return
-        enc = urllib.parse.quote(upid, safe="")
-        while True:
-            st = self.call("GET", f"/nodes/{self.node}/tasks/{enc}/status")
-            if st.get("status") == "stopped":
-                if st.get("exitstatus") != "OK":
-                    raise RuntimeError(f"{upid}: {st.get('exitstatus')}")
-                return
-            time.sleep(self.poll_s)
-
-    def step(self, fn, *args):
-        t0 = time.monotonic()
-        fn(*args)
-        with self.lock:
-            self.serial += time.monotonic() - t0
-            self.steps += 1
+from pveref import Api
 
 
 def net0(e):
@@ -112,7 +63,7 @@ def main():
     ap.add_argument("--poll-ms", type=float, default=10)
     ap.add_argument("--node", default="pve")
     a = ap.parse_args()
-    api = Api(a.url, open(a.token_file).read().strip(), a.poll_ms / 1000, a.node)
+    api = Api(a.url, a.token_file, a.poll_ms / 1000)
     node = a.node
     cfg = json.load(open(a.config))["lxc_configs"]
     ids = sorted(cfg, key=int)
@@ -140,9 +91,9 @@ def main():
             p = config_params(e)
             p.update(vmid=c, ostemplate=tmpl, unprivileged=1,
                      rootfs=f"{e['storage_pool']}:{e['storage_size_gb']}")
-            api.task(api.call("POST", f"/nodes/{node}/lxc", **p))
+            api.wait_task(api.call("POST", f"/nodes/{node}/lxc", **p))
         else:
-            api.task(api.call("POST", f"/nodes/{node}/lxc/{src}/clone", newid=c, full=1,
+            api.wait_task(api.call("POST", f"/nodes/{node}/lxc/{src}/clone", newid=c, full=1,
                               storage=e["storage_pool"],
                               snapname=cfg[src]["template_snapshot_name"]))
 
@@ -165,13 +116,13 @@ def main():
         have = conf["rootfs"].split("size=")[1]
         want = f"{cfg[c]['storage_size_gb']}G"
         if have != want:
-            api.task(api.call("PUT", f"/nodes/{node}/lxc/{c}/resize", disk="rootfs", size=want))
+            api.wait_task(api.call("PUT", f"/nodes/{node}/lxc/{c}/resize", disk="rootfs", size=want))
 
     def start(c):
-        api.task(api.call("POST", f"/nodes/{node}/lxc/{c}/status/start"))
+        api.wait_task(api.call("POST", f"/nodes/{node}/lxc/{c}/status/start"))
 
     def snapshot(c, name):
-        api.task(api.call("POST", f"/nodes/{node}/lxc/{c}/snapshot", snapname=name))
+        api.wait_task(api.call("POST", f"/nodes/{node}/lxc/{c}/snapshot", snapname=name))
 
     def hook(_c):
         time.sleep(a.hook_s)
@@ -233,7 +184,7 @@ def main():
         t.join()
     if errors:
         raise SystemExit("refshape: " + "; ".join(errors[:5]))
-    print(f"elapsed {time.monotonic() - t0:.3f} serial {api.serial:.3f} steps {api.steps}")
+    print(api.report(time.monotonic() - t0))
 
 
 if __name__ == "__main__":
