@@ -378,7 +378,8 @@ START_TEST(transient_gives_up_after_attempts)
 	ck_assert_int_eq(d.ops->get_config(d.ctx, "down", 100, &cfg, &e), -1);
 	ck_assert_int_eq(e.kind, PHX_E_TRANSIENT);
 	ck_assert_int_eq(e.http, 595);
-	ck_assert_str_eq(e.msg, "no answer from the node the call is for (pveproxy: 595 Connection refused)");
+	/* the node comes from the call's path, /nodes/down/lxc/100/config */
+	ck_assert_str_eq(e.msg, "no answer from node 'down' (pveproxy: 595 Connection refused)");
 	log = requests();
 	ck_assert_uint_eq(json_object_array_length(log), 3);
 	json_object_put(log);
