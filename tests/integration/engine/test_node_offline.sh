@@ -37,6 +37,9 @@ check "ask for 503 (pve3), 502 and 511 (pve2), 501 (pve1)" bash -c "
 # pve3 goes down while 503's create task runs there
 wait_for "503 is creating on pve3" 20 status_like 503 "creating: *UPID:pve3:*vzcreate:503:*"
 check "take pve3 offline" admin POST pve3
+# pve2's builds were under way too (a create task takes 3 s here)
+check "502 is creating on pve2" status_like 502 "creating: *UPID:pve2:*vzcreate:502:*"
+check "510 is creating on pve2" status_like 510 "creating: *UPID:pve2:*vzcreate:510:*"
 expect_eq "503 is unknown in /cluster/resources" unknown "$(res_status 503)"
 
 # the other nodes' builds finish
