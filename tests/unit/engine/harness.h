@@ -49,21 +49,28 @@ static void h_start_engine(unsigned jobs)
 	ck_assert_msg(phx_engine_start(&h_eng, &cfg, err, sizeof(err)) == 0, "%s", err);
 }
 
+/* A config file at path whose lxc_configs object has these members (JSON
+ * text). */
+static inline void h_write_configs(const char *path, const char *configs)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "{\"lxc_configs\": {%s}}\n", configs);
+	fclose(f);
+}
+
 /* doc: the lxc_configs object's members as JSON text. */
 static void h_setup(const char *configs, unsigned jobs, size_t nnodes, unsigned task_ms)
 {
 	static const char *const nodes[] = { "pve", "pve2", "pve3" };
 	char path[128], err[256];
-	FILE *f;
 
 	snprintf(h_dir, sizeof(h_dir), "/tmp/phx-engine-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(h_dir));
 	snprintf(path, sizeof(path), "%s/configs.json", h_dir);
 	snprintf(h_journal, sizeof(h_journal), "%s/engine-journal.json", h_dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "{\"lxc_configs\": {%s}}\n", configs);
-	fclose(f);
+	h_write_configs(path, configs);
 	ck_assert_msg(phx_doc_open(&h_doc, path, err, sizeof(err)) == 0, "%s", err);
 	h_fake = fake_new(nodes, nnodes, task_ms);
 	h_drv = fake_driver(h_fake);
@@ -157,14 +164,10 @@ static inline void h_edit(uint32_t ctid, const char *key, const char *json)
 static inline void h_replace_doc(const char *configs)
 {
 	char path[160], to[160];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/configs.json.new", h_dir);
 	snprintf(to, sizeof(to), "%s/configs.json", h_dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "{\"lxc_configs\": {%s}}\n", configs);
-	fclose(f);
+	h_write_configs(path, configs);
 	ck_assert_int_eq(rename(path, to), 0);
 }
 
