@@ -162,7 +162,7 @@ static void source_released(struct step *s, uint32_t src)
 	sr = rec_find(s->e, src);
 	if (sr && sr->clone_busy && sr->clone_holder == s->ctid) {
 		sr->clone_busy = false;
-		sr->clone_holder = 0;
+		rec_link(s->e, sr, &sr->clone_holder, 0);
 		pthread_cond_broadcast(&s->e->work);
 	}
 	if (sr && strcmp(sr->lock, "disk") == 0) {

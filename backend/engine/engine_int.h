@@ -109,6 +109,9 @@ struct ct_rec {
 	uint32_t clone_holder;  /* ... into this CT: only it releases the source */
 	uint32_t clone_src;     /* set while queued: the clone it will do */
 	uint32_t waiting_for;   /* a source it waits for, 0 none */
+	/* (the three above change only through rec_link) */
+	unsigned linked;        /* other records' clone_holder, clone_src and
+				   waiting_for that name this CT */
 	uint32_t *waiters;      /* CTs waiting for this one */
 	size_t nwaiters, capwaiters;
 
@@ -203,6 +206,10 @@ void rec_free_all(struct phx_engine *e);
  * no work, no one waiting on it or for it): an entry removed for good.
  * e->lock held. Returns whether it was freed. */
 bool rec_forget(struct phx_engine *e, uint32_t ctid);
+/* Set from's clone_holder, clone_src or waiting_for (*link) to ctid (0:
+ * none), keeping the count of links into each record that rec_forget
+ * reads. e->lock held. */
+void rec_link(struct phx_engine *e, struct ct_rec *from, uint32_t *link, uint32_t ctid);
 void rec_touch(struct phx_engine *e, struct ct_rec *r); /* version++ and wake */
 void rec_note(struct phx_engine *e, struct ct_rec *r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

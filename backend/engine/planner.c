@@ -137,7 +137,7 @@ static void fail_tree(struct phx_engine *e, struct ct_rec *r, const char *reason
 
 		if (!w || w->waiting_for != r->ctid)
 			continue;
-		w->waiting_for = 0;
+		rec_link(e, w, &w->waiting_for, 0);
 		w->waiting_snap[0] = '\0';
 		w->waiting_dep = false;
 		fail_tree(e, w, dreason, dfull);
@@ -168,7 +168,7 @@ size_t release_waiters(struct phx_engine *e, struct ct_rec *src, bool ok,
 
 			if (!w || w->waiting_for != src->ctid)
 				continue;
-			w->waiting_for = 0;
+			rec_link(e, w, &w->waiting_for, 0);
 			w->waiting_snap[0] = '\0';
 			w->waiting_dep = false;
 			snprintf(dfull, sizeof(dfull), "dependency %u failed: %s", src->ctid,
@@ -184,7 +184,7 @@ size_t release_waiters(struct phx_engine *e, struct ct_rec *src, bool ok,
 		struct ct_rec *w = rec_find(e, (*replan)[i]);
 
 		if (w && w->waiting_for == src->ctid) {
-			w->waiting_for = 0;
+			rec_link(e, w, &w->waiting_for, 0);
 			w->waiting_snap[0] = '\0';
 			w->waiting_dep = false;
 			rec_touch(e, w);
@@ -285,7 +285,7 @@ static bool wait_deps(struct phx_engine *e, struct chain *c, struct link *l, str
 			fail_now(e, r, "out of memory waiting for dependency %u", dr->ctid);
 			return true;
 		}
-		r->waiting_for = dr->ctid;
+		rec_link(e, r, &r->waiting_for, dr->ctid);
 		r->waiting_snap[0] = '\0';
 		r->waiting_dep = true;
 		rec_touch(e, r);
@@ -313,7 +313,7 @@ void wake_dependents(struct phx_engine *e, uint32_t ctid)
 			struct ct_rec *w = rec_find(e, wake[i]);
 
 			rec_del_waiter(r, wake[i]);
-			w->waiting_for = 0;
+			rec_link(e, w, &w->waiting_for, 0);
 			w->waiting_dep = false;
 			rec_touch(e, w);
 		}
@@ -358,7 +358,7 @@ static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
 		sr = rec_find(e, r->waiting_for);
 		if (sr)
 			rec_del_waiter(sr, r->ctid);
-		r->waiting_for = 0;
+		rec_link(e, r, &r->waiting_for, 0);
 		r->waiting_snap[0] = '\0';
 		r->waiting_dep = false;
 	}
@@ -417,7 +417,7 @@ static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
 	if (!sr)
 		return false;
 	if (source_ready(sr, sl)) {
-		r->clone_src = sl->ctid;
+		rec_link(e, r, &r->clone_src, sl->ctid);
 		enqueue(e, r);
 		return false;
 	}
@@ -431,7 +431,7 @@ static bool plan_link(struct phx_engine *e, struct chain *c, size_t i)
 		fail_now(e, r, "out of memory waiting for clone source %u", sl->ctid);
 		return false;
 	}
-	r->waiting_for = sl->ctid;
+	rec_link(e, r, &r->waiting_for, sl->ctid);
 	snprintf(r->waiting_snap, sizeof(r->waiting_snap), "%s", sl->snapname);
 	rec_touch(e, r);
 	if (providing(sr))

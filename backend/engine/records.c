@@ -114,19 +114,28 @@ static void rec_destroy(struct ct_rec *r)
 	free(r);
 }
 
-/* Whether anything still needs r: a container, work, a worker, someone
- * waiting on it or for it, a clone from or into it. */
-static bool rec_needed(struct phx_engine *e, const struct ct_rec *r)
+void rec_link(struct phx_engine *e, struct ct_rec *from, uint32_t *link, uint32_t ctid)
 {
-	if (r->exists || r->seen || !rec_settled(r) || r->doing || r->clone_busy ||
-	    r->nwaiters || r->hold_stopped)
-		return true;
-	for (size_t i = 0; i < e->nbuckets; i++)
-		for (const struct ct_rec *o = e->buckets[i]; o; o = o->hnext)
-			if (o != r && (o->waiting_for == r->ctid || o->clone_src == r->ctid ||
-				       o->clone_holder == r->ctid))
-				return true;
-	return false;
+	struct ct_rec *t;
+
+	if (*link == ctid)
+		return;
+	/* a record's links to itself keep nothing alive: its own work does */
+	if (*link && *link != from->ctid && (t = rec_find(e, *link)))
+		t->linked--;
+	*link = ctid;
+	if (ctid && ctid != from->ctid && (t = rec_find(e, ctid)))
+		t->linked++;
+}
+
+/* Whether anything still needs r: a container, work, a worker, someone
+ * waiting on it or for it, a clone from or into it. The last three are
+ * other records' links, counted as they change (rec_link), so that an
+ * entry's removal does not walk every record. */
+static bool rec_needed(const struct ct_rec *r)
+{
+	return r->exists || r->seen || !rec_settled(r) || r->doing || r->clone_busy ||
+	       r->nwaiters || r->hold_stopped || r->linked;
 }
 
 bool rec_forget(struct phx_engine *e, uint32_t ctid)
@@ -138,8 +147,13 @@ bool rec_forget(struct phx_engine *e, uint32_t ctid)
 	for (p = &e->buckets[bucket_of(e->nbuckets, ctid)]; (r = *p); p = &r->hnext)
 		if (r->ctid == ctid)
 			break;
-	if (!r || rec_needed(e, r))
+	if (!r || rec_needed(r))
 		return false;
+	/* 0 here (settled, not queued, no clone running); let go anyway so
+	 * that no count outlives the record */
+	rec_link(e, r, &r->waiting_for, 0);
+	rec_link(e, r, &r->clone_src, 0);
+	rec_link(e, r, &r->clone_holder, 0);
 	*p = r->hnext;
 	e->nrecs--;
 	rec_destroy(r);

@@ -62,7 +62,7 @@ static void finish(struct phx_engine *e, struct ct_rec *r, struct job *j, int rc
 		/* unless the clone already released it and a newer clone holds it */
 		if (sr && sr->clone_busy && sr->clone_holder == j->ctid) {
 			sr->clone_busy = false;
-			sr->clone_holder = 0;
+			rec_link(e, sr, &sr->clone_holder, 0);
 		}
 	}
 	r->running = false;
@@ -127,14 +127,14 @@ static void *worker_main(void *arg)
 		j.wants = r->doing;
 		j.cfg_keys = r->doing_keys;
 		j.clone_src = r->clone_src;
-		r->clone_src = 0;
+		rec_link(e, r, &r->clone_src, 0);
 		observe_job_start(e, r, &j);
 		if (j.clone_src) {
 			struct ct_rec *sr = rec_find(e, j.clone_src);
 
 			if (sr) {
 				sr->clone_busy = true;
-				sr->clone_holder = j.ctid;
+				rec_link(e, sr, &sr->clone_holder, j.ctid);
 			}
 		}
 		pthread_mutex_unlock(&e->lock);

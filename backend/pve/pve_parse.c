@@ -383,6 +383,36 @@ void pve_strlist_free(char **v, size_t n)
 	free(v);
 }
 
+/* The start every "array of objects" answer shares (name lists, storages,
+ * node loads): `data` must be an array; the answer is a zeroed vector with
+ * room for each of its *len entries of `size` bytes, never NULL even for
+ * none, or NULL with err set. "what" names the list in errors. Callers walk
+ * the entries with object_at(). */
+static void *object_array(json_object *data, const char *what, size_t size, size_t *len,
+			  struct phx_err *err)
+{
+	void *v;
+
+	*len = 0;
+	if (!json_object_is_type(data, json_type_array)) {
+		fail(err, PHX_E_PROTOCOL, "%s list is not an array", what);
+		return NULL;
+	}
+	*len = json_object_array_length(data);
+	if (!(v = calloc(*len ? *len : 1, size)))
+		fail(err, PHX_E_TRANSIENT, "out of memory");
+	return v;
+}
+
+/* Entry i of an array from object_array(), or NULL where it is not an
+ * object: each caller decides whether that is an error or a skip. */
+static json_object *object_at(json_object *data, size_t i)
+{
+	json_object *e = json_object_array_get_idx(data, i);
+
+	return json_object_is_type(e, json_type_object) ? e : NULL;
+}
+
 /* The `member` string of each object of an array (node names, snapshot
  * names), in order; entries whose name is `skip` are left out. "what"
  * names the list in errors. */
@@ -394,16 +424,11 @@ static int name_list(json_object *data, const char *member, size_t maxlen, const
 
 	*names = NULL;
 	*n = 0;
-	if (!json_object_is_type(data, json_type_array))
-		return fail(err, PHX_E_PROTOCOL, "%s list is not an array", what);
-	len = json_object_array_length(data);
-	v = calloc(len ? len : 1, sizeof(*v));
-	if (!v)
-		return fail(err, PHX_E_TRANSIENT, "out of memory");
+	if (!(v = object_array(data, what, sizeof(*v), &len, err)))
+		return -1;
 	for (size_t i = 0; i < len; i++) {
-		json_object *e = json_object_array_get_idx(data, i);
-		const char *name = json_object_is_type(e, json_type_object) ?
-				   str_member(e, member) : NULL;
+		json_object *e = object_at(data, i);
+		const char *name = e ? str_member(e, member) : NULL;
 
 		if (!name || !*name || strlen(name) >= maxlen) {
 			pve_strlist_free(v, k);
@@ -445,19 +470,13 @@ int pve_parse_storage(json_object *data, struct phx_storage_list *out,
 {
 	size_t len;
 
-	out->v = NULL;
 	out->n = 0;
-	if (!json_object_is_type(data, json_type_array))
-		return fail(err, PHX_E_PROTOCOL, "storage list is not an array");
-	len = json_object_array_length(data);
-	out->v = calloc(len ? len : 1, sizeof(*out->v));
-	if (!out->v)
-		return fail(err, PHX_E_TRANSIENT, "out of memory");
+	if (!(out->v = object_array(data, "storage", sizeof(*out->v), &len, err)))
+		return -1;
 	for (size_t i = 0; i < len; i++) {
-		json_object *e = json_object_array_get_idx(data, i);
+		json_object *e = object_at(data, i);
 		struct phx_storage *st = &out->v[i];
-		const char *id = json_object_is_type(e, json_type_object) ?
-				 str_member(e, "storage") : NULL;
+		const char *id = e ? str_member(e, "storage") : NULL;
 
 		if (!id || !*id || strlen(id) >= sizeof(st->id)) {
 			phx_storage_list_free(out);
@@ -742,18 +761,12 @@ int pve_parse_node_loads(json_object *data, struct phx_node_load_list *out,
 {
 	size_t len;
 
-	out->v = NULL;
 	out->n = 0;
-	if (!json_object_is_type(data, json_type_array))
-		return fail(err, PHX_E_PROTOCOL, "resource list is not an array");
-	len = json_object_array_length(data);
-	out->v = calloc(len ? len : 1, sizeof(*out->v));
-	if (!out->v)
-		return fail(err, PHX_E_TRANSIENT, "out of memory");
+	if (!(out->v = object_array(data, "resource", sizeof(*out->v), &len, err)))
+		return -1;
 	for (size_t i = 0; i < len; i++) {
-		json_object *e = json_object_array_get_idx(data, i);
-		const char *type = json_object_is_type(e, json_type_object) ?
-				   str_member(e, "type") : NULL;
+		json_object *e = object_at(data, i);
+		const char *type = e ? str_member(e, "type") : NULL;
 		const char *node = type ? str_member(e, "node") : NULL;
 		struct phx_node_load *nl;
 
@@ -767,9 +780,8 @@ int pve_parse_node_loads(json_object *data, struct phx_node_load_list *out,
 		nl->maxmem = num_member(e, "maxmem");
 	}
 	for (size_t i = 0; i < len; i++) {
-		json_object *e = json_object_array_get_idx(data, i);
-		const char *type = json_object_is_type(e, json_type_object) ?
-				   str_member(e, "type") : NULL;
+		json_object *e = object_at(data, i);
+		const char *type = e ? str_member(e, "type") : NULL;
 		const char *node, *sid, *status;
 
 		if (!type || strcmp(type, "storage"))

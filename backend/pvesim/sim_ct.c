@@ -72,6 +72,17 @@ int sim_busy(struct sim_res *r, int vmid)
 	return -1;
 }
 
+/* What a config-changing call meets first (pve-guest-common
+ * PVE/AbstractConfig.pm): lock_config's flock, which a running worker
+ * holds, times out (sim_busy), then check_lock refuses a config that
+ * carries a lock. */
+int sim_check_unlocked(struct sim *s, json_object *g, int vmid, struct sim_res *r)
+{
+	if (sim_flock_held(s, vmid))
+		return sim_busy(r, vmid);
+	return sim_check_lock(g, r);
+}
+
 bool sim_is_root(const struct sim_call *c)
 {
 	return c && c->user && !strcmp(c->user, "root@pam");
@@ -299,6 +310,17 @@ json_object *sim_task_guest(struct sim *s, struct sim_task *t, char *err,
 	if (!g)
 		snprintf(err, len, "Configuration file 'nodes/%s/lxc/%d.conf' does not exist",
 			 t->node, sim_args_int(t->args, "vmid"));
+	return g;
+}
+
+json_object *sim_finish_guest(struct sim *s, struct sim_task *t, char *err,
+			      size_t len)
+{
+	json_object *g = sim_task_guest(s, t, err, len);
+	if (g && t->taskfail) {
+		snprintf(err, len, "%s", FAULT_TEXT);
+		return NULL;
+	}
 	return g;
 }
 

@@ -70,12 +70,8 @@ void sim_lxc_clone(struct sim *s, const char *node, const char *vmid,
 	g = sim_load_config(s, node, vmid, r, &id);
 	if (!g)
 		return;
-	if (sim_flock_held(s, id)) {
-		sim_busy(r, id);
-		return;
-	}
-	/* set_lock(disk) on the source runs sim_check_lock */
-	if (sim_check_lock(g, r))
+	/* set_lock(disk) on the source runs check_lock */
+	if (sim_check_unlocked(s, g, id, r))
 		return;
 	if ((ng = sim_guest(s, newid))) {
 		res_err(r, 500, "CT %d already exists on node '%s'", newid,

@@ -178,11 +178,7 @@ void sim_lxc_config_put(struct sim *s, const char *node, const char *vmid,
 		res_err(r, 500, "unable to modify read-only option: 'unprivileged'");
 		return;
 	}
-	if (sim_flock_held(s, id)) {
-		sim_busy(r, id);
-		return;
-	}
-	if (sim_check_lock(g, r))
+	if (sim_check_unlocked(s, g, id, r))
 		return;
 	if (digest) {
 		char cur[41];

@@ -179,7 +179,7 @@ void sim_lxc_resize(struct sim *s, const char *node, const char *vmid,
 
 static int resize_finish(struct sim *s, struct sim_task *t, char *err, size_t len)
 {
-	json_object *g = sim_task_guest(s, t, err, len), *tab, *vr;
+	json_object *g = sim_finish_guest(s, t, err, len), *tab, *vr;
 	const char *disk = sim_args_str(t->args, "disk");
 	struct mount_ref mp;
 	long long newsize;
@@ -189,10 +189,6 @@ static int resize_finish(struct sim *s, struct sim_task *t, char *err, size_t le
 
 	if (!g)
 		return -1;
-	if (t->taskfail) {
-		snprintf(err, len, "%s", FAULT_TEXT);
-		return -1;
-	}
 	if (load_and_check(s, g, sim_args_int(t->args, "vmid"), disk,
 			   sim_args_str(t->args, "size"), sim_args_str(t->args, "digest"),
 			   &newsize, &mp, err, len))

@@ -204,17 +204,13 @@ static int snapshot_begin(struct sim *s, struct sim_task *t, char *err, size_t l
 
 static int snapshot_finish(struct sim *s, struct sim_task *t, char *err, size_t len)
 {
-	json_object *g = sim_task_guest(s, t, err, len), *snaps, *conf, *sc, *v;
+	json_object *g = sim_finish_guest(s, t, err, len), *snaps, *conf, *sc, *v;
 	const char *snap = sim_args_str(t->args, "snapname");
 
 	if (!g)
 		return -1;
 	snaps = sim_guest_snapshots(g);
 	conf = sim_guest_conf(g);
-	if (t->taskfail) {
-		snprintf(err, len, "%s", FAULT_TEXT);
-		return -1;
-	}
 	sim_set_lock(g, NULL);
 	if (!strcmp(t->type, "vzsnapshot")) {
 		const char *d = sim_args_str(t->args, "description");
@@ -366,11 +362,7 @@ void sim_snapshot_config_put(struct sim *s, const char *node, const char *vmid,
 	g = sim_load_config(s, node, vmid, r, &id);
 	if (!g)
 		return;
-	if (sim_flock_held(s, id)) {
-		sim_busy(r, id);
-		return;
-	}
-	if (sim_check_lock(g, r))
+	if (sim_check_unlocked(s, g, id, r))
 		return;
 	if (!json_object_object_get_ex(sim_guest_snapshots(g), snap, &sc)) {
 		res_err(r, 500, "snapshot '%s' does not exist", snap);

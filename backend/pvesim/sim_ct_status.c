@@ -64,21 +64,10 @@ static int reboot_begin(struct sim *s, struct sim_task *t, char *err, size_t len
 	return sim_task_guest(s, t, err, len) ? 0 : -1;
 }
 
-static json_object *finish_guest(struct sim *s, struct sim_task *t, char *err,
-				 size_t len)
-{
-	json_object *g = sim_task_guest(s, t, err, len);
-	if (g && t->taskfail) {
-		snprintf(err, len, "%s", FAULT_TEXT);
-		return NULL;
-	}
-	return g;
-}
-
 /* a start applies what was pending, as the new config is read at boot */
 static int start_finish(struct sim *s, struct sim_task *t, char *err, size_t len)
 {
-	json_object *g = finish_guest(s, t, err, len);
+	json_object *g = sim_finish_guest(s, t, err, len);
 	if (!g)
 		return -1;
 	sim_apply_pending(s, g);
@@ -89,7 +78,7 @@ static int start_finish(struct sim *s, struct sim_task *t, char *err, size_t len
 
 static int stop_finish(struct sim *s, struct sim_task *t, char *err, size_t len)
 {
-	json_object *g = finish_guest(s, t, err, len);
+	json_object *g = sim_finish_guest(s, t, err, len);
 	if (!g)
 		return -1;
 	json_object_object_add(g, "running", json_object_new_boolean(0));
@@ -99,7 +88,7 @@ static int stop_finish(struct sim *s, struct sim_task *t, char *err, size_t len)
 
 static int reboot_finish(struct sim *s, struct sim_task *t, char *err, size_t len)
 {
-	json_object *g = finish_guest(s, t, err, len);
+	json_object *g = sim_finish_guest(s, t, err, len);
 	if (!g)
 		return -1;
 	sim_apply_pending(s, g);
@@ -136,7 +125,7 @@ static const struct sim_task_kind kind_lrm_stop = {
 static int ha_finish(struct sim *s, struct sim_task *t, char *err, size_t len)
 {
 	static const struct sim_call lrm = { .user = "root@pam", .taskfail = false };
-	json_object *g = finish_guest(s, t, err, len), *args;
+	json_object *g = sim_finish_guest(s, t, err, len), *args;
 	bool start = !strcmp(t->type, "hastart");
 	int id = sim_args_int(t->args, "vmid");
 

@@ -27,11 +27,7 @@ void sim_lxc_template(struct sim *s, const char *node, const char *vmid,
 	g = sim_load_config(s, node, vmid, r, &id);
 	if (!g)
 		return;
-	if (sim_flock_held(s, id)) {
-		sim_busy(r, id);
-		return;
-	}
-	if (sim_check_lock(g, r))
+	if (sim_check_unlocked(s, g, id, r))
 		return;
 	if (json_object_object_length(sim_guest_snapshots(g)) > 0) {
 		res_err(r, 500, "unable to create template, because CT contains snapshots");
@@ -70,20 +66,12 @@ static void base_name(const char *vol, char *out, size_t len)
 
 static int template_finish(struct sim *s, struct sim_task *t, char *err, size_t len)
 {
-	int id = sim_args_int(t->args, "vmid");
-	json_object *g = sim_guest(s, id);
+	json_object *g = sim_finish_guest(s, t, err, len);
 	struct mount_ref m[64];
 	int nm;
 
-	if (!g) {
-		snprintf(err, len, "Configuration file 'nodes/%s/lxc/%d.conf' does not exist",
-			 t->node, id);
+	if (!g)
 		return -1;
-	}
-	if (t->taskfail) {
-		snprintf(err, len, "%s", FAULT_TEXT);
-		return -1;
-	}
 	nm = sim_collect_mounts(sim_guest_conf(g), m, 64);
 	for (int i = 0; i < nm; i++)
 		if (m[i].bind) {

@@ -204,6 +204,8 @@ json_object *sim_guest_snapshots(json_object *g);
 int sim_check_lock(json_object *g, struct sim_res *r);
 int sim_lock_err(json_object *g, bool allow_mounted, char *err, size_t len);
 int sim_busy(struct sim_res *r, int vmid);
+/* lock_config's flock then check_lock: -1 with r answered if either holds */
+int sim_check_unlocked(struct sim *s, json_object *g, int vmid, struct sim_res *r);
 bool sim_is_root(const struct sim_call *c);
 int sim_args_int(json_object *a, const char *k);
 const char *sim_args_str(json_object *a, const char *k);
@@ -233,6 +235,10 @@ bool sim_linked_capable(struct sim *s, const char *sid);
  * text (every task but create and clone begins with this). */
 json_object *sim_task_guest(struct sim *s, struct sim_task *t, char *err,
 			    size_t len);
+/* The same for a worker's finish: also NULL, with the fault text, where the
+ * call asked the task to fail. */
+json_object *sim_finish_guest(struct sim *s, struct sim_task *t, char *err,
+			      size_t len);
 /* failed hook: drop the lock the task set (args "lockset"), if still ours */
 void sim_task_unlock(struct sim *s, struct sim_task *t);
 /* Start a vzstart worker as start_vm does for create --start and rollback

@@ -417,11 +417,7 @@ void sim_lxc_destroy(struct sim *s, const char *node, const char *vmid,
 		res_err(r, 500, "can't remove CT %d - protection mode enabled", id);
 		return;
 	}
-	if (sim_flock_held(s, id)) {
-		sim_busy(r, id);
-		return;
-	}
-	if (sim_check_lock(g, r))
+	if (sim_check_unlocked(s, g, id, r))
 		return;
 	/* destroy_vm $early_checks: an HA resource needs purge, which then
 	 * removes it from the HA configuration */
@@ -449,19 +445,12 @@ void sim_lxc_destroy(struct sim *s, const char *node, const char *vmid,
 static int destroy_finish(struct sim *s, struct sim_task *t, char *err, size_t len)
 {
 	int id = sim_args_int(t->args, "vmid");
-	json_object *g = sim_guest(s, id), *vols;
+	json_object *g = sim_finish_guest(s, t, err, len), *vols;
 	struct mount_ref m[64];
 	int nm;
 
-	if (!g) {
-		snprintf(err, len, "Configuration file 'nodes/%s/lxc/%d.conf' does not exist",
-			 t->node, id);
+	if (!g)
 		return -1;
-	}
-	if (t->taskfail) {
-		snprintf(err, len, "%s", FAULT_TEXT);
-		return -1;
-	}
 	if (sim_guest_running(g)) {
 		json_object_object_add(g, "running", json_object_new_boolean(0));
 		task_log(t, "stopping CT %d", id);

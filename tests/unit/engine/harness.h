@@ -49,21 +49,28 @@ static void h_start_engine(unsigned jobs)
 	ck_assert_msg(phx_engine_start(&h_eng, &cfg, err, sizeof(err)) == 0, "%s", err);
 }
 
+/* A config file at path whose lxc_configs object has these members (JSON
+ * text). */
+static inline void h_write_configs(const char *path, const char *configs)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "{\"lxc_configs\": {%s}}\n", configs);
+	fclose(f);
+}
+
 /* doc: the lxc_configs object's members as JSON text. */
 static void h_setup(const char *configs, unsigned jobs, size_t nnodes, unsigned task_ms)
 {
 	static const char *const nodes[] = { "pve", "pve2", "pve3" };
 	char path[128], err[256];
-	FILE *f;
 
 	snprintf(h_dir, sizeof(h_dir), "/tmp/phx-engine-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(h_dir));
 	snprintf(path, sizeof(path), "%s/configs.json", h_dir);
 	snprintf(h_journal, sizeof(h_journal), "%s/engine-journal.json", h_dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "{\"lxc_configs\": {%s}}\n", configs);
-	fclose(f);
+	h_write_configs(path, configs);
 	ck_assert_msg(phx_doc_open(&h_doc, path, err, sizeof(err)) == 0, "%s", err);
 	h_fake = fake_new(nodes, nnodes, task_ms);
 	h_drv = fake_driver(h_fake);
@@ -119,6 +126,49 @@ static bool h_log_has(uint32_t ctid, const char *needle)
 
 	free(log);
 	return b;
+}
+
+/* An edit of entry ctid as a write through the mount makes it: key set
+ * to the JSON text's value, by the document's own edit path. */
+struct h_set_arg {
+	uint32_t ctid;
+	const char *key;
+	const char *json;
+};
+
+static inline int h_set_key(json_object *root, void *arg, char *err, size_t errlen)
+{
+	struct h_set_arg *a = arg;
+	char id[16];
+	json_object *e;
+
+	(void)err;
+	(void)errlen;
+	snprintf(id, sizeof(id), "%u", a->ctid);
+	e = json_object_object_get(phx_doc_configs(root, false), id);
+	json_object_object_add(e, a->key, json_tokener_parse(a->json));
+	return 0;
+}
+
+static inline void h_edit(uint32_t ctid, const char *key, const char *json)
+{
+	struct h_set_arg a = { ctid, key, json };
+	char err[256];
+
+	ck_assert_int_eq(phx_doc_edit_entry(h_doc, ctid, h_set_key, &a, err, sizeof(err)), 0);
+}
+
+/* Another program's edit of the file, as `jq ... > tmp && mv tmp file`
+ * makes it: a new file at the path (configs: the lxc_configs object's
+ * members as JSON text). The document sees it on its next check. */
+static inline void h_replace_doc(const char *configs)
+{
+	char path[160], to[160];
+
+	snprintf(path, sizeof(path), "%s/configs.json.new", h_dir);
+	snprintf(to, sizeof(to), "%s/configs.json", h_dir);
+	h_write_configs(path, configs);
+	ck_assert_int_eq(rename(path, to), 0);
 }
 
 #endif

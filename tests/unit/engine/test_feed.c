@@ -25,49 +25,6 @@ static void wait_failed(uint32_t ctid)
 	ck_assert_msg(strncmp(status, "failed: ", 8) == 0, "%u: %s", ctid, status);
 }
 
-static void write_doc(const char *configs)
-{
-	char path[160];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/configs.json.new", h_dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "{\"lxc_configs\": {%s}}\n", configs);
-	fclose(f);
-	/* as jq > tmp && mv tmp cfg does it: a new file at the path */
-	{
-		char to[160];
-
-		snprintf(to, sizeof(to), "%s/configs.json", h_dir);
-		ck_assert_int_eq(rename(path, to), 0);
-	}
-}
-
-struct set_arg {
-	const char *key;
-	const char *json;
-};
-
-static int set_key(json_object *root, void *arg, char *err, size_t errlen)
-{
-	struct set_arg *a = arg;
-	json_object *e = json_object_object_get(phx_doc_configs(root, false), "103");
-
-	(void)err;
-	(void)errlen;
-	json_object_object_add(e, a->key, json_tokener_parse(a->json));
-	return 0;
-}
-
-static void edit_103(const char *key, const char *json)
-{
-	struct set_arg a = { key, json };
-	char err[256];
-
-	ck_assert_int_eq(phx_doc_edit_entry(h_doc, 103, set_key, &a, err, sizeof(err)), 0);
-}
-
 START_TEST(mount_and_outside_edits_reach_the_backend_alike)
 {
 	char *p;
@@ -77,7 +34,7 @@ START_TEST(mount_and_outside_edits_reach_the_backend_alike)
 	h_wait_refreshed(103);
 
 	/* through the mount: an edit of the document */
-	edit_103("memory_mb", "1024");
+	h_edit(103, "memory_mb", "1024");
 	h_wait_status(103, 0, "running");
 	p = fake_last_params(h_fake, "set_config", 103);
 	ck_assert_str_eq(p, "memory=1024");
@@ -85,7 +42,7 @@ START_TEST(mount_and_outside_edits_reach_the_backend_alike)
 	ck_assert(!h_log_has(103, "another program"));
 
 	/* another program's edit of the file, found on reload */
-	write_doc("\"103\": {\"name\": \"ct103\", \"memory_mb\": 65536}");
+	h_replace_doc("\"103\": {\"name\": \"ct103\", \"memory_mb\": 65536}");
 	ck_assert_int_eq(phx_doc_check_outside(h_doc), 1);
 	h_wait_status(103, 0, "running");
 	p = fake_last_params(h_fake, "set_config", 103);
@@ -95,8 +52,8 @@ START_TEST(mount_and_outside_edits_reach_the_backend_alike)
 	ck_assert_uint_eq(fake_calls(h_fake, "set_config", 103), 2);
 
 	/* the value it already has: no request */
-	edit_103("memory_mb", "65536");
-	write_doc("\"103\": {\"name\": \"ct103\", \"memory_mb\": 65536}");
+	h_edit(103, "memory_mb", "65536");
+	h_replace_doc("\"103\": {\"name\": \"ct103\", \"memory_mb\": 65536}");
 	phx_doc_check_outside(h_doc);
 	h_wait_status(103, 0, "running");
 	ck_assert_uint_eq(fake_calls(h_fake, "set_config", 103), 2);
@@ -110,14 +67,14 @@ START_TEST(restart_rows_are_set_and_flagged)
 	h_setup("\"103\": {\"name\": \"ct103\"}", 2, 1, 10);
 	fake_add_ct(h_fake, "pve", 103, false, true, NULL);
 	h_wait_refreshed(103);
-	edit_103("nameservers", "\"10.0.0.13,1.1.1.1\"");
+	h_edit(103, "nameservers", "\"10.0.0.13,1.1.1.1\"");
 	h_wait_status(103, 0, "running");
 	p = fake_last_params(h_fake, "set_config", 103);
 	ck_assert_str_eq(p, "nameserver=10.0.0.13 1.1.1.1");
 	free(p);
 	ck_assert(h_log_has(103, "nameservers: Proxmox keeps the new value pending until 103 starts again"));
 	/* the origin's layout: inside network_config */
-	edit_103("network_config", "{\"name\": \"eth0\", \"bridge\": \"vmbr0\", \"ip\": \"dhcp\", "
+	h_edit(103, "network_config", "{\"name\": \"eth0\", \"bridge\": \"vmbr0\", \"ip\": \"dhcp\", "
 		 "\"searchdomain\": \"lab.example.com\"}");
 	h_wait_status(103, 0, "running");
 	p = fake_last_params(h_fake, "set_config", 103);
@@ -125,7 +82,7 @@ START_TEST(restart_rows_are_set_and_flagged)
 			 "&searchdomain=lab.example.com");
 	free(p);
 	/* a row applied only at build says so and asks for nothing */
-	edit_103("storage_pool", "\"local-lvm\"");
+	h_edit(103, "storage_pool", "\"local-lvm\"");
 	ck_assert(h_log_has(103, "storage_pool only applies when the container is built"));
 	ck_assert_uint_eq(fake_calls(h_fake, "set_config", 103), 2);
 }
@@ -160,7 +117,7 @@ START_TEST(new_entry_from_outside_is_built)
 	h_setup("\"103\": {\"name\": \"ct103\"}", 2, 1, 10);
 	fake_add_ct(h_fake, "pve", 103, false, true, NULL);
 	h_wait_refreshed(103);
-	write_doc("\"103\": {\"name\": \"ct103\"}, \"300\": {\"template\": \"" TMPL "\"}, "
+	h_replace_doc("\"103\": {\"name\": \"ct103\"}, \"300\": {\"template\": \"" TMPL "\"}, "
 		  "\"301\": {\"name\": \"nothing-to-build-from\"}");
 	ck_assert_int_eq(phx_doc_check_outside(h_doc), 1);
 	h_wait_status(300, 0, "running");
@@ -183,7 +140,7 @@ START_TEST(the_fix_of_a_failed_build_resumes_it)
 	ck_assert(fake_exists(h_fake, 400));
 	/* the write that fixes it (any change of the entry) resumes the build:
 	 * configured again and started, not adopted as stopped */
-	write_doc("\"400\": {\"template\": \"" TMPL "\", \"memory_mb\": 1024}");
+	h_replace_doc("\"400\": {\"template\": \"" TMPL "\", \"memory_mb\": 1024}");
 	ck_assert_int_eq(phx_doc_check_outside(h_doc), 1);
 	ck_assert_int_eq(h_wait(400, status, sizeof(status)), 0);
 	ck_assert_str_eq(status, "running");
@@ -202,7 +159,7 @@ START_TEST(retry_after_the_fix_is_accepted)
 	fake_fail_task(h_fake, "vzstart", 401, "startup for container '401' failed");
 	phx_engine_changed(h_eng, 401, "template");
 	wait_failed(401);
-	write_doc("\"401\": {\"template\": \"" TMPL "\", \"cores\": 2}");
+	h_replace_doc("\"401\": {\"template\": \"" TMPL "\", \"cores\": 2}");
 	ck_assert_int_eq(phx_doc_check_outside(h_doc), 1);
 	/* under way (tasks take 300 ms): `echo retry > ctl` right after the
 	 * fix is not refused */

@@ -103,30 +103,6 @@ static void restart_engine(enum phx_reconcile mode)
 	watch();
 }
 
-struct set_arg {
-	const char *key;
-	const char *json;
-};
-
-static int set_key(json_object *root, void *arg, char *err, size_t errlen)
-{
-	struct set_arg *a = arg;
-	json_object *e = json_object_object_get(phx_doc_configs(root, false), "103");
-
-	(void)err;
-	(void)errlen;
-	json_object_object_add(e, a->key, json_tokener_parse(a->json));
-	return 0;
-}
-
-static void edit_103(const char *key, const char *json)
-{
-	struct set_arg a = { key, json };
-	char err[256];
-
-	ck_assert_int_eq(phx_doc_edit_entry(h_doc, 103, set_key, &a, err, sizeof(err)), 0);
-}
-
 static void existing_103(void)
 {
 	h_setup(CT103, 2, 1, 10);
@@ -201,23 +177,15 @@ END_TEST
 
 START_TEST(edits_carry_where_they_came_from)
 {
-	char path[160], to[160], err[256];
-	FILE *f;
+	char err[256];
 
 	existing_103();
-	edit_103("memory_mb", "1024");
+	h_edit(103, "memory_mb", "1024");
 	must_see(" 103 edited memory_mb: 512 -> 1024 (written through the mount)", NULL);
 	ck_assert_uint_eq(counter(PHX_C_EDITS_MOUNT), 1);
 
 	/* another program replaces the file (jq > tmp && mv tmp file) */
-	snprintf(path, sizeof(path), "%s/configs.json.new", h_dir);
-	snprintf(to, sizeof(to), "%s/configs.json", h_dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "{\"lxc_configs\": {\"103\": {\"name\": \"preexisting\", \"memory_mb\": 2048, "
-		"\"cores\": 1}}}\n");
-	fclose(f);
-	ck_assert_int_eq(rename(path, to), 0);
+	h_replace_doc("\"103\": {\"name\": \"preexisting\", \"memory_mb\": 2048, \"cores\": 1}");
 	ck_assert_int_eq(phx_doc_check_outside(h_doc), 1); /* the watcher's check */
 	must_see(" 103 edited memory_mb: 1024 -> 2048 (edited in the file by another program)", NULL);
 	ck_assert_uint_eq(counter(PHX_C_EDITS_OUTSIDE), 1);
@@ -265,7 +233,7 @@ START_TEST(the_entry_changed_to_agree_ends_the_drift)
 	wait_drift(103, "cores file=1 proxmox=4\n");
 	/* accepting Proxmox's value: the file changes, the drift goes at once */
 	fake_freeze_listing(h_fake, true);
-	edit_103("cores", "4");
+	h_edit(103, "cores", "4");
 	h_wait_status(103, 0, "running");
 	wait_drift(103, NULL);
 	fake_freeze_listing(h_fake, false);
@@ -279,7 +247,7 @@ START_TEST(our_own_fresh_change_is_not_drift)
 	existing_103();
 	/* the listing lags: it keeps saying 512 after our PUT of 1024 */
 	fake_freeze_listing(h_fake, true);
-	edit_103("memory_mb", "1024");
+	h_edit(103, "memory_mb", "1024");
 	h_wait_status(103, 0, "running");
 	for (int i = 0; i < 10; i++) { /* a few refresh periods */
 		d = phx_engine_drift(h_eng, 103);

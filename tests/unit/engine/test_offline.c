@@ -229,6 +229,47 @@ START_TEST(removed_entries_leave_no_record)
 }
 END_TEST
 
+/* A record that another one waits for, clones from or holds as a clone
+ * source outlives its entry's removal until that link goes; links to
+ * itself keep nothing. */
+START_TEST(a_record_others_point_at_is_kept)
+{
+	struct ct_rec *a, *b;
+
+	pthread_mutex_lock(&eng->lock);
+	a = rec_get(eng, 7000);
+	ck_assert_ptr_nonnull(a);
+	b = rec_get(eng, 7001);
+	ck_assert_ptr_nonnull(b);
+	{
+		uint32_t *const links[] = { &a->waiting_for, &a->clone_src, &b->clone_holder };
+		struct ct_rec *const from[] = { a, a, b };
+		const uint32_t to[] = { 7001, 7001, 7000 };
+		struct ct_rec *const kept[] = { b, b, a };
+
+		for (size_t i = 0; i < 3; i++) {
+			rec_link(eng, from[i], links[i], to[i]);
+			ck_assert(!rec_forget(eng, kept[i]->ctid));
+			ck_assert_ptr_eq(rec_find(eng, kept[i]->ctid), kept[i]);
+			rec_link(eng, from[i], links[i], 0);
+			ck_assert_uint_eq(kept[i]->linked, 0);
+		}
+	}
+	/* both linked to b at once: b stays until the last one goes */
+	rec_link(eng, a, &a->waiting_for, 7001);
+	rec_link(eng, a, &a->clone_src, 7001);
+	rec_link(eng, a, &a->waiting_for, 0);
+	ck_assert(!rec_forget(eng, 7001));
+	rec_link(eng, a, &a->clone_src, 0);
+	/* b holding itself: nothing else needs it */
+	rec_link(eng, b, &b->clone_holder, 7001);
+	ck_assert(rec_forget(eng, 7001));
+	ck_assert_ptr_null(rec_find(eng, 7001));
+	ck_assert(rec_forget(eng, 7000));
+	pthread_mutex_unlock(&eng->lock);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("engine_offline");
@@ -243,6 +284,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, refused_and_note_are_recorded);
 	tcase_add_test(tc, log_is_bounded);
 	tcase_add_test(tc, removed_entries_leave_no_record);
+	tcase_add_test(tc, a_record_others_point_at_is_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }

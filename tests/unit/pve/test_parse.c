@@ -405,6 +405,50 @@ START_TEST(nodes_list)
 }
 END_TEST
 
+/* /storage: every entry needs an id; flags come as booleans, numbers or
+ * strings; an empty list is a list of none */
+START_TEST(storage_list)
+{
+	json_object *d = data_of("{\"data\":[{\"storage\":\"local\",\"type\":\"dir\","
+				 "\"path\":\"/var/lib/vz\",\"content\":\"vztmpl,rootdir\",\"shared\":0},"
+				 "{\"storage\":\"nfs\",\"type\":\"nfs\",\"shared\":\"1\","
+				 "\"disable\":true,\"nodes\":\"pve1,pve2\"}]}");
+	struct phx_storage_list l;
+	struct phx_err e;
+
+	ck_assert_int_eq(pve_parse_storage(d, &l, &e), 0);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_str_eq(l.v[0].id, "local");
+	ck_assert_str_eq(l.v[0].path, "/var/lib/vz");
+	ck_assert_str_eq(l.v[0].content, "vztmpl,rootdir");
+	ck_assert(!l.v[0].shared && !l.v[0].disabled);
+	ck_assert_str_eq(l.v[1].nodes, "pve1,pve2");
+	ck_assert(l.v[1].shared && l.v[1].disabled);
+	phx_storage_list_free(&l);
+	json_object_put(d);
+
+	d = data_of("{\"data\":[]}");
+	ck_assert_int_eq(pve_parse_storage(d, &l, &e), 0);
+	ck_assert_uint_eq(l.n, 0);
+	phx_storage_list_free(&l);
+	json_object_put(d);
+
+	d = data_of("{\"data\":[{\"storage\":\"local\"},\"local-lvm\"]}");
+	ck_assert_int_eq(pve_parse_storage(d, &l, &e), -1);
+	ck_assert_int_eq(e.kind, PHX_E_PROTOCOL);
+	ck_assert_str_eq(e.msg, "storage entry 1 has no usable id");
+	ck_assert_ptr_null(l.v);
+	ck_assert_uint_eq(l.n, 0);
+	json_object_put(d);
+
+	d = data_of("{\"data\":{\"storage\":\"local\"}}");
+	ck_assert_int_eq(pve_parse_storage(d, &l, &e), -1);
+	ck_assert_str_eq(e.msg, "storage list is not an array");
+	ck_assert_ptr_null(l.v);
+	json_object_put(d);
+}
+END_TEST
+
 /* --- config (proxmox-api.md §3) --- */
 
 START_TEST(config_object)
@@ -635,6 +679,8 @@ START_TEST(node_loads)
 	d = data_of("{\"data\":{\"not\":\"a list\"}}");
 	ck_assert_int_eq(pve_parse_node_loads(d, &l, &e), -1);
 	ck_assert_int_eq(e.kind, PHX_E_PROTOCOL);
+	ck_assert_str_eq(e.msg, "resource list is not an array");
+	ck_assert_ptr_null(l.v);
 	json_object_put(d);
 }
 END_TEST
@@ -752,6 +798,7 @@ static Suite *suite(void)
 	tcase_add_test(t, task_log_empty_placeholder);
 	tcase_add_test(t, newest_task);
 	tcase_add_test(t, node_loads);
+	tcase_add_test(t, storage_list);
 	tcase_add_test(t, token_text);
 	suite_add_tcase(s, t);
 	return s;
