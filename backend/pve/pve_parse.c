@@ -744,12 +744,17 @@ int pve_parse_node_loads(json_object *data, struct phx_node_load_list *out,
 
 	out->v = NULL;
 	out->n = 0;
+	out->guests = NULL;
+	out->nguests = 0;
 	if (!json_object_is_type(data, json_type_array))
 		return fail(err, PHX_E_PROTOCOL, "resource list is not an array");
 	len = json_object_array_length(data);
 	out->v = calloc(len ? len : 1, sizeof(*out->v));
-	if (!out->v)
+	out->guests = calloc(len ? len : 1, sizeof(*out->guests));
+	if (!out->v || !out->guests) {
+		phx_node_load_list_free(out);
 		return fail(err, PHX_E_TRANSIENT, "out of memory");
+	}
 	for (size_t i = 0; i < len; i++) {
 		json_object *e = json_object_array_get_idx(data, i);
 		const char *type = json_object_is_type(e, json_type_object) ?
@@ -757,8 +762,24 @@ int pve_parse_node_loads(json_object *data, struct phx_node_load_list *out,
 		const char *node = type ? str_member(e, "node") : NULL;
 		struct phx_node_load *nl;
 
-		if (!type || strcmp(type, "node") || !node || !*node ||
-		    strlen(node) >= PHX_NODE_MAX)
+		if (!type || !node || !*node || strlen(node) >= PHX_NODE_MAX)
+			continue;
+		if (!strcmp(type, "lxc") || !strcmp(type, "qemu")) {
+			/* placement's reservations end when this shows the
+			 * guest running where it was placed */
+			struct phx_guest_seen *g = &out->guests[out->nguests];
+			uint64_t vmid = num_member(e, "vmid");
+			const char *st = str_member(e, "status");
+
+			if (!vmid || vmid > UINT32_MAX)
+				continue;
+			g->vmid = (uint32_t)vmid;
+			snprintf(g->node, sizeof(g->node), "%s", node);
+			g->running = st && !strcmp(st, "running");
+			out->nguests++;
+			continue;
+		}
+		if (strcmp(type, "node"))
 			continue;
 		nl = &out->v[out->n++];
 		snprintf(nl->name, sizeof(nl->name), "%s", node);
