@@ -90,9 +90,19 @@ struct phx_node_load {
 	char storages[1024];   /* comma list of storage ids */
 };
 
+/* A guest row of the same listing: where it is and whether it runs (a
+ * running guest's memory is in its node's mem; a stopped one uses none). */
+struct phx_guest_seen {
+	uint32_t vmid;
+	char node[PHX_NODE_MAX];
+	bool running;
+};
+
 struct phx_node_load_list {
 	struct phx_node_load *v;
 	size_t n;
+	struct phx_guest_seen *guests; /* the lxc and qemu rows */
+	size_t nguests;
 };
 void phx_node_load_list_free(struct phx_node_load_list *l);
 

@@ -38,6 +38,9 @@ void phx_node_load_list_free(struct phx_node_load_list *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
+	free(l->guests);
+	l->guests = NULL;
+	l->nguests = 0;
 }
 
 void phx_storage_list_free(struct phx_storage_list *l)

@@ -121,6 +121,7 @@ void phx_engine_stop(struct phx_engine *e)
 	/* What is still wanted stays in the journal: the next start resumes it. */
 	rec_free_all(e);
 	free(e->backend_ids);
+	free(e->holds);
 	free(e->default_node);
 	free(e->journal_path);
 	free(e->feature_dir);

@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct place_hold;
+
 enum ct_state {
 	ST_ABSENT,
 	ST_QUEUED,
@@ -188,6 +190,12 @@ struct phx_engine {
 	struct phx_driver *real_drv;
 	bool quiet_states;        /* the first listing: learning, not changes */
 	enum phx_reconcile reconcile;
+
+	/* placement.c: memory placed by this mount that the listing does
+	 * not count yet; listings fetched for placement and the newest used */
+	struct place_hold *holds;
+	size_t nholds, capholds;
+	uint64_t place_fetched, place_applied;
 
 	/* journal.c */
 	pthread_mutex_t journal_lock;

@@ -762,16 +762,38 @@ int pve_parse_node_loads(json_object *data, struct phx_node_load_list *out,
 	size_t len;
 
 	out->n = 0;
+	out->guests = NULL;
+	out->nguests = 0;
 	if (!(out->v = object_array(data, "resource", sizeof(*out->v), &len, err)))
 		return -1;
+	if (!(out->guests = calloc(len ? len : 1, sizeof(*out->guests)))) {
+		phx_node_load_list_free(out);
+		return fail(err, PHX_E_TRANSIENT, "out of memory");
+	}
 	for (size_t i = 0; i < len; i++) {
 		json_object *e = object_at(data, i);
 		const char *type = e ? str_member(e, "type") : NULL;
 		const char *node = type ? str_member(e, "node") : NULL;
 		struct phx_node_load *nl;
 
-		if (!type || strcmp(type, "node") || !node || !*node ||
-		    strlen(node) >= PHX_NODE_MAX)
+		if (!type || !node || !*node || strlen(node) >= PHX_NODE_MAX)
+			continue;
+		if (!strcmp(type, "lxc") || !strcmp(type, "qemu")) {
+			/* placement's reservations end when this shows the
+			 * guest running where it was placed */
+			struct phx_guest_seen *g = &out->guests[out->nguests];
+			uint64_t vmid = num_member(e, "vmid");
+			const char *st = str_member(e, "status");
+
+			if (!vmid || vmid > UINT32_MAX)
+				continue;
+			g->vmid = (uint32_t)vmid;
+			snprintf(g->node, sizeof(g->node), "%s", node);
+			g->running = st && !strcmp(st, "running");
+			out->nguests++;
+			continue;
+		}
+		if (strcmp(type, "node"))
 			continue;
 		nl = &out->v[out->n++];
 		snprintf(nl->name, sizeof(nl->name), "%s", node);

@@ -47,7 +47,7 @@ static long long node_maxmem(struct sim *s, int i)
 	return (long long)(s->o.node_mem_gib[i] ? s->o.node_mem_gib[i] : 32) << 30;
 }
 
-static long long node_mem(struct sim *s, int i)
+long long sim_node_mem_now(struct sim *s, int i)
 {
 	long long used = 1LL << 30;
 	json_object_object_foreach(s->guests, k, g) {
@@ -56,6 +56,18 @@ static long long node_mem(struct sim *s, int i)
 			used += sim_conf_int(sim_guest_conf(g), "memory", 512) << 20;
 	}
 	return used;
+}
+
+/* The mem of the node listings (/nodes, /cluster/resources): pve-manager's
+ * extract_node_stats (PVE/API2Tools.pm) reads it from the node's
+ * pve2-node rrd entry, which pvestatd's update_node_status broadcasts once
+ * per cycle, together with the guests' status: published with them
+ * (sim_task.c publish_stats), so a guest the listing shows running is in
+ * its node's mem and one it does not show yet is not. */
+static long long node_mem(struct sim *s, int i)
+{
+	return s->o.stats_lag_ms && s->node_mem_published ? s->node_mem_pub[i] :
+		sim_node_mem_now(s, i);
 }
 
 void sim_version(struct sim *s, struct sim_res *r)

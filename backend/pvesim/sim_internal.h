@@ -58,6 +58,8 @@ struct sim {
 	uint32_t next_pid;
 	uint64_t boot_ms;
 	uint64_t next_stats_ms;
+	long long node_mem_pub[SIM_MAX_NODES]; /* each node's mem as pvestatd */
+	bool node_mem_published;               /* last published it */
 	uint64_t rng;
 	bool dirty;
 	json_object *access;    /* access.json: users, tokens, roles, acl */
@@ -91,6 +93,8 @@ bool sim_guest_template(json_object *g);
 const char *sim_guest_lock(json_object *g);
 void sim_set_lock(json_object *g, const char *lock);
 void sim_mark_dirty(struct sim *s);
+/* sim_cluster.c: node i's memory in use now (running guests' memory) */
+long long sim_node_mem_now(struct sim *s, int i);
 
 /* result helpers (sim_state.c) */
 void res_err(struct sim_res *r, int status, const char *fmt, ...)

@@ -216,6 +216,11 @@ struct sim_task *sim_task_start(struct sim *s, const char *node,
 
 static void publish_stats(struct sim *s)
 {
+	/* pvestatd: update_node_status, then the guests' (pve-manager
+	 * PVE/Service/pvestatd.pm update_status) */
+	for (int i = 0; i < s->o.n_nodes; i++)
+		s->node_mem_pub[i] = sim_node_mem_now(s, i);
+	s->node_mem_published = true;
 	json_object_object_foreach(s->guests, key, g) {
 		json_object *rrd = json_object_new_object();
 		json_object *c = sim_guest_conf(g), *h;

@@ -647,7 +647,12 @@ START_TEST(node_loads)
 	/* a real listing's shapes: numbers, an offline node without figures,
 	 * a storage that is not available, rows of other types */
 	json_object *d = data_of("{\"data\":["
-		"{\"id\":\"lxc/100\",\"type\":\"lxc\",\"node\":\"pve1\",\"mem\":5},"
+		"{\"id\":\"lxc/100\",\"type\":\"lxc\",\"node\":\"pve1\",\"mem\":5,"
+		" \"vmid\":100,\"status\":\"running\"},"
+		"{\"id\":\"qemu/101\",\"type\":\"qemu\",\"node\":\"pve2\",\"vmid\":101,"
+		" \"status\":\"stopped\"},"
+		"{\"id\":\"lxc/102\",\"type\":\"lxc\",\"node\":\"pve2\",\"vmid\":102},"
+		"{\"id\":\"lxc/x\",\"type\":\"lxc\",\"node\":\"pve2\"},"
 		"{\"id\":\"node/pve1\",\"type\":\"node\",\"node\":\"pve1\",\"status\":\"online\","
 		" \"mem\":2147483648,\"maxmem\":34359738368},"
 		"{\"id\":\"node/pve2\",\"type\":\"node\",\"node\":\"pve2\",\"status\":\"offline\"},"
@@ -673,6 +678,18 @@ START_TEST(node_loads)
 	ck_assert(!l.v[1].online);
 	ck_assert_uint_eq(l.v[1].maxmem, 0);
 	ck_assert_str_eq(l.v[1].storages, "");
+	/* the guest rows, for placement's holds: a row without a vmid is
+	 * left out, one without a status (stats not published yet) is not
+	 * running */
+	ck_assert_uint_eq(l.nguests, 3);
+	ck_assert_uint_eq(l.guests[0].vmid, 100);
+	ck_assert_str_eq(l.guests[0].node, "pve1");
+	ck_assert(l.guests[0].running);
+	ck_assert_uint_eq(l.guests[1].vmid, 101);
+	ck_assert(!l.guests[1].running);
+	ck_assert_uint_eq(l.guests[2].vmid, 102);
+	ck_assert_str_eq(l.guests[2].node, "pve2");
+	ck_assert(!l.guests[2].running);
 	phx_node_load_list_free(&l);
 	json_object_put(d);
 

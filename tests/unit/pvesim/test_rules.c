@@ -1207,6 +1207,46 @@ START_TEST(resources_lag_but_lock_is_live)
 }
 END_TEST
 
+/* a node's mem in /cluster/resources (-1: no such row) */
+static long long listed_node_mem(const char *node)
+{
+	long long mem = -1;
+
+	reset();
+	sim_cluster_resources(s, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	for (size_t i = 0; i < json_object_array_length(r.data); i++) {
+		json_object *o = json_object_array_get_idx(r.data, i);
+		if (!strcmp(json_object_get_string(json_object_object_get(o, "type")), "node") &&
+		    !strcmp(json_object_get_string(json_object_object_get(o, "node")), node))
+			mem = json_object_get_int64(json_object_object_get(o, "mem"));
+	}
+	reset();
+	return mem;
+}
+
+START_TEST(node_mem_lags_with_the_guests_status)
+{
+	json_object *o;
+	sim_free(s);
+	s = mk_sim(NULL, NULL, 10000, NULL);
+	sim_tick(s); /* pvestatd's first publication */
+	create("100", "local-lvm:8");
+	op_on("pve", "100", "start");
+	/* extract_node_stats reads the node's rrd: until pvestatd's next
+	 * cycle neither the node's mem nor the guest's status shows the
+	 * start */
+	ck_assert_int_eq(listed_node_mem("pve"), 1LL << 30);
+	o = resource("lxc/100");
+	ck_assert_str_ne(json_object_get_string(json_object_object_get(o, "status")), "running");
+	clk.ms += 10000;
+	sim_tick(s);
+	ck_assert_int_eq(listed_node_mem("pve"), (1LL << 30) + (512LL << 20));
+	o = resource("lxc/100");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "status")), "running");
+}
+END_TEST
+
 /* ---- snapshots ---- */
 
 START_TEST(snapshot_rules)
@@ -2035,6 +2075,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, storage_nodes_and_node_memory);
 	tcase_add_test(tc, nextid_is_a_string);
 	tcase_add_test(tc, resources_lag_but_lock_is_live);
+	tcase_add_test(tc, node_mem_lags_with_the_guests_status);
 	tcase_add_test(tc, snapshot_rules);
 	tcase_add_test(tc, task_endpoints);
 	tcase_add_test(tc, restart_fails_running_tasks_keeps_locks);
