@@ -47,17 +47,6 @@ static long long node_maxmem(struct sim *s, int i)
 	return (long long)(s->o.node_mem_gib[i] ? s->o.node_mem_gib[i] : 32) << 30;
 }
 
-long long sim_node_mem_now(struct sim *s, int i)
-{
-	long long used = 1LL << 30;
-	json_object_object_foreach(s->guests, k, g) {
-		(void)k;
-		if (!strcmp(sim_guest_node(g), s->o.nodes[i]) && sim_guest_running(g))
-			used += sim_conf_int(sim_guest_conf(g), "memory", 512) << 20;
-	}
-	return used;
-}
-
 /* The mem of the node listings (/nodes, /cluster/resources): pve-manager's
  * extract_node_stats (PVE/API2Tools.pm) reads it from the node's
  * pve2-node rrd entry, which pvestatd's update_node_status broadcasts once

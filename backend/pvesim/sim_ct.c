@@ -175,14 +175,6 @@ long long sim_size_bytes(const char *opts)
 	}
 }
 
-long long sim_conf_int(json_object *c, const char *k, long long dflt)
-{
-	json_object *v;
-	if (!json_object_object_get_ex(c, k, &v))
-		return dflt;
-	return strtoll(json_object_get_string(v), NULL, 10);
-}
-
 long long sim_guest_maxdisk(json_object *c)
 {
 	json_object *v;

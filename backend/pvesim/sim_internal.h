@@ -93,7 +93,7 @@ bool sim_guest_template(json_object *g);
 const char *sim_guest_lock(json_object *g);
 void sim_set_lock(json_object *g, const char *lock);
 void sim_mark_dirty(struct sim *s);
-/* sim_cluster.c: node i's memory in use now (running guests' memory) */
+/* sim_state.c: node i's memory in use now (running guests' memory) */
 long long sim_node_mem_now(struct sim *s, int i);
 
 /* result helpers (sim_state.c) */

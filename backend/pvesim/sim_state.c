@@ -635,3 +635,25 @@ int sim_load(struct sim *s, char *err, size_t errlen)
 	s->dirty = true;
 	return 0;
 }
+
+long long sim_conf_int(json_object *c, const char *k, long long dflt)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(c, k, &v))
+		return dflt;
+	return strtoll(json_object_get_string(v), NULL, 10);
+}
+
+/* Node i's memory in use now: 1 GiB for the host plus the running guests'
+ * memory. Here, beside the guest accessors, because both the listings
+ * (sim_cluster.c) and pvestatd's publishing (sim_task.c) read it. */
+long long sim_node_mem_now(struct sim *s, int i)
+{
+	long long used = 1LL << 30;
+	json_object_object_foreach(s->guests, k, g) {
+		(void)k;
+		if (!strcmp(sim_guest_node(g), s->o.nodes[i]) && sim_guest_running(g))
+			used += sim_conf_int(sim_guest_conf(g), "memory", 512) << 20;
+	}
+	return used;
+}
