@@ -756,6 +756,9 @@ int job_run(struct phx_engine *e, struct job *j)
 	phx_doc_unlock(e->doc);
 	if (s.entry && phx_chain_source(s.entry, &src) < 0)
 		src = 0;
+	/* another mount may have made it since our last listing */
+	if (w & W_BUILD)
+		mounts_check_backend(e, j->ctid);
 
 	pthread_mutex_lock(&e->lock);
 	r = rec_get(e, j->ctid);

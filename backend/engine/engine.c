@@ -57,6 +57,7 @@ int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 		e->stop_pipe[0] = e->stop_pipe[1] = -1;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_mutex_init(&e->journal_lock, NULL);
+	pthread_mutex_init(&e->locks_mu, NULL);
 	/* wait() and the refresher sleep with deadlines; the monotonic clock
 	 * keeps them right across wall-clock jumps. */
 	pthread_condattr_init(&ca);
@@ -81,6 +82,8 @@ int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 	e->subscribed = e->doc != NULL;
 	if (e->drv) {
 		rc = journal_load(e, err, errlen);
+		if (rc == 0)
+			rc = mounts_start(e, cfg->lock_dir, cfg->lock_expiry_s, err, errlen);
 		if (rc == 0)
 			rc = workers_start(e, err, errlen);
 		if (rc == 0)
@@ -116,6 +119,7 @@ void phx_engine_stop(struct phx_engine *e)
 		(void)!write(e->stop_pipe[1], "x", 1);
 	refresher_stop(e);
 	workers_stop(e);
+	mounts_stop(e); /* after the workers: they let go of their locks */
 	observe_stop(e);
 	journal_release(e);
 	/* What is still wanted stays in the journal: the next start resumes it. */
@@ -136,6 +140,7 @@ void phx_engine_stop(struct phx_engine *e)
 	pthread_cond_destroy(&e->work);
 	pthread_cond_destroy(&e->refresh);
 	pthread_mutex_destroy(&e->journal_lock);
+	pthread_mutex_destroy(&e->locks_mu);
 	pthread_mutex_destroy(&e->lock);
 	free(e);
 }

@@ -120,6 +120,35 @@ static void *worker_main(void *arg)
 		if (e->stopping)
 			break;
 		r->running = true;
+		/* Another mount of the config may be on it: its work lock first
+		 * (a file operation: without e->lock) */
+		{
+			bool stolen = false;
+			int got;
+
+			pthread_mutex_unlock(&e->lock);
+			got = mounts_take(e, r->ctid, &stolen);
+			pthread_mutex_lock(&e->lock);
+			if (!got) {
+				/* left to the holder: the refresher looks again
+				 * (mounts_apply) and drops or takes over the wants */
+				r->running = false;
+				r->deferred = true;
+				r->clone_src = 0;
+				pthread_cond_broadcast(&e->work);
+				rec_touch(e, r);
+				continue;
+			}
+			if (stolen && (r->wants & W_BUILD))
+				r->resume_build = true; /* finish what the dead holder left */
+			if (e->stopping) {
+				r->running = false;
+				pthread_mutex_unlock(&e->lock);
+				mounts_release(e, r->ctid, false);
+				pthread_mutex_lock(&e->lock);
+				break;
+			}
+		}
 		r->doing = r->wants;
 		r->doing_keys = r->cfg_keys;
 		r->wants = r->cfg_keys = 0;
@@ -140,6 +169,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&e->lock);
 
 		rc = job_run(e, &j);
+		mounts_release(e, j.ctid, rc < 0); /* a failure is left beside it */
 		finish(e, r, &j, rc);
 
 		pthread_mutex_lock(&e->lock);
