@@ -314,6 +314,12 @@ static bool entry_wants_template(struct phx_engine *e, uint32_t ctid)
 /* Ask for wants on ctid: recorded in the journal before returning, then
  * planned. Returns 0, or a negative errno when the request could not be
  * recorded (no memory, or the journal could not be written). */
+/* Set while a change of the file is turned into requests (on_change, on
+ * the thread that delivers it): every mount of the config reads the same
+ * file, so another may have done those already (mounts.c). Any other
+ * request (ctl, drift put back, retry) is this mount's alone. */
+static _Thread_local bool asking_from_file;
+
 static int request(struct phx_engine *e, uint32_t ctid, unsigned wants,
 		   unsigned cfg_keys, const char *why)
 {
@@ -336,6 +342,10 @@ static int request(struct phx_engine *e, uint32_t ctid, unsigned wants,
 	}
 	r->wants |= wants;
 	r->cfg_keys |= cfg_keys;
+	if (!asking_from_file) {
+		r->private_wants |= wants;
+		r->private_keys |= cfg_keys;
+	}
 	if (why)
 		rec_note(e, r, "%s", why);
 	rec_touch(e, r);
@@ -661,8 +671,11 @@ void phx_engine_rewritten(struct phx_engine *e, uint32_t ctid, const struct phx_
 
 static void on_feed(void *arg, const struct phx_change *changes, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		asking_from_file = true;
 		on_change(arg, &changes[i]);
+		asking_from_file = false;
+	}
 }
 
 void phx_engine_changed(struct phx_engine *e, uint32_t ctid, const char *key)
@@ -671,7 +684,9 @@ void phx_engine_changed(struct phx_engine *e, uint32_t ctid, const char *key)
 	struct phx_change ch = { .origin = PHX_BY_MOUNT, .ctid = ctid,
 				 .partial = !key, .nkeys = key ? 1 : 0, .keys = &k };
 
+	asking_from_file = true;
 	on_change(e, &ch);
+	asking_from_file = false;
 }
 
 /* For reconcile.c: putting drift back asks for work as an edit does. */

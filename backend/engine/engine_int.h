@@ -16,6 +16,7 @@
 #include "backend/events.h"
 #include "backend/metrics.h"
 
+#include <json-c/json.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -136,11 +137,17 @@ struct ct_rec {
 	char *drift;            /* the drift lines of the last listing, NULL none */
 
 	/* mounts.c: another mount of the config holds its work lock */
-	bool deferred;          /* its wants are left to that mount: dropped
-				   when it lets go, taken over when it expires */
+	bool deferred;          /* its wants are left to that mount: those read
+				   from the file are dropped when it lets go,
+				   all taken over when it expires */
 	bool remote_held;       /* the lock is held (not expired) by another mount */
 	bool lock_lost;         /* our lock was taken over: the job stops */
 	char remote_status[320];/* what the holder published (or left, failed) */
+	unsigned private_wants; /* wants not read from the file (ctl, drift put
+				   back, the journal, retry): the other mounts
+				   do not know them, so they are never left
+				   as done by another mount */
+	unsigned private_keys;
 	char *applied;          /* the drift reconcile=apply last put back */
 };
 
@@ -272,6 +279,12 @@ struct job {
 	unsigned doing;         /* the wants a worker is carrying out now */
 	unsigned doing_keys;
 	uint32_t clone_src;
+	/* mounts.c: every want of the job was read from the file, which every
+	 * mount reads: another mount may have done it already for the entry
+	 * as it is */
+	bool from_file_only;
+	bool skipped;           /* it had: nothing was done */
+	uint64_t entry_hash;    /* of the entry the job worked from */
 };
 /* 0 done, -1 failed (recorded), 1 must be planned again. */
 int job_run(struct phx_engine *e, struct job *j);
@@ -332,7 +345,11 @@ void mounts_stop(struct phx_engine *e);
 int mounts_take(struct phx_engine *e, uint32_t ctid, bool *stolen);
 /* After the job (no lock held): let go, leaving the failure for the
  * other mounts to show when it failed. */
-void mounts_release(struct phx_engine *e, uint32_t ctid, bool failed);
+void mounts_release(struct phx_engine *e, const struct job *j, int rc);
+/* Whether another mount finished this very job (the same wants, for the
+ * entry as it is now) since: it is then not done again (no lock held). */
+bool mounts_done_elsewhere(struct phx_engine *e, const struct job *j);
+uint64_t mounts_entry_hash(json_object *entry);
 /* The other mounts' locks, looked at before a listing; applied after it
  * (so that the listing already shows what a holder that let go made). */
 struct mounts_scan;

@@ -20,6 +20,7 @@
 #include "backend/log.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -35,8 +36,12 @@
 struct held_lock {
 	uint32_t ctid;
 	struct phx_worklock wl;
+	bool taking;       /* being made: ours already for the scan, not
+			      renewed yet */
 	bool lost;
 	char published[320];
+	char before[640];  /* the status file as the lock was taken: the last
+			      holder's "done" (mounts_done_elsewhere) */
 };
 
 struct scan_item {
@@ -97,8 +102,29 @@ static void read_status(struct phx_engine *e, uint32_t ctid, char *status, size_
 	}
 }
 
-/* Written whole (temp and rename): a reader sees the old line or the new. */
-static int write_status(struct phx_engine *e, uint32_t ctid, const char *status)
+/* The whole status file of ctid into buf ("" when none). */
+static void read_status_file(struct phx_engine *e, uint32_t ctid, char *buf, size_t len)
+{
+	char *p = status_path(e, ctid);
+	ssize_t n = -1;
+	int fd;
+
+	buf[0] = '\0';
+	if (!p)
+		return;
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	free(p);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* Written whole (temp and rename): a reader sees the old line or the new.
+ * extra: a third line, or NULL. */
+static int write_status(struct phx_engine *e, uint32_t ctid, const char *status,
+			const char *extra)
 {
 	char *p = status_path(e, ctid), *tmp = NULL, buf[640];
 	int fd, len, rc = 0;
@@ -109,7 +135,8 @@ static int write_status(struct phx_engine *e, uint32_t ctid, const char *status)
 		free(p);
 		return -ENOMEM;
 	}
-	len = snprintf(buf, sizeof(buf), "%s\nholder %s\n", status, e->holder_id);
+	len = snprintf(buf, sizeof(buf), "%s\nholder %s\n%s%s", status, e->holder_id,
+		       extra ? extra : "", extra ? "\n" : "");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0 || write(fd, buf, (size_t)len) != len || close(fd) != 0 ||
 	    rename(tmp, p) != 0) {
@@ -128,6 +155,23 @@ static void remove_status(struct phx_engine *e, uint32_t ctid)
 	if (p)
 		unlink(p);
 	free(p);
+}
+
+/* Whether ctid's lock was last held by a process of this host that is gone
+ * (this mount before a kill -9, or another mount of this host): no need to
+ * wait for the expiry. */
+static bool holder_dead_here(struct phx_engine *e, uint32_t ctid)
+{
+	char status[320], who[160], *colon;
+	size_t hostlen = strcspn(e->holder_id, ":");
+	long pid;
+
+	read_status(e, ctid, status, sizeof(status), who, sizeof(who));
+	colon = strrchr(who, ':');
+	if (!colon || (size_t)(colon - who) != hostlen || strncmp(who, e->holder_id, hostlen))
+		return false;
+	pid = strtol(colon + 1, NULL, 10);
+	return pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
 /* --- the renewer --- */
@@ -150,7 +194,7 @@ static void renew_all(struct phx_engine *e)
 		struct ct_rec *r;
 		int rc;
 
-		if (h->lost)
+		if (h->lost || h->taking)
 			continue;
 		rc = phx_worklock_renew(&h->wl, why, sizeof(why));
 		if (rc < 0 && rc != -ESTALE) {
@@ -175,7 +219,7 @@ static void renew_all(struct phx_engine *e)
 		}
 		pthread_mutex_unlock(&e->lock);
 		if (rc == 0 && status[0] && strcmp(status, h->published) != 0 &&
-		    write_status(e, h->ctid, status) == 0)
+		    write_status(e, h->ctid, status, NULL) == 0)
 			snprintf(h->published, sizeof(h->published), "%s", status);
 	}
 	pthread_mutex_unlock(&e->locks_mu);
@@ -280,41 +324,79 @@ void mounts_stop(struct phx_engine *e)
 
 /* --- taking and letting go --- */
 
+/* The slot of ctid in e->held (locks_mu held), or -1. */
+static ssize_t held_slot(struct phx_engine *e, uint32_t ctid)
+{
+	for (size_t i = 0; i < e->nheld; i++)
+		if (e->held[i].ctid == ctid)
+			return (ssize_t)i;
+	return -1;
+}
+
 int mounts_take(struct phx_engine *e, uint32_t ctid, bool *stolen)
 {
 	struct phx_worklock wl;
 	char name[32], why[512] = "", status[320], who[160];
 	struct ct_rec *r;
+	ssize_t slot;
 	int rc;
 
 	*stolen = false;
 	if (!e->lock_dir)
 		return 1;
-	lock_name(ctid, name, sizeof(name));
-	rc = phx_worklock_take(&wl, e->lock_dir, name, e->lock_expiry_s, e->lock_pmxcfs,
-			       why, sizeof(why));
-	if (rc == 1) {
-		pthread_mutex_lock(&e->locks_mu);
-		if (e->nheld == e->capheld) {
-			size_t c = e->capheld ? e->capheld * 2 : 8;
-			struct held_lock *t = realloc(e->held, c * sizeof(*t));
+	/* in the table before the mkdir, so that a scan meanwhile does not
+	 * take our own lock for another mount's */
+	pthread_mutex_lock(&e->locks_mu);
+	if (e->nheld == e->capheld) {
+		size_t c = e->capheld ? e->capheld * 2 : 8;
+		struct held_lock *t = realloc(e->held, c * sizeof(*t));
 
-			if (!t) {
-				pthread_mutex_unlock(&e->locks_mu);
-				phx_worklock_free(&wl);
-				rc = -ENOMEM;
-				snprintf(why, sizeof(why), "out of memory");
-				goto refused;
-			}
-			e->held = t;
-			e->capheld = c;
+		if (!t) {
+			pthread_mutex_unlock(&e->locks_mu);
+			rc = -ENOMEM;
+			snprintf(why, sizeof(why), "out of memory");
+			goto refused;
 		}
-		memset(&e->held[e->nheld], 0, sizeof(e->held[0]));
-		e->held[e->nheld].ctid = ctid;
-		e->held[e->nheld].wl = wl;
-		e->nheld++;
-		pthread_mutex_unlock(&e->locks_mu);
+		e->held = t;
+		e->capheld = c;
+	}
+	memset(&e->held[e->nheld], 0, sizeof(e->held[0]));
+	e->held[e->nheld].ctid = ctid;
+	e->held[e->nheld].taking = true;
+	e->held[e->nheld].wl.fd = -1;
+	e->nheld++;
+	pthread_mutex_unlock(&e->locks_mu);
+
+	lock_name(ctid, name, sizeof(name));
+	if (!holder_dead_here(e, ctid))
+		rc = phx_worklock_take(&wl, e->lock_dir, name, e->lock_expiry_s, e->lock_pmxcfs,
+				       why, sizeof(why));
+	else if (e->lock_pmxcfs)
+		rc = phx_worklock_adopt(&wl, e->lock_dir, name, why, sizeof(why));
+	else /* expired as soon as it is not renewed this second */
+		rc = phx_worklock_take(&wl, e->lock_dir, name, 0, false, why, sizeof(why));
+	pthread_mutex_lock(&e->locks_mu);
+	slot = held_slot(e, ctid);
+	if (rc == 1 && slot >= 0) {
+		e->held[slot].wl = wl;
+		e->held[slot].taking = false;
+	} else if (slot >= 0) {
+		e->held[slot] = e->held[--e->nheld];
+	}
+	pthread_mutex_unlock(&e->locks_mu);
+	if (rc == 1) {
+		char before[640];
+
 		*stolen = wl.stolen;
+		read_status_file(e, ctid, before, sizeof(before));
+		pthread_mutex_lock(&e->locks_mu);
+		slot = held_slot(e, ctid);
+		if (slot >= 0)
+			memcpy(e->held[slot].before, before, sizeof(before));
+		pthread_mutex_unlock(&e->locks_mu);
+		/* who holds it, at once: a mount of this host that finds its
+		 * holder gone need not wait for the expiry */
+		write_status(e, ctid, "queued: a worker is starting it", NULL);
 		pthread_mutex_lock(&e->lock);
 		r = rec_find(e, ctid);
 		if (r) {
@@ -334,15 +416,19 @@ int mounts_take(struct phx_engine *e, uint32_t ctid, bool *stolen)
 refused:
 	read_status(e, ctid, status, sizeof(status), who, sizeof(who));
 	pthread_mutex_lock(&e->lock);
-	e->peers_seen = true;
+	if (rc == 0)
+		e->peers_seen = true;
 	r = rec_find(e, ctid);
-	if (r && !r->deferred) {
-		if (rc < 0)
-			rec_note(e, r, "cannot take the work lock of %u: %s; trying again at the "
-				 "next refresh", ctid, why);
-		else
-			rec_note(e, r, "another mount (%s) holds the work lock of %u: its work is "
-				 "left to it", who[0] ? who : "not yet known", ctid);
+	if (r) {
+		r->lock_lost = false;
+		if (!r->deferred) {
+			if (rc < 0)
+				rec_note(e, r, "cannot take the work lock of %u: %s; trying again "
+					 "at the next refresh", ctid, why);
+			else
+				rec_note(e, r, "another mount (%s) holds the work lock of %u: its "
+					 "work is left to it", who[0] ? who : "not yet known", ctid);
+		}
 	}
 	if (r && rc == 0 && status[0]) {
 		snprintf(r->remote_status, sizeof(r->remote_status), "%s", status);
@@ -352,39 +438,96 @@ refused:
 	return 0;
 }
 
-void mounts_release(struct phx_engine *e, uint32_t ctid, bool job_failed)
+void mounts_release(struct phx_engine *e, const struct job *j, int rc)
 {
 	struct held_lock h;
-	char failed[600] = "";
+	char failed[600] = "", done[96];
 	bool found = false;
 	struct ct_rec *r;
 
 	if (!e->lock_dir)
 		return;
 	pthread_mutex_lock(&e->lock);
-	r = rec_find(e, ctid);
-	if (r && job_failed && r->failed)
+	r = rec_find(e, j->ctid);
+	if (r && rc < 0 && r->failed)
 		snprintf(failed, sizeof(failed), "failed: %s", r->reason);
 	pthread_mutex_unlock(&e->lock);
+	snprintf(done, sizeof(done), "entry %016llx %x %x %lld", (unsigned long long)j->entry_hash,
+		 j->wants, j->cfg_keys, (long long)time(NULL));
 	pthread_mutex_lock(&e->locks_mu);
-	for (size_t i = 0; i < e->nheld; i++)
-		if (e->held[i].ctid == ctid) {
+	{
+		ssize_t i = held_slot(e, j->ctid);
+
+		if (i >= 0) {
 			h = e->held[i];
 			e->held[i] = e->held[--e->nheld];
 			found = true;
-			break;
 		}
-	if (found && !h.lost) {
-		/* a failure stays beside the lock for the other mounts to show;
-		 * anything else is said by the listing from now on */
+	}
+	/* A failure stays beside the lock for the other mounts to show; a
+	 * job done says for which entry and wants (mounts_done_elsewhere);
+	 * one skipped or stopped leaves what was there. */
+	if (found && !h.lost && !j->skipped) {
 		if (failed[0])
-			write_status(e, ctid, failed);
+			write_status(e, j->ctid, failed, NULL);
+		else if (rc == 0)
+			write_status(e, j->ctid, "done", done);
 		else
-			remove_status(e, ctid);
+			remove_status(e, j->ctid);
 	}
 	pthread_mutex_unlock(&e->locks_mu);
 	if (found)
 		phx_worklock_free(&h.wl);
+}
+
+uint64_t mounts_entry_hash(json_object *entry)
+{
+	const char *t = entry ? json_object_to_json_string_ext(entry, JSON_C_TO_STRING_PLAIN) : "";
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (; *t; t++) {
+		h ^= (unsigned char)*t;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+bool mounts_done_elsewhere(struct phx_engine *e, const struct job *j)
+{
+	char buf[640], *line;
+	unsigned long long hash;
+	unsigned wants, keys;
+	long long when;
+	struct ct_rec *r;
+	ssize_t slot;
+	bool facts_agree;
+
+	if (!e->lock_dir)
+		return false;
+	pthread_mutex_lock(&e->locks_mu);
+	slot = held_slot(e, j->ctid);
+	if (slot >= 0)
+		memcpy(buf, e->held[slot].before, sizeof(buf));
+	pthread_mutex_unlock(&e->locks_mu);
+	if (slot < 0)
+		return false;
+	if (strncmp(buf, "done\n", 5) != 0 || !(line = strstr(buf, "\nentry ")))
+		return false;
+	if (sscanf(line + 7, "%llx %x %x %lld", &hash, &wants, &keys, &when) != 4)
+		return false;
+	/* The file's change reaches every mount within a second or two: a
+	 * "done" older than a lock's life is not about this change. And the
+	 * backend must still say what that job made. */
+	if (llabs((long long)time(NULL) - when) > (long long)e->lock_expiry_s)
+		return false;
+	pthread_mutex_lock(&e->lock);
+	r = rec_find(e, j->ctid);
+	facts_agree = r && (!(j->wants & (W_BUILD | W_CONVERT | W_CONFIG | W_START)) ||
+			    r->exists) &&
+		      (!(j->wants & W_CONVERT) || r->template_ == 1);
+	pthread_mutex_unlock(&e->lock);
+	return facts_agree && hash == j->entry_hash && !(j->wants & ~wants) &&
+	       !(j->cfg_keys & ~keys);
 }
 
 /* --- what the other mounts hold --- */
@@ -402,7 +545,7 @@ static bool held_here(struct phx_engine *e, uint32_t ctid)
 
 	pthread_mutex_lock(&e->locks_mu);
 	for (size_t i = 0; i < e->nheld && !b; i++)
-		b = e->held[i].ctid == ctid && !e->held[i].lost;
+		b = e->held[i].ctid == ctid && !e->held[i].lost; /* taking counts */
 	pthread_mutex_unlock(&e->locks_mu);
 	return b;
 }
@@ -463,6 +606,9 @@ struct mounts_scan *mounts_scan(struct phx_engine *e)
 		}
 	}
 	closedir(d);
+	for (size_t i = 0; i < sc->n; i++)
+		if (sc->v[i].kind == 1 && holder_dead_here(e, sc->v[i].ctid))
+			sc->v[i].kind = 2; /* its process is gone: expired now */
 	for (size_t i = 0; i < sc->n; i++) {
 		struct scan_item *it = &sc->v[i];
 
@@ -524,9 +670,20 @@ void mounts_apply(struct phx_engine *e, struct mounts_scan *sc)
 				rec_touch(e, r);
 				continue;
 			} else {
-				rec_note(e, r, "the other mount let go of %u: what it was asked "
-					 "is done there", r->ctid);
-				r->wants = r->cfg_keys = 0;
+				rec_note(e, r, "the other mount let go of %u: what the file asks "
+					 "of it is done there", r->ctid);
+				/* what only this mount was asked (ctl, drift put
+				 * back) is still to do, here */
+				r->wants &= r->private_wants;
+				r->cfg_keys &= r->private_keys;
+				if (r->wants) {
+					uint32_t *t = realloc(replan, (nreplan + 1) * sizeof(*t));
+
+					if (t) {
+						replan = t;
+						replan[nreplan++] = r->ctid;
+					}
+				}
 				r->resume_build = false;
 				journal_dirty(e);
 				{

@@ -48,29 +48,46 @@ static int hold(struct phx_worklock *l, char *why, size_t whylen)
 	return 1;
 }
 
-/* A plain directory: move the stale lock we judged (st) out of the way.
- * true when we moved exactly that one (it is then removed); a fresh lock
- * moved by mistake (renewed or re-made after we looked) is given back. */
+/* A plain directory: remove the stale lock we judged (st), so that the
+ * mkdir after it decides who holds it next. Stealers take turns through a
+ * gate (NAME.steal, made by mkdir, held for microseconds) and look again
+ * inside it: a racer that judged the same stale lock then finds the
+ * winner's fresh one and leaves it. Inside, the stale lock is moved to a
+ * unique name, not removed by name, and checked to be the one judged
+ * (same inode and mtime): a lock its holder renewed at the last moment is
+ * given back. true when the judged lock is gone. */
 static bool steal_plain(struct phx_worklock *l, const struct stat *judged, unsigned expiry_s)
 {
-	char *aside = NULL;
-	struct stat st;
-	bool ok;
-
 	static _Atomic unsigned long seq;
-	char host[64] = "";
+	char *gate = NULL, *aside = NULL, host[64] = "";
+	struct stat st;
+	bool ok = false;
 
-	/* unique among the nodes, the mounts of one and the threads of one */
-	gethostname(host, sizeof(host) - 1);
-	if (asprintf(&aside, "%s.stale.%s.%ld.%lu", l->path, host, (long)getpid(), ++seq) < 0)
+	if (asprintf(&gate, "%s.steal", l->path) < 0)
 		return false;
-	if (rename(l->path, aside) != 0) {
-		free(aside); /* another stealer moved it first, or it was released */
+	if (mkdir(gate, 0700) != 0) {
+		/* another stealer is in; one that died there left it: after
+		 * the expiry it is cleared, and the next attempt goes in */
+		if (errno == EEXIST && lstat(gate, &st) == 0 && stale(&st, expiry_s))
+			rmdir(gate);
+		free(gate);
 		return false;
 	}
+	if (lstat(l->path, &st) != 0 || st.st_ino != judged->st_ino ||
+	    st.st_dev != judged->st_dev || st.st_mtim.tv_sec != judged->st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != judged->st_mtim.tv_nsec)
+		goto out; /* released, renewed or taken since we looked */
+	/* unique among the nodes, the mounts of one and the threads of one */
+	gethostname(host, sizeof(host) - 1);
+	if (asprintf(&aside, "%s.stale.%s.%ld.%lu", l->path, host, (long)getpid(), ++seq) < 0) {
+		aside = NULL;
+		goto out;
+	}
+	if (rename(l->path, aside) != 0)
+		goto out;
 	ok = lstat(aside, &st) == 0 && st.st_ino == judged->st_ino &&
-	     st.st_dev == judged->st_dev && st.st_mtim.tv_sec == judged->st_mtim.tv_sec &&
-	     st.st_mtim.tv_nsec == judged->st_mtim.tv_nsec && stale(&st, expiry_s);
+	     st.st_mtim.tv_sec == judged->st_mtim.tv_sec &&
+	     st.st_mtim.tv_nsec == judged->st_mtim.tv_nsec;
 	if (ok) {
 		rmdir(aside);
 	} else if (renameat2(AT_FDCWD, aside, AT_FDCWD, l->path, RENAME_NOREPLACE) != 0) {
@@ -78,6 +95,9 @@ static bool steal_plain(struct phx_worklock *l, const struct stat *judged, unsig
 		 * its holder finds it gone at its next renewal and stops */
 		rmdir(aside);
 	}
+out:
+	rmdir(gate);
+	free(gate);
 	free(aside);
 	return ok;
 }
@@ -126,6 +146,29 @@ int phx_worklock_take(struct phx_worklock *l, const char *dir, const char *name,
 	}
 	l->stolen = false;
 	return 0;
+}
+
+int phx_worklock_adopt(struct phx_worklock *l, const char *dir, const char *name,
+		       char *why, size_t whylen)
+{
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->pmxcfs = true;
+	if (asprintf(&l->path, "%s/%s", dir, name) < 0) {
+		l->path = NULL;
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	l->fd = open(l->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->fd < 0)
+		return 0;
+	if (phx_worklock_renew(l, why, whylen) != 0) {
+		close(l->fd);
+		l->fd = -1;
+		return 0;
+	}
+	l->stolen = true;
+	return 1;
 }
 
 int phx_worklock_renew(struct phx_worklock *l, char *why, size_t whylen)

@@ -44,6 +44,12 @@ bool phx_worklock_dir_is_pmxcfs(const char *dir);
  * (why filled). l is initialised in every case; phx_worklock_free it. */
 int phx_worklock_take(struct phx_worklock *l, const char *dir, const char *name,
 		      unsigned expiry_s, bool pmxcfs, char *why, size_t whylen);
+/* pmxcfs: take over a lock this node made for a process that is gone (a
+ * mount of this node killed and started again): pmxcfs lets the node that
+ * made a lock renew it, and nobody remove it before its 120 s. 1 taken
+ * (l->stolen), 0 not (another node's, or gone). */
+int phx_worklock_adopt(struct phx_worklock *l, const char *dir, const char *name,
+		       char *why, size_t whylen);
 /* Renew a held lock (mtime = now). 0 still ours, -ESTALE it is not ours
  * any more (stolen after it expired, or removed): stop the work it
  * guards; another -errno: could not renew (why filled), try again soon. */
