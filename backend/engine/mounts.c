@@ -515,6 +515,17 @@ bool mounts_done_elsewhere(struct phx_engine *e, const struct job *j)
 		return false;
 	if (sscanf(line + 7, "%llx %x %x %lld", &hash, &wants, &keys, &when) != 4)
 		return false;
+	/* Only another mount's: this mount knows its own state better (a
+	 * feature taken off the list and put back changed what it ran, not
+	 * the entry), and the mount that wrote the line never skips, so a
+	 * change asked of all is done at least once. */
+	{
+		char mine[200];
+
+		snprintf(mine, sizeof(mine), "\nholder %s\n", e->holder_id);
+		if (strstr(buf, mine))
+			return false;
+	}
 	/* The file's change reaches every mount within a second or two: a
 	 * "done" older than a lock's life is not about this change. And the
 	 * backend must still say what that job made. */
@@ -686,7 +697,9 @@ void mounts_apply(struct phx_engine *e, struct mounts_scan *sc)
 				}
 				r->resume_build = false;
 				journal_dirty(e);
-				{
+				/* its waiters go on once nothing they wait for is
+				 * left to do here (as at the end of a job) */
+				if (!(r->wants & W_PROVIDES)) {
 					uint32_t *more = NULL;
 					size_t k = release_waiters(e, r, true, &more);
 					uint32_t *t = realloc(replan, (nreplan + k + 1) * sizeof(*t));
