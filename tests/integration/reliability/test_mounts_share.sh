@@ -75,6 +75,25 @@ chain_json() { # BASE MID LEAF
 	for b in 900 910 920 930 940 950; do chain_json $b $((b + 1)) $((b + 2)); [ $b = 950 ] || echo ,; done
 	echo '}}'
 } >"$ENG_CONFIG"
+# bad options: refused with the reason, nothing mounted, the config as it was
+cp "$ENG_CONFIG" "$ENG_WORK/config.before"
+phx() { "$PHX_BUILD/fs/phoenixfs" -f -o "$1" "$ENG_MNT"; }
+online="config=$ENG_CONFIG,pve_url=$PVESIM_URL,pve_token_file=$PVESIM_TOKEN_FILE,pve_fingerprint=$PVESIM_FINGERPRINT"
+check_fails "lock_expiry=1 is refused" "lock_expiry=1: expected 2 to 86400 seconds" \
+	phx "config=$ENG_CONFIG,lock_expiry=1"
+check_fails "lock_expiry=abc is refused" "invalid parameter in option \`lock_expiry=abc'" \
+	phx "config=$ENG_CONFIG,lock_expiry=abc"
+check_fails "a relative lock_dir is refused" "lock_dir=locks: expected an absolute path" \
+	phx "config=$ENG_CONFIG,lock_dir=locks"
+check_fails "a lock_dir that cannot be made is refused" \
+	"cannot make the lock directory $ENG_WORK/no/locks: No such file or directory" \
+	phx "$online,lock_dir=$ENG_WORK/no/locks"
+: >"$ENG_WORK/a-file"
+check_fails "a lock_dir that is a file is refused" "lock_dir=$ENG_WORK/a-file: not a directory" \
+	phx "$online,lock_dir=$ENG_WORK/a-file"
+check "nothing is mounted" sh -c "! grep -q ' $ENG_MNT fuse' /proc/mounts"
+check "the config is as it was" cmp "$ENG_CONFIG" "$ENG_WORK/config.before"
+
 mount_a
 mount_b
 check "the lock directory is made beside the config" test -d "$LOCKS"
