@@ -50,6 +50,11 @@ struct phx_engine_cfg {
 	 * token cannot set are merged into it before start. NULL: they are
 	 * named in the log as not applied. */
 	const char *pve_conf_dir;
+	/* Work locks shared by the mounts of one config (engine/mounts.c):
+	 * the directory (NULL: beside config_path, .NAME.phoenixfs-locks;
+	 * no locks when both are NULL) and their expiry (0: 120 s). */
+	const char *lock_dir;
+	unsigned lock_expiry_s;
 };
 
 int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,

@@ -240,6 +240,8 @@ int main(int argc, char *argv[])
 		.config_path = config,
 		.mountpoint = mountpoint,
 		.pve_conf_dir = o.pve_conf_dir,
+		.lock_dir = o.lock_dir,
+		.lock_expiry_s = o.lock_expiry,
 	};
 	if (phx_engine_start(&fs.engine, &ecfg, err, sizeof(err)) < 0) {
 		phx_err("cannot start: %s", err);

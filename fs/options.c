@@ -25,6 +25,8 @@ static const struct fuse_opt spec[] = {
 	OPT("app_script_dir=%s", app_script_dir, 0),
 	OPT("hook_timeout=%u", hook_timeout, 0),
 	OPT("pve_conf_dir=%s", pve_conf_dir, 0),
+	OPT("lock_dir=%s", lock_dir, 0),
+	OPT("lock_expiry=%u", lock_expiry, 0),
 	/* repeatable, hence keys rather than fields */
 	FUSE_OPT_KEY("allow_write_user=", KEY_WRITE_USER),
 	FUSE_OPT_KEY("allow_write_group=", KEY_WRITE_GROUP),
@@ -70,6 +72,11 @@ void phx_options_usage(const char *prog)
 	       "                           this long (default 1800, 0: no limit)\n"
 	       "    -o pve_conf_dir=DIR    write the keys an API token cannot set into\n"
 	       "                           DIR/CTID.conf (root on a Proxmox node: /etc/pve/lxc)\n"
+	       "    -o lock_dir=DIR        work locks shared by the mounts of this config, one\n"
+	       "                           per node (default: .CONFIG.phoenixfs-locks beside it;\n"
+	       "                           /etc/pve/priv/lock on pmxcfs)\n"
+	       "    -o lock_expiry=SECONDS a mount's work lock not renewed for this long is\n"
+	       "                           taken over by another mount (default 120)\n"
 	       "    -o allow_write_user=USER    USER (a name or uid) may change the tree too;\n"
 	       "                           repeat for more (default: root and the mount's owner)\n"
 	       "    -o allow_write_group=GROUP  members of GROUP (a name or gid) may change it\n"
@@ -158,6 +165,7 @@ int phx_options_parse(struct fuse_args *args, struct phx_options *o)
 	o->jobs = 4;
 	o->max_threads = 4096;
 	o->hook_timeout = 1800;
+	o->lock_expiry = 120;
 	if (fuse_opt_parse(args, o, spec, proc) != 0)
 		return -1;
 	if (o->help || o->version)
@@ -199,9 +207,14 @@ int phx_options_parse(struct fuse_args *args, struct phx_options *o)
 			o->hook_timeout);
 		return -1;
 	}
-	for (int i = 0; i < 3; i++) {
-		const char *name[] = { "feature_dir", "app_script_dir", "pve_conf_dir" };
-		const char *v[] = { o->feature_dir, o->app_script_dir, o->pve_conf_dir };
+	if (o->lock_expiry < 2 || o->lock_expiry > 86400) {
+		fprintf(stderr, "phoenixfs: lock_expiry=%u: expected 2 to 86400 seconds\n",
+			o->lock_expiry);
+		return -1;
+	}
+	for (int i = 0; i < 4; i++) {
+		const char *name[] = { "feature_dir", "app_script_dir", "pve_conf_dir", "lock_dir" };
+		const char *v[] = { o->feature_dir, o->app_script_dir, o->pve_conf_dir, o->lock_dir };
 
 		if (v[i] && v[i][0] != '/') {
 			fprintf(stderr, "phoenixfs: %s=%s: expected an absolute path\n", name[i], v[i]);
@@ -236,6 +249,7 @@ void phx_options_free(struct phx_options *o)
 	free(o->feature_dir);
 	free(o->app_script_dir);
 	free(o->pve_conf_dir);
+	free(o->lock_dir);
 	free(o->positional[0]);
 	free(o->positional[1]);
 	phx_writers_free(&o->writers);

@@ -27,6 +27,8 @@ struct phx_options {
 	char *app_script_dir;  /* application_script hooks */
 	unsigned hook_timeout; /* seconds, 0: none */
 	char *pve_conf_dir;    /* CTID.conf for keys a token cannot set */
+	char *lock_dir;        /* work locks shared by the mounts of one config */
+	unsigned lock_expiry;  /* seconds a work lock lives unrenewed */
 	struct phx_writers writers; /* allow_write_user=, allow_write_group= */
 	/* command line */
 	char *mountpoint;

@@ -756,6 +756,19 @@ int job_run(struct phx_engine *e, struct job *j)
 	phx_doc_unlock(e->doc);
 	if (s.entry && phx_chain_source(s.entry, &src) < 0)
 		src = 0;
+	j->entry_hash = mounts_entry_hash(s.entry);
+	/* another mount may have made it since our last listing (learnt
+	 * first, so that a job skipped below leaves the record right), or
+	 * done this very job already */
+	if (w & W_BUILD)
+		mounts_check_backend(e, j->ctid);
+	if (j->from_file_only && mounts_done_elsewhere(e, j)) {
+		j->skipped = true;
+		step_note(&s, "already done by another mount of the config for the entry "
+			  "as it is now: nothing to do here");
+		json_object_put(s.entry);
+		return STEP_OK;
+	}
 
 	pthread_mutex_lock(&e->lock);
 	r = rec_get(e, j->ctid);

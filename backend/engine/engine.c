@@ -57,6 +57,7 @@ int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 		e->stop_pipe[0] = e->stop_pipe[1] = -1;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_mutex_init(&e->journal_lock, NULL);
+	pthread_mutex_init(&e->locks_mu, NULL);
 	/* wait() and the refresher sleep with deadlines; the monotonic clock
 	 * keeps them right across wall-clock jumps. */
 	pthread_condattr_init(&ca);
@@ -81,6 +82,8 @@ int phx_engine_start(struct phx_engine **out, const struct phx_engine_cfg *cfg,
 	e->subscribed = e->doc != NULL;
 	if (e->drv) {
 		rc = journal_load(e, err, errlen);
+		if (rc == 0)
+			rc = mounts_start(e, cfg->lock_dir, cfg->lock_expiry_s, err, errlen);
 		if (rc == 0)
 			rc = workers_start(e, err, errlen);
 		if (rc == 0)
@@ -116,6 +119,7 @@ void phx_engine_stop(struct phx_engine *e)
 		(void)!write(e->stop_pipe[1], "x", 1);
 	refresher_stop(e);
 	workers_stop(e);
+	mounts_stop(e); /* after the workers: they let go of their locks */
 	observe_stop(e);
 	journal_release(e);
 	/* What is still wanted stays in the journal: the next start resumes it. */
@@ -137,6 +141,7 @@ void phx_engine_stop(struct phx_engine *e)
 	pthread_cond_destroy(&e->work);
 	pthread_cond_destroy(&e->refresh);
 	pthread_mutex_destroy(&e->journal_lock);
+	pthread_mutex_destroy(&e->locks_mu);
 	pthread_mutex_destroy(&e->lock);
 	free(e);
 }
@@ -310,6 +315,12 @@ static bool entry_wants_template(struct phx_engine *e, uint32_t ctid)
 /* Ask for wants on ctid: recorded in the journal before returning, then
  * planned. Returns 0, or a negative errno when the request could not be
  * recorded (no memory, or the journal could not be written). */
+/* Set while a change of the file is turned into requests (on_change, on
+ * the thread that delivers it): every mount of the config reads the same
+ * file, so another may have done those already (mounts.c). Any other
+ * request (ctl, drift put back, retry) is this mount's alone. */
+static _Thread_local bool asking_from_file;
+
 static int request(struct phx_engine *e, uint32_t ctid, unsigned wants,
 		   unsigned cfg_keys, const char *why)
 {
@@ -332,6 +343,10 @@ static int request(struct phx_engine *e, uint32_t ctid, unsigned wants,
 	}
 	r->wants |= wants;
 	r->cfg_keys |= cfg_keys;
+	if (!asking_from_file) {
+		r->private_wants |= wants;
+		r->private_keys |= cfg_keys;
+	}
 	if (why)
 		rec_note(e, r, "%s", why);
 	rec_touch(e, r);
@@ -657,8 +672,11 @@ void phx_engine_rewritten(struct phx_engine *e, uint32_t ctid, const struct phx_
 
 static void on_feed(void *arg, const struct phx_change *changes, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		asking_from_file = true;
 		on_change(arg, &changes[i]);
+		asking_from_file = false;
+	}
 }
 
 void phx_engine_changed(struct phx_engine *e, uint32_t ctid, const char *key)
@@ -667,7 +685,9 @@ void phx_engine_changed(struct phx_engine *e, uint32_t ctid, const char *key)
 	struct phx_change ch = { .origin = PHX_BY_MOUNT, .ctid = ctid,
 				 .partial = !key, .nkeys = key ? 1 : 0, .keys = &k };
 
+	asking_from_file = true;
 	on_change(e, &ch);
+	asking_from_file = false;
 }
 
 /* For reconcile.c: putting drift back asks for work as an edit does. */

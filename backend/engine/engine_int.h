@@ -16,6 +16,7 @@
 #include "backend/events.h"
 #include "backend/metrics.h"
 
+#include <json-c/json.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -139,6 +140,19 @@ struct ct_rec {
 	double ours_at[8];      /* when our last job changed each drift
 				   attribute (reconcile.c's drift_attrs) */
 	char *drift;            /* the drift lines of the last listing, NULL none */
+
+	/* mounts.c: another mount of the config holds its work lock */
+	bool deferred;          /* its wants are left to that mount: those read
+				   from the file are dropped when it lets go,
+				   all taken over when it expires */
+	bool remote_held;       /* the lock is held (not expired) by another mount */
+	bool lock_lost;         /* our lock was taken over: the job stops */
+	char remote_status[320];/* what the holder published (or left, failed) */
+	unsigned private_wants; /* wants not read from the file (ctl, drift put
+				   back, the journal, retry): the other mounts
+				   do not know them, so they are never left
+				   as done by another mount */
+	unsigned private_keys;
 	char *applied;          /* the drift reconcile=apply last put back */
 };
 
@@ -204,6 +218,20 @@ struct phx_engine {
 	int journal_lockfd;       /* flock held while we run: the journal is
 				     ours (valid when journal_locked) */
 	bool journal_locked;
+
+	/* mounts.c: work locks shared with the other mounts of the config */
+	char *lock_dir;           /* NULL: no locks (one mount, tests) */
+	unsigned lock_expiry_s;
+	bool lock_pmxcfs;
+	char holder_id[160];      /* host:pid, written beside each lock */
+	pthread_mutex_t locks_mu; /* the held locks; never taken with e->lock
+				     held, never by a FUSE operation */
+	struct held_lock *held;
+	size_t nheld, capheld;
+	bool peers_seen;          /* another mount's lock was seen: check the
+				     backend before building */
+	bool renewer_started;
+	pthread_t renewer;
 };
 
 /* --- records.c (call with e->lock held) --- */
@@ -266,6 +294,12 @@ struct job {
 	unsigned doing;         /* the wants a worker is carrying out now */
 	unsigned doing_keys;
 	uint32_t clone_src;
+	/* mounts.c: every want of the job was read from the file, which every
+	 * mount reads: another mount may have done it already for the entry
+	 * as it is */
+	bool from_file_only;
+	bool skipped;           /* it had: nothing was done */
+	uint64_t entry_hash;    /* of the entry the job worked from */
 };
 /* 0 done, -1 failed (recorded), 1 must be planned again. */
 int job_run(struct phx_engine *e, struct job *j);
@@ -315,6 +349,29 @@ void reconcile_after_listing(struct phx_engine *e, double asked);
 void reconcile_mark_ours(struct ct_rec *r, unsigned wants, unsigned cfg_keys, double now);
 /* `echo apply > ctl`: put ctid's drift back once. */
 int reconcile_apply_ctl(struct phx_engine *e, uint32_t ctid, char *err, size_t errlen);
+
+/* --- mounts.c: work locks between the mounts of one config --- */
+/* Find the lock directory (made if missing) and start the renewer. */
+int mounts_start(struct phx_engine *e, const char *lock_dir, unsigned expiry_s,
+		 char *err, size_t errlen);
+void mounts_stop(struct phx_engine *e);
+/* Before a job: take ctid's lock (no lock held). 1 taken (*stolen: from an
+ * expired holder), 0 another mount holds it (the record is deferred). */
+int mounts_take(struct phx_engine *e, uint32_t ctid, bool *stolen);
+/* After the job (no lock held): let go, leaving the failure for the
+ * other mounts to show when it failed. */
+void mounts_release(struct phx_engine *e, const struct job *j, int rc);
+/* Whether another mount finished this very job (the same wants, for the
+ * entry as it is now) since: it is then not done again (no lock held). */
+bool mounts_done_elsewhere(struct phx_engine *e, const struct job *j);
+uint64_t mounts_entry_hash(json_object *entry);
+/* The other mounts' locks, looked at before a listing; applied after it
+ * (so that the listing already shows what a holder that let go made). */
+struct mounts_scan;
+struct mounts_scan *mounts_scan(struct phx_engine *e);
+void mounts_apply(struct phx_engine *e, struct mounts_scan *sc);
+/* Whether the backend must be asked before building ctid (no lock held). */
+void mounts_check_backend(struct phx_engine *e, uint32_t ctid);
 
 /* engine.c: ask for work on ctid (journalled, then planned). */
 int eng_request(struct phx_engine *e, uint32_t ctid, unsigned wants, unsigned cfg_keys,

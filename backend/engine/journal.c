@@ -170,6 +170,10 @@ static size_t merge_pending(struct phx_engine *e, json_object *pending, const ch
 			continue;
 		r->wants |= wants;
 		r->cfg_keys |= keys;
+		/* which of them were read from the file is not kept: none is
+		 * left to another mount as done (mounts.c) */
+		r->private_wants |= wants;
+		r->private_keys |= keys;
 		if (json_object_object_get_ex(o, "features", &v) &&
 		    json_object_is_type(v, json_type_string))
 			snprintf(r->hooks_pending, sizeof(r->hooks_pending), "%s",

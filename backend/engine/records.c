@@ -243,7 +243,7 @@ void rec_clear_failure(struct phx_engine *e, struct ct_rec *r)
 bool rec_settled(const struct ct_rec *r)
 {
 	return !r->wants && !r->queued && !r->running && r->op == ST_ABSENT &&
-	       !r->waiting_for;
+	       !r->waiting_for && !r->remote_held;
 }
 
 void rec_status(const struct ct_rec *r, char *buf, size_t len)
@@ -255,6 +255,13 @@ void rec_status(const struct ct_rec *r, char *buf, size_t len)
 			snprintf(buf, len, "%s: %s", ct_state_name(r->op), r->detail);
 		else
 			snprintf(buf, len, "%s", ct_state_name(r->op));
+		return;
+	}
+	/* another mount of the config works on it (or failed at it): its
+	 * state, so that every mount shows the same */
+	if (!r->running && r->remote_status[0] &&
+	    (r->remote_held || (!r->wants && !r->queued && !r->waiting_for && !r->failed))) {
+		snprintf(buf, len, "%s", r->remote_status);
 		return;
 	}
 	if (r->waiting_for) {

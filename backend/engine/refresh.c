@@ -90,8 +90,12 @@ int refresh_once(struct phx_engine *e)
 	double asked = now_mono(), now;
 	uint32_t *ids, *all;
 	size_t n = 0;
+	/* the other mounts' locks before the listing: one let go of is then
+	 * already in it with what its holder made */
+	struct mounts_scan *sc = mounts_scan(e);
 
 	if (e->drv->ops->list_guests(e->drv->ctx, &list, &err) < 0) {
+		mounts_apply(e, sc); /* shown as held, taken over when expired */
 		pthread_mutex_lock(&e->lock);
 		if (strcmp(e->refresh_problem, err.msg) != 0)
 			phx_warn("engine: cannot list the backend's guests: %s", err.msg);
@@ -103,6 +107,7 @@ int refresh_once(struct phx_engine *e)
 	ids = malloc((list.n ? list.n : 1) * sizeof(*ids));
 	if (!ids) {
 		phx_guest_list_free(&list);
+		mounts_apply(e, sc);
 		return -1;
 	}
 	for (size_t i = 0; i < list.n; i++)
@@ -115,6 +120,7 @@ int refresh_once(struct phx_engine *e)
 	if (!all) {
 		free(ids);
 		phx_guest_list_free(&list);
+		mounts_apply(e, sc);
 		return -1;
 	}
 	for (size_t i = 0; i < list.n; i++)
@@ -156,6 +162,7 @@ int refresh_once(struct phx_engine *e)
 	pthread_mutex_unlock(&e->lock);
 	free(all);
 	phx_guest_list_free(&list);
+	mounts_apply(e, sc);
 	reconcile_after_listing(e, asked);
 	return 0;
 }

@@ -87,12 +87,20 @@ int step_fail(struct step *s, const char *fmt, ...)
 	return STEP_FAILED;
 }
 
+/* the engine stops, or another mount took this container's work over */
+static bool stop_now(struct step *s)
+{
+	struct ct_rec *r = rec_find(s->e, s->ctid);
+
+	return s->e->stopping || (r && r->lock_lost);
+}
+
 bool step_stopping(struct step *s)
 {
 	bool b;
 
 	pthread_mutex_lock(&s->e->lock);
-	b = s->e->stopping;
+	b = stop_now(s);
 	pthread_mutex_unlock(&s->e->lock);
 	return b;
 }
@@ -104,7 +112,7 @@ bool step_nap(struct step *s, unsigned ms)
 	bool stopping;
 
 	pthread_mutex_lock(&s->e->lock);
-	while (!s->e->stopping && now_mono() < until) {
+	while (!stop_now(s) && now_mono() < until) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_nsec += 50 * 1000 * 1000;
 		if (ts.tv_nsec >= 1000000000) {
@@ -113,7 +121,7 @@ bool step_nap(struct step *s, unsigned ms)
 		}
 		pthread_cond_timedwait(&s->e->work, &s->e->lock, &ts);
 	}
-	stopping = s->e->stopping;
+	stopping = stop_now(s);
 	pthread_mutex_unlock(&s->e->lock);
 	return !stopping;
 }

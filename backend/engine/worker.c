@@ -105,6 +105,24 @@ static void finish(struct phx_engine *e, struct ct_rec *r, struct job *j, int rc
 	free(replan);
 }
 
+/* Hold (or let go of) the source of the clone r is queued for, as a
+ * running clone does (e->lock held). */
+static void claim_source(struct phx_engine *e, struct ct_rec *r, bool claim)
+{
+	struct ct_rec *sr = r->clone_src ? rec_find(e, r->clone_src) : NULL;
+
+	if (!sr)
+		return;
+	if (claim) {
+		sr->clone_busy = true;
+		rec_link(e, sr, &sr->clone_holder, r->ctid);
+	} else if (sr->clone_busy && sr->clone_holder == r->ctid) {
+		sr->clone_busy = false;
+		rec_link(e, sr, &sr->clone_holder, 0);
+		pthread_cond_broadcast(&e->work);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct phx_engine *e = arg;
@@ -120,6 +138,43 @@ static void *worker_main(void *arg)
 		if (e->stopping)
 			break;
 		r->running = true;
+		/* Another mount of the config may be on it: its work lock first
+		 * (a file operation: without e->lock). The clone source is
+		 * claimed meanwhile, so that no other clone from it is taken. */
+		claim_source(e, r, true);
+		{
+			bool stolen = false;
+			int got;
+
+			pthread_mutex_unlock(&e->lock);
+			got = mounts_take(e, r->ctid, &stolen);
+			pthread_mutex_lock(&e->lock);
+			if (!got) {
+				/* left to the holder: the refresher looks again
+				 * (mounts_apply) and drops or takes over the wants */
+				r->running = false;
+				claim_source(e, r, false);
+				r->deferred = true;
+				rec_link(e, r, &r->clone_src, 0);
+				pthread_cond_broadcast(&e->work);
+				rec_touch(e, r);
+				continue;
+			}
+			if (stolen && (r->wants & W_BUILD))
+				r->resume_build = true; /* finish what the dead holder left */
+			if (e->stopping) {
+				r->running = false;
+				claim_source(e, r, false);
+				pthread_mutex_unlock(&e->lock);
+				{
+					struct job none = { .ctid = r->ctid, .skipped = true };
+
+					mounts_release(e, &none, 1);
+				}
+				pthread_mutex_lock(&e->lock);
+				break;
+			}
+		}
 		r->doing = r->wants;
 		r->doing_keys = r->cfg_keys;
 		r->wants = r->cfg_keys = 0;
@@ -127,6 +182,12 @@ static void *worker_main(void *arg)
 		j.wants = r->doing;
 		j.cfg_keys = r->doing_keys;
 		j.clone_src = r->clone_src;
+		j.from_file_only = !(j.wants & r->private_wants) &&
+				   !(j.cfg_keys & r->private_keys) && !r->resume_build;
+		j.skipped = false;
+		j.entry_hash = 0;
+		r->private_wants &= ~j.wants;
+		r->private_keys &= ~j.cfg_keys;
 		rec_link(e, r, &r->clone_src, 0);
 		observe_job_start(e, r, &j);
 		if (j.clone_src) {
@@ -140,6 +201,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&e->lock);
 
 		rc = job_run(e, &j);
+		mounts_release(e, &j, rc); /* a failure is left beside it */
 		finish(e, r, &j, rc);
 
 		pthread_mutex_lock(&e->lock);
