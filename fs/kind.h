@@ -96,6 +96,8 @@ extern const struct phx_kind phx_kind_scratch;
 int phx_gen_find(const char *name);
 int phx_root_gen_find(const char *name);
 void phx_root_gen_list(struct phx_listing *l);
+/* The name of the root's generated file i, NULL past the last. */
+const char *phx_root_gen_name(int i);
 void phx_gen_list(struct phx_listing *l);
 
 /* Shared by the kinds (stat.c). */

@@ -433,6 +433,11 @@ int phx_root_gen_find(const char *name)
 	return find_in(root_files, COUNT(root_files), name);
 }
 
+const char *phx_root_gen_name(int i)
+{
+	return i >= 0 && i < COUNT(root_files) ? root_files[i].name : NULL;
+}
+
 void phx_gen_list(struct phx_listing *l)
 {
 	for (int i = 0; i < COUNT(ct_files); i++)
@@ -478,9 +483,16 @@ static int gen_getattr(struct phx_fs *fs, const struct phx_node *n, struct stat 
 
 		/* the size the kernel holds: reads from its cache are cut to it
 		 * (pcache.h) */
+		struct timespec since;
+
 		phx_engine_status(fs->engine, n->ctid, status, sizeof(status));
-		phx_pcache_sized_status(fs->pcache, n->ctid, status);
+		since = phx_pcache_sized_status(fs->pcache, n->ctid, status);
 		size = strlen(status) + 1;
+		phx_stat_file(fs, st, g->mode, size, false);
+		/* when this text was first shown: the kernel keeps its pages
+		 * across refetched attributes */
+		st->st_mtim = st->st_atim = st->st_ctim = since;
+		return 0;
 	} else if (g->render && (rc = phx_rendered_size(fs, n, &size)) < 0) {
 		return rc;
 	}

@@ -9,11 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A directory's names, taken once at opendir: readdir hands them out by
- * offset, with their attributes when the kernel asks for READDIRPLUS, so
- * that `ls -l` of 10,000 containers needs no LOOKUP per name. */
+/* A directory's names, taken once at the first readdir of an open (not at
+ * opendir: the kernel may list the root and a container's directory from
+ * its own cache, then no readdir comes and nothing need be made): readdir
+ * hands them out by offset, with their attributes when the kernel asks
+ * for READDIRPLUS, so that `ls -l` of 10,000 containers needs no LOOKUP
+ * per name. */
 struct dir_list {
 	char *path;
+	bool listed;
 	struct phx_listing names;
 };
 
@@ -48,19 +52,45 @@ int op_opendir(const char *path, struct fuse_file_info *fi)
 		free(l);
 		return -ENOMEM;
 	}
+	fi->fh = (uintptr_t)l;
+	/* The root's and a container's listing change only with the
+	 * document (the invalidation thread drops the kernel's copy,
+	 * pcache.h), the backend's set of containers (its tick) and names
+	 * made or removed through the mount in that directory (the kernel
+	 * drops its copy itself). */
+	if (n.kind == NK_ROOT || n.kind == NK_CT) {
+		fi->cache_readdir = 1;
+		fi->keep_cache = 1;
+	}
+	return 0;
+}
+
+/* The first readdir of an open: the names as they are now. */
+static int list_names(struct phx_fs *fs, struct dir_list *l)
+{
+	const struct phx_kind *k;
+	struct phx_node n;
+	int rc;
+
+	if ((rc = phx_node_resolve(fs, l->path, &n)) < 0)
+		return rc;
+	k = phx_kind(&n);
+	if (!k->list)
+		return -ENOTDIR;
 	phx_listing_add(&l->names, ".", S_IFDIR);
 	phx_listing_add(&l->names, "..", S_IFDIR);
 	rc = k->list(fs, &n, &l->names);
 	if (rc == 0)
-		phx_scratch_list(fs->scratch, path, add_scratch, &l->names);
+		phx_scratch_list(fs->scratch, l->path, add_scratch, &l->names);
 	/* a listing cut short would look complete to ls, rsync or find */
 	if (rc == 0 && l->names.b.failed)
 		rc = -ENOMEM;
 	if (rc < 0) {
-		list_free(l);
+		phx_listing_release(&l->names);
+		l->names = (struct phx_listing){ 0 };
 		return rc;
 	}
-	fi->fh = (uintptr_t)l;
+	l->listed = true;
 	return 0;
 }
 
@@ -76,8 +106,14 @@ int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 	size_t next = (size_t)off;
 	const char *name;
 	mode_t type;
+	int rc;
 
 	(void)path;
+	/* the kernel sends one readdir of an open at a time */
+	if (!l->listed && (rc = list_names(fs, l)) < 0) {
+		free(child);
+		return rc;
+	}
 	if (!child)
 		return -ENOMEM;
 	memcpy(child, l->path, plen);

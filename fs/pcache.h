@@ -26,8 +26,12 @@
 #include <fuse.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 struct phx_pcache;
+
+/* The kernel's entry and attribute timeouts, in seconds (fs/ops.c). */
+#define PHX_KERNEL_CACHE_S 60.0
 
 /* Starts the invalidation thread and subscribes to fs->doc's change feed.
  * fs->engine must be running. NULL when out of memory or threads. */
@@ -43,7 +47,11 @@ void phx_pcache_release_status(struct phx_pcache *pc, uint32_t ctid);
 /* Every status text whose size goes to the kernel (getattr, lookup,
  * readdirplus): another text than the one the kernel is known to hold
  * means it no longer holds that one. */
-void phx_pcache_sized_status(struct phx_pcache *pc, uint32_t ctid, const char *status);
+/* Returns the status file's mtime: when the kernel was first given this
+ * text, so that the kernel's pages survive its attributes being refetched
+ * (a new mtime would drop them). */
+struct timespec phx_pcache_sized_status(struct phx_pcache *pc, uint32_t ctid,
+					const char *status);
 /* What a read through the page cache gets, newline included (malloc'd;
  * NULL: out of memory): the text whose size the kernel was last given,
  * since the kernel cuts such reads to that size. A read racing a change
