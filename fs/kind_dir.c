@@ -73,25 +73,26 @@ static int dir_getattr(struct phx_fs *fs, const struct phx_node *n, struct stat 
  * the entry last changed, not the whole document (a change of another
  * container would move it, and the kernel keeps its attributes until the
  * entry changes). */
+void phx_stat_ct_dir(struct phx_fs *fs, uint32_t ctid, struct stat *st)
+{
+	phx_stat_dir(fs, st);
+	if (fs->mtimes) {
+		st->st_mtim = phx_mtimes_get(fs->mtimes, ctid, NULL);
+		st->st_ctim = st->st_atim = st->st_mtim;
+	}
+}
+
 static int ct_getattr(struct phx_fs *fs, const struct phx_node *n, struct stat *st)
 {
 	if (!n->present && !n->on_backend)
 		return -ENOENT;
-	phx_stat_dir(fs, st);
-	if (fs->mtimes) {
-		st->st_mtim = phx_mtimes_get(fs->mtimes, n->ctid, NULL);
-		st->st_ctim = st->st_atim = st->st_mtim;
-	}
+	phx_stat_ct_dir(fs, n->ctid, st);
 	return 0;
 }
 
 static int keydir_getattr(struct phx_fs *fs, const struct phx_node *n, struct stat *st)
 {
-	phx_stat_dir(fs, st);
-	if (fs->mtimes) {
-		st->st_mtim = phx_mtimes_get(fs->mtimes, n->ctid, NULL);
-		st->st_ctim = st->st_atim = st->st_mtim;
-	}
+	phx_stat_ct_dir(fs, n->ctid, st);
 	return 0;
 }
 

@@ -9,15 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A directory's names, taken once at the first readdir of an open (not at
- * opendir: the kernel may list the root and a container's directory from
- * its own cache, then no readdir comes and nothing need be made): readdir
- * hands them out by offset, with their attributes when the kernel asks
- * for READDIRPLUS, so that `ls -l` of 10,000 containers needs no LOOKUP
- * per name. */
+/* A directory's names, taken once at opendir: readdir hands them out by
+ * offset, with their attributes when the kernel asks for READDIRPLUS, so
+ * that `ls -l` of 10,000 containers needs no LOOKUP per name. */
 struct dir_list {
 	char *path;
-	bool listed;
 	struct phx_listing names;
 };
 
@@ -52,45 +48,19 @@ int op_opendir(const char *path, struct fuse_file_info *fi)
 		free(l);
 		return -ENOMEM;
 	}
-	fi->fh = (uintptr_t)l;
-	/* The root's and a container's listing change only with the
-	 * document (the invalidation thread drops the kernel's copy,
-	 * pcache.h), the backend's set of containers (its tick) and names
-	 * made or removed through the mount in that directory (the kernel
-	 * drops its copy itself). */
-	if (n.kind == NK_ROOT || n.kind == NK_CT) {
-		fi->cache_readdir = 1;
-		fi->keep_cache = 1;
-	}
-	return 0;
-}
-
-/* The first readdir of an open: the names as they are now. */
-static int list_names(struct phx_fs *fs, struct dir_list *l)
-{
-	const struct phx_kind *k;
-	struct phx_node n;
-	int rc;
-
-	if ((rc = phx_node_resolve(fs, l->path, &n)) < 0)
-		return rc;
-	k = phx_kind(&n);
-	if (!k->list)
-		return -ENOTDIR;
 	phx_listing_add(&l->names, ".", S_IFDIR);
 	phx_listing_add(&l->names, "..", S_IFDIR);
 	rc = k->list(fs, &n, &l->names);
 	if (rc == 0)
-		phx_scratch_list(fs->scratch, l->path, add_scratch, &l->names);
+		phx_scratch_list(fs->scratch, path, add_scratch, &l->names);
 	/* a listing cut short would look complete to ls, rsync or find */
 	if (rc == 0 && l->names.b.failed)
 		rc = -ENOMEM;
 	if (rc < 0) {
-		phx_listing_release(&l->names);
-		l->names = (struct phx_listing){ 0 };
+		list_free(l);
 		return rc;
 	}
-	l->listed = true;
+	fi->fh = (uintptr_t)l;
 	return 0;
 }
 
@@ -106,14 +76,8 @@ int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 	size_t next = (size_t)off;
 	const char *name;
 	mode_t type;
-	int rc;
 
 	(void)path;
-	/* the kernel sends one readdir of an open at a time */
-	if (!l->listed && (rc = list_names(fs, l)) < 0) {
-		free(child);
-		return rc;
-	}
 	if (!child)
 		return -ENOMEM;
 	memcpy(child, l->path, plen);
@@ -124,7 +88,22 @@ int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 		struct stat st = { .st_mode = type };
 		enum fuse_fill_dir_flags ff = 0;
 
-		if ((flags & FUSE_READDIR_PLUS) && strcmp(name, ".") && strcmp(name, "..")) {
+		uint32_t ctid;
+
+		if (!(flags & FUSE_READDIR_PLUS) || !strcmp(name, ".") || !strcmp(name, "..")) {
+			/* names only */
+		} else if (root && type == S_IFDIR &&
+			   phx_parse_ctid(name, strlen(name), &ctid) == 0) {
+			/* a container listed a moment ago: its directory's
+			 * attributes need no resolving (10,000 per `ls -l`) */
+			phx_stat_ct_dir(fs, ctid, &st);
+			ff = FUSE_FILL_DIR_PLUS;
+		} else if (root && phx_root_gen_find(name) >= 0) {
+			/* The size of tree or graph.dot is a drawing of the
+			 * whole fleet: not at every listing. The kernel keeps
+			 * their attributes until they change (pcache.h) and
+			 * asks when it has none. */
+		} else {
 			struct phx_node n;
 
 			snprintf(child + plen + 1, PHX_NAME_MAX + 1, "%s", name);

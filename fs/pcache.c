@@ -61,6 +61,8 @@ struct phx_pcache {
 	bool doc_changed;        /* the root's config.json and the root dir */
 	bool lost;               /* out of memory recording a change: drop
 				    every name the kernel holds */
+	bool fleet_changed;      /* since the last tick: the root's files
+				    that show every container */
 	uint32_t *backend;       /* the backend's CTIDs at the last tick */
 	size_t nbackend;
 	struct ct_cache *buckets[NBUCKETS];
@@ -83,6 +85,7 @@ static struct ct_cache *ct_of(struct phx_pcache *pc, uint32_t ctid)
 /* With the lock held: work for the thread. */
 static void mark(struct phx_pcache *pc, struct ct_cache *c, unsigned what)
 {
+	pc->fleet_changed = true;
 	c->pending |= what;
 	if (!c->listed) {
 		c->listed = true;
@@ -107,6 +110,7 @@ static void mark_ctid(struct phx_pcache *pc, uint32_t ctid, unsigned what)
 		mark(pc, c, what);
 	} else {
 		pc->lost = true;
+		pc->fleet_changed = true;
 		pthread_cond_signal(&pc->wake);
 	}
 }
@@ -354,21 +358,34 @@ static void sweep_backend(struct phx_pcache *pc)
 	free(pc->backend);
 	pc->backend = ids;
 	pc->nbackend = n;
-	if (changed)
+	if (changed) {
 		inval_path(pc, "/"); /* its listing */
+		pthread_mutex_lock(&pc->lock);
+		pc->fleet_changed = true;
+		pthread_mutex_unlock(&pc->lock);
+	}
 }
 
 static void tick(struct phx_pcache *pc)
 {
 	char path[PHX_NAME_MAX + 2];
 	const char *name;
+	bool counters, fleet;
 
-	for (int i = 0; (name = phx_root_gen_name(i)); i++) {
-		snprintf(path, sizeof(path), "/%s", name);
-		inval_path(pc, path);
-	}
 	sweep_status(pc);
 	sweep_backend(pc);
+	pthread_mutex_lock(&pc->lock);
+	fleet = pc->fleet_changed;
+	pc->fleet_changed = false;
+	pthread_mutex_unlock(&pc->lock);
+	/* Drawing tree or graph.dot for their size costs a walk of the whole
+	 * fleet: the kernel keeps their attributes while no container
+	 * changed. */
+	for (int i = 0; (name = phx_root_gen_name(i, &counters)); i++)
+		if (counters || fleet) {
+			snprintf(path, sizeof(path), "/%s", name);
+			inval_path(pc, path);
+		}
 }
 
 /* Out of memory recording a change: every container's names go. */
@@ -462,6 +479,7 @@ static void on_engine(void *arg, uint32_t ctid)
 		mark(pc, c, P_STATUS | P_GEN);
 	} else {
 		pc->lost = true;
+		pc->fleet_changed = true;
 		pthread_cond_signal(&pc->wake);
 	}
 	pthread_mutex_unlock(&pc->lock);
