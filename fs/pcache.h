@@ -12,12 +12,16 @@
  * kernel believes) and queues the path for invalidation, so that the
  * following opens may use the cache again.
  *
- * The invalidations run on a thread of their own, fed by a queue: libfuse
- * warns that invalidating from a request handler can deadlock with the
- * kernel's locks on the same inode. The same thread drops the kernel's
- * name of a container directory the document gained or lost (the change
- * feed), so that `ls`/`stat` see it at once rather than after the entry
- * timeout. */
+ * Names and attributes stay in the kernel for PHX_KERNEL_CACHE_S, kept true
+ * by telling it of every change, from a thread of its own: libfuse warns
+ * that invalidating from a request handler, or under a lock a request
+ * waits on, can deadlock with the kernel's inode locks. The document's
+ * change feed (an entry's subtree), the engine (a container's generated
+ * files) and opens (a status) only mark a container dirty; a tick each
+ * second covers what no notice says (the root's files, status texts
+ * changed by mount-wide facts, containers coming or going on the
+ * backend). docs/design.md, "Reads from the kernel's cache", has the
+ * table. */
 #ifndef PHX_PCACHE_H
 #define PHX_PCACHE_H
 
