@@ -305,11 +305,14 @@ int main(int argc, char *argv[])
 	fuse_remove_signal_handlers(fuse_get_session(fuse));
 	phx_info("unmounting %s", mountpoint);
 out_engine:
-	phx_pcache_stop(fs.pcache); /* before the engine it asks */
-	fs.pcache = NULL;
 	phx_doc_watch_stop(fs.doc);
+	/* no notice to the kernel once the unmount has closed the session's
+	 * fd; one blocked in the kernel ends with the connection (pcache.h) */
+	phx_pcache_halt(fs.pcache);
 	/* Unmount first so that no new request arrives while the engine stops. */
 	fuse_unmount(fuse);
+	phx_pcache_stop(fs.pcache); /* before the engine it asks */
+	fs.pcache = NULL;
 	phx_engine_stop(fs.engine);
 	fs.engine = NULL;
 	/* no request runs any more, and none will release what is open */

@@ -49,6 +49,9 @@ enum {
  * these are, as the 1 s timeouts were before. */
 #define TICK_MS 1000
 
+/* How long phx_pcache_halt waits for a notice under way (phx_pcache_halt). */
+#define HALT_WAIT_S 2
+
 /* lock guards everything below it. */
 struct phx_pcache {
 	struct phx_fs *fs;
@@ -57,6 +60,8 @@ struct phx_pcache {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping;
+	bool halted;             /* __atomic: no notice is sent any more */
+	bool joined;             /* the thread is gone (halt or stop) */
 	struct ct_cache *dirty;  /* records with pending work */
 	bool doc_changed;        /* the root's config.json and the root dir */
 	bool lost;               /* out of memory recording a change: drop
@@ -248,7 +253,8 @@ static void invalidate_status(struct phx_pcache *pc, uint32_t ctid)
 	 * read) spoils it. -ENOENT: libfuse never gave the kernel this file,
 	 * so the kernel holds nothing of it either. */
 	snprintf(path, sizeof(path), "/%u/status", ctid);
-	(void)fuse_invalidate_path(pc->fuse, path);
+	if (!__atomic_load_n(&pc->halted, __ATOMIC_ACQUIRE)) /* inval_path's rule */
+		(void)fuse_invalidate_path(pc->fuse, path);
 
 	/* Opens meanwhile read through and may have queued it again: that
 	 * invalidates once more, harmlessly. */
@@ -260,6 +266,8 @@ static void invalidate_status(struct phx_pcache *pc, uint32_t ctid)
 
 static void inval_path(struct phx_pcache *pc, const char *path)
 {
+	if (__atomic_load_n(&pc->halted, __ATOMIC_ACQUIRE))
+		return; /* the session's fd may be closed and its number reused */
 	/* -ENOENT: libfuse never gave the kernel this file, so the kernel
 	 * holds nothing of it either. */
 	(void)fuse_invalidate_path(pc->fuse, path);
@@ -270,6 +278,8 @@ static void inval_root_entry(struct phx_pcache *pc, uint32_t ctid)
 	char name[16];
 	int len = snprintf(name, sizeof(name), "%u", ctid);
 
+	if (__atomic_load_n(&pc->halted, __ATOMIC_ACQUIRE))
+		return;
 	/* -ENOENT: the kernel has no such name cached (a new one). */
 	(void)fuse_lowlevel_notify_inval_entry(fuse_get_session(pc->fuse), FUSE_ROOT_ID,
 					       name, (size_t)len);
@@ -325,8 +335,9 @@ static void sweep_status(struct phx_pcache *pc)
 		current(pc, ids[i], now);
 		pthread_mutex_lock(&pc->lock);
 		if ((c = ct_of(pc, ids[i])) && c->sized && strcmp(c->sized, now) != 0) {
+			/* error shows the same mount-wide facts */
 			c->clean = false;
-			mark(pc, c, P_STATUS);
+			mark(pc, c, P_STATUS | P_GEN);
 		}
 		pthread_mutex_unlock(&pc->lock);
 	}
@@ -534,17 +545,32 @@ fail:
 	return NULL;
 }
 
+void phx_pcache_halt(struct phx_pcache *pc)
+{
+	struct timespec until;
+
+	if (!pc)
+		return;
+	pthread_mutex_lock(&pc->lock);
+	pc->stopping = true;
+	__atomic_store_n(&pc->halted, true, __ATOMIC_RELEASE);
+	pthread_cond_signal(&pc->wake);
+	pthread_mutex_unlock(&pc->lock);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += HALT_WAIT_S;
+	if (pthread_timedjoin_np(pc->thread, NULL, &until) == 0)
+		pc->joined = true;
+}
+
 void phx_pcache_stop(struct phx_pcache *pc)
 {
 	if (!pc)
 		return;
+	phx_pcache_halt(pc);
 	phx_engine_on_change(pc->fs->engine, NULL, NULL);
 	phx_doc_unsubscribe(pc->fs->doc, on_feed, pc);
-	pthread_mutex_lock(&pc->lock);
-	pc->stopping = true;
-	pthread_cond_signal(&pc->wake);
-	pthread_mutex_unlock(&pc->lock);
-	pthread_join(pc->thread, NULL);
+	if (!pc->joined)
+		pthread_join(pc->thread, NULL);
 	free_table(pc);
 	pthread_cond_destroy(&pc->wake);
 	pthread_mutex_destroy(&pc->lock);

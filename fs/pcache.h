@@ -40,7 +40,14 @@ struct phx_pcache;
 /* Starts the invalidation thread and subscribes to fs->doc's change feed.
  * fs->engine must be running. NULL when out of memory or threads. */
 struct phx_pcache *phx_pcache_start(struct phx_fs *fs, struct fuse *fuse);
-/* Stops the thread and unsubscribes; NULL is fine. */
+/* Before the session's fd closes (fuse_unmount): no notice is sent from now
+ * on, and the thread is waited for a moment. One notice may be blocked in
+ * the kernel on an inode lock held by a request the stopped loop will
+ * never answer: it ends with the connection, so the wait is bounded and
+ * phx_pcache_stop, after the unmount, joins it. NULL is fine. */
+void phx_pcache_halt(struct phx_pcache *pc);
+/* Stops the thread (halting it first if not done), unsubscribes from the
+ * feed and the engine, frees; before the engine stops. NULL is fine. */
 void phx_pcache_stop(struct phx_pcache *pc);
 
 /* An open of ctid's status file: true when it may use the kernel's page
