@@ -82,6 +82,12 @@ char *phx_engine_log(struct phx_engine *e, uint32_t ctid);
 /* A number that changes whenever status/error/log of ctid change (for
  * mtime, poll and cache invalidation). */
 uint64_t phx_engine_version(struct phx_engine *e, uint32_t ctid);
+/* fn is told the CTID each time its version changes, with the engine's lock
+ * held: it must only take locks of its own that are never held while
+ * calling into the engine, and must not block (fs/pcache.c queues the
+ * kernel's invalidation). fn NULL: no longer. */
+void phx_engine_on_change(struct phx_engine *e, void (*fn)(void *arg, uint32_t ctid),
+			  void *arg);
 
 /* The mount's event stream (the root `events` file): lines
  * "TIME CTID WHAT DETAIL" for state changes, applied edits, refused

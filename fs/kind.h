@@ -96,11 +96,17 @@ extern const struct phx_kind phx_kind_scratch;
 int phx_gen_find(const char *name);
 int phx_root_gen_find(const char *name);
 void phx_root_gen_list(struct phx_listing *l);
+/* The name of the root's generated file i, NULL past the last; counters:
+ * it changes with no container's change (requests, events). */
+const char *phx_root_gen_name(int i, bool *counters);
 void phx_gen_list(struct phx_listing *l);
 
 /* Shared by the kinds (stat.c). */
 struct timespec phx_doc_time(struct phx_fs *fs);
 void phx_stat_dir(struct phx_fs *fs, struct stat *st);
+/* A container's directory and its object directories: mtime is when
+ * anything of the entry last changed (kind_dir.c). */
+void phx_stat_ct_dir(struct phx_fs *fs, uint32_t ctid, struct stat *st);
 void phx_stat_file(struct phx_fs *fs, struct stat *st, mode_t mode, size_t size, bool live);
 /* What phoenixfs serves keeps its mode, owner and times: a change asked for
  * is accepted (tools set them on their way) unless it would change the

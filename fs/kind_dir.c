@@ -6,6 +6,7 @@
 
 #include "backend/log.h"
 #include "fs/commit.h"
+#include "fs/mtimes.h"
 #include "fs/replace.h"
 #include "fs/scratch.h"
 
@@ -68,11 +69,30 @@ static int dir_getattr(struct phx_fs *fs, const struct phx_node *n, struct stat 
 	return 0;
 }
 
+/* A container's directory and its object directories: when anything of
+ * the entry last changed, not the whole document (a change of another
+ * container would move it, and the kernel keeps its attributes until the
+ * entry changes). */
+void phx_stat_ct_dir(struct phx_fs *fs, uint32_t ctid, struct stat *st)
+{
+	phx_stat_dir(fs, st);
+	if (fs->mtimes) {
+		st->st_mtim = phx_mtimes_get(fs->mtimes, ctid, NULL);
+		st->st_ctim = st->st_atim = st->st_mtim;
+	}
+}
+
 static int ct_getattr(struct phx_fs *fs, const struct phx_node *n, struct stat *st)
 {
 	if (!n->present && !n->on_backend)
 		return -ENOENT;
-	phx_stat_dir(fs, st);
+	phx_stat_ct_dir(fs, n->ctid, st);
+	return 0;
+}
+
+static int keydir_getattr(struct phx_fs *fs, const struct phx_node *n, struct stat *st)
+{
+	phx_stat_ct_dir(fs, n->ctid, st);
 	return 0;
 }
 
@@ -288,7 +308,7 @@ const struct phx_kind phx_kind_ct = {
 const struct phx_kind phx_kind_keydir = {
 	.what = "an object directory",
 	.not_applicable = EISDIR,
-	.getattr = dir_getattr,
+	.getattr = keydir_getattr,
 	.create = dir_create,
 	.unlink = dir_unlink,
 	.setattr = dir_setattr,

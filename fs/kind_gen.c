@@ -32,6 +32,7 @@ struct genfile {
 	ssize_t (*read)(struct phx_fs *fs, struct phx_handle *h, char *buf, size_t size,
 			off_t off);
 	int (*write)(struct phx_fs *fs, struct phx_handle *h, const char *buf, size_t size);
+	bool counters; /* changes with no container's change (pcache.c) */
 };
 
 /* A blocked reader (wait, events) ends when its request is interrupted
@@ -407,8 +408,9 @@ static ssize_t read_events(struct phx_fs *fs, struct phx_handle *h, char *buf, s
 
 static const struct genfile root_files[] = {
 	{ .name = "status", .mode = 0444, .render = render_root_status },
-	{ .name = "events", .mode = 0444, .open = open_events, .read = read_events },
-	{ .name = "metrics", .mode = 0444, .render = render_metrics },
+	{ .name = "events", .mode = 0444, .open = open_events, .read = read_events,
+	  .counters = true },
+	{ .name = "metrics", .mode = 0444, .render = render_metrics, .counters = true },
 	{ .name = "tree", .mode = 0444, .render = render_tree },
 	{ .name = "graph.dot", .mode = 0444, .render = render_dot },
 };
@@ -431,6 +433,14 @@ int phx_gen_find(const char *name)
 int phx_root_gen_find(const char *name)
 {
 	return find_in(root_files, COUNT(root_files), name);
+}
+
+const char *phx_root_gen_name(int i, bool *counters)
+{
+	if (i < 0 || i >= COUNT(root_files))
+		return NULL;
+	*counters = root_files[i].counters;
+	return root_files[i].name;
 }
 
 void phx_gen_list(struct phx_listing *l)
@@ -478,9 +488,16 @@ static int gen_getattr(struct phx_fs *fs, const struct phx_node *n, struct stat 
 
 		/* the size the kernel holds: reads from its cache are cut to it
 		 * (pcache.h) */
+		struct timespec since;
+
 		phx_engine_status(fs->engine, n->ctid, status, sizeof(status));
-		phx_pcache_sized_status(fs->pcache, n->ctid, status);
+		since = phx_pcache_sized_status(fs->pcache, n->ctid, status);
 		size = strlen(status) + 1;
+		phx_stat_file(fs, st, g->mode, size, false);
+		/* when this text was first shown: the kernel keeps its pages
+		 * across refetched attributes */
+		st->st_mtim = st->st_atim = st->st_ctim = since;
+		return 0;
 	} else if (g->render && (rc = phx_rendered_size(fs, n, &size)) < 0) {
 		return rc;
 	}

@@ -107,6 +107,20 @@ static int check_cycles(struct phx_doc *doc, char *err, size_t errlen)
 	return rc;
 }
 
+/* Where the values' times wait between mounts (mtimes.h): beside the
+ * config, as its journal. malloc'd. */
+static char *mtimes_for(const char *config)
+{
+	char *dcopy = strdup(config), *bcopy = strdup(config), *out = NULL;
+
+	if (dcopy && bcopy &&
+	    asprintf(&out, "%s/.%s.phoenixfs-mtimes", dirname(dcopy), basename(bcopy)) < 0)
+		out = NULL;
+	free(dcopy);
+	free(bcopy);
+	return out;
+}
+
 /* The signal libfuse sends to interrupt a request's thread: nothing to do. */
 static void intr_signal_noop(int sig)
 {
@@ -122,6 +136,8 @@ int main(int argc, char *argv[])
 	struct fuse *fuse = NULL;
 	struct fuse_loop_config *loop = NULL;
 	char err[1024], *config = NULL, *journal = NULL, *mountpoint = NULL;
+	char *mtimes_path = NULL;
+	bool mtimes_read = false, ran = false;
 	int rc = 1, removed;
 
 	/* glibc gives threads that meet on its lock new arenas, up to 8 per
@@ -193,6 +209,20 @@ int main(int argc, char *argv[])
 		else
 			clock_gettime(CLOCK_REALTIME, &base);
 		fs.mtimes = phx_mtimes_new(fs.doc, base);
+		mtimes_path = mtimes_for(config);
+		if (fs.mtimes && mtimes_path) {
+			int restored;
+
+			atomic_file_clean_stale(mtimes_path, STALE_TEMP_S);
+			mtimes_read = access(mtimes_path, F_OK) == 0;
+			restored = phx_mtimes_load(fs.mtimes, mtimes_path);
+			if (restored > 0)
+				phx_info("times of %d unchanged entries kept from the last unmount",
+					 restored);
+			/* read once: after a crash there is none, and every
+			 * value takes the config's time (mtimes.h) */
+			unlink(mtimes_path);
+		}
 	}
 	fs.uid = getuid();
 	fs.gid = getgid();
@@ -200,7 +230,7 @@ int main(int argc, char *argv[])
 	fs.max_waiters = o.max_threads > 2 * FREE_THREADS ? o.max_threads - FREE_THREADS
 							  : o.max_threads / 2;
 	journal = phx_engine_journal_for_mount(config, mountpoint);
-	if (!fs.scratch || !fs.replace || !fs.mtimes || !journal)
+	if (!fs.scratch || !fs.replace || !fs.mtimes || !mtimes_path || !journal)
 		goto out;
 	atomic_file_clean_stale(journal, STALE_TEMP_S);
 	if (o.pve_url && phx_engine_journal_check(journal, err, sizeof(err)) < 0) {
@@ -267,6 +297,7 @@ int main(int argc, char *argv[])
 	loop = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(loop, 0);
 	fuse_loop_cfg_set_max_threads(loop, o.max_threads);
+	ran = true;
 	rc = fuse_loop_mt(fuse, loop);
 	/* libfuse returns the number of the signal that ended the loop: a stop
 	 * asked for (systemctl stop, Ctrl-C) is a clean exit, not a failure
@@ -276,11 +307,14 @@ int main(int argc, char *argv[])
 	fuse_remove_signal_handlers(fuse_get_session(fuse));
 	phx_info("unmounting %s", mountpoint);
 out_engine:
-	phx_pcache_stop(fs.pcache); /* before the engine it asks */
-	fs.pcache = NULL;
 	phx_doc_watch_stop(fs.doc);
+	/* no notice to the kernel once the unmount has closed the session's
+	 * fd; one blocked in the kernel ends with the connection (pcache.h) */
+	phx_pcache_halt(fs.pcache);
 	/* Unmount first so that no new request arrives while the engine stops. */
 	fuse_unmount(fuse);
+	phx_pcache_stop(fs.pcache); /* before the engine it asks */
+	fs.pcache = NULL;
 	phx_engine_stop(fs.engine);
 	fs.engine = NULL;
 	/* no request runs any more, and none will release what is open */
@@ -294,6 +328,12 @@ out:
 	if (fs.engine)
 		phx_engine_stop(fs.engine);
 	phx_driver_destroy(&drv);
+	/* Written by a mount that ran, and written back once read (a refused
+	 * start writes what it read: the hashes keep it true); a refused
+	 * mount of a new config leaves nothing beside it. */
+	if (fs.mtimes && (mtimes_read || ran) && phx_mtimes_save(fs.mtimes, mtimes_path, err, sizeof(err)) < 0)
+		phx_warn("%s: not saved (every value takes the config's time at the next "
+			 "mount): %s", mtimes_path, err);
 	phx_mtimes_free(fs.mtimes); /* before the document it subscribed to */
 	phx_doc_close(fs.doc);
 	phx_scratch_free(fs.scratch);
@@ -302,6 +342,7 @@ out:
 	free(config);
 	free(mountpoint);
 	free(journal);
+	free(mtimes_path);
 	phx_options_free(&o);
 	fuse_opt_free_args(&args);
 	return rc;

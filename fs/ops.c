@@ -6,6 +6,8 @@
  * for ctl and wait. Nothing here waits on the backend. */
 #include "fs/ops_int.h"
 
+#include "fs/pcache.h"
+
 #include <errno.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -34,9 +36,16 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->use_ino = 0;
 	cfg->hard_remove = 1;   /* unlinked scratch files live on in their handles */
 	cfg->intr = 1;          /* Ctrl-C reaches a blocked read of wait */
-	cfg->entry_timeout = 1.0;
-	cfg->attr_timeout = 1.0;
-	cfg->negative_timeout = 0; /* containers appear by outside edits too */
+	/* Names and attributes stay in the kernel until the change feed,
+	 * the engine or the invalidation thread's tick says they changed
+	 * (pcache.h): the timeouts only bound what a missed notice could
+	 * leave stale. */
+	cfg->entry_timeout = PHX_KERNEL_CACHE_S;
+	cfg->attr_timeout = PHX_KERNEL_CACHE_S;
+	/* Containers, keys and scratch names appear by outside edits, the
+	 * backend and other writers' creates: a name the kernel was told is
+	 * absent would need a notice for every name ever asked for. */
+	cfg->negative_timeout = 0;
 	/* Not mount-wide: libfuse would force it onto every open. Each open
 	 * says (ops_file.c): direct_io but for status files the kernel holds
 	 * the current text of (pcache.h). */

@@ -88,7 +88,22 @@ int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 		struct stat st = { .st_mode = type };
 		enum fuse_fill_dir_flags ff = 0;
 
-		if ((flags & FUSE_READDIR_PLUS) && strcmp(name, ".") && strcmp(name, "..")) {
+		uint32_t ctid;
+
+		if (!(flags & FUSE_READDIR_PLUS) || !strcmp(name, ".") || !strcmp(name, "..")) {
+			/* names only */
+		} else if (root && type == S_IFDIR &&
+			   phx_parse_ctid(name, strlen(name), &ctid) == 0) {
+			/* a container listed a moment ago: its directory's
+			 * attributes need no resolving (10,000 per `ls -l`) */
+			phx_stat_ct_dir(fs, ctid, &st);
+			ff = FUSE_FILL_DIR_PLUS;
+		} else if (root && phx_root_gen_find(name) >= 0) {
+			/* The size of tree or graph.dot is a drawing of the
+			 * whole fleet: not at every listing. The kernel keeps
+			 * their attributes until they change (pcache.h) and
+			 * asks when it has none. */
+		} else {
 			struct phx_node n;
 
 			snprintf(child + plen + 1, PHX_NAME_MAX + 1, "%s", name);

@@ -48,6 +48,10 @@ int op_open(const char *path, struct fuse_file_info *fi)
 	if ((rc = k->open(fs, &n, fi->flags, false, &h)) < 0)
 		return rc;
 	opened(fi, h);
+	/* Nothing to commit at close for a read-only open: the kernel need
+	 * not send FLUSH (libfuse's no_rofd_flush, per open). */
+	if ((fi->flags & O_ACCMODE) == O_RDONLY && !(fi->flags & O_TRUNC))
+		fi->noflush = 1;
 	if (is_status(&n, fi->flags) && phx_pcache_open_status(fs->pcache, n.ctid)) {
 		h->page_cached = true;
 		fi->direct_io = 0;
@@ -159,6 +163,8 @@ int op_release(const char *path, struct fuse_file_info *fi)
 		phx_warn("%s: value dropped at close: %s", path, strerror(-rc));
 	if (FH(fi)->page_cached)
 		phx_pcache_release_status(phx_fs_get()->pcache, FH(fi)->node.ctid);
+	if (FH(fi)->writable)
+		phx_pcache_written(phx_fs_get()->pcache, FH(fi)->node.ctid);
 	phx_handle_free(phx_fs_get(), FH(fi));
 	return 0;
 }

@@ -12,12 +12,16 @@
  * kernel believes) and queues the path for invalidation, so that the
  * following opens may use the cache again.
  *
- * The invalidations run on a thread of their own, fed by a queue: libfuse
- * warns that invalidating from a request handler can deadlock with the
- * kernel's locks on the same inode. The same thread drops the kernel's
- * name of a container directory the document gained or lost (the change
- * feed), so that `ls`/`stat` see it at once rather than after the entry
- * timeout. */
+ * Names and attributes stay in the kernel for PHX_KERNEL_CACHE_S, kept true
+ * by telling it of every change, from a thread of its own: libfuse warns
+ * that invalidating from a request handler, or under a lock a request
+ * waits on, can deadlock with the kernel's inode locks. The document's
+ * change feed (an entry's subtree), the engine (a container's generated
+ * files) and opens (a status) only mark a container dirty; a tick each
+ * second covers what no notice says (the root's files, status texts
+ * changed by mount-wide facts, containers coming or going on the
+ * backend). docs/design.md, "Reads from the kernel's cache", has the
+ * table. */
 #ifndef PHX_PCACHE_H
 #define PHX_PCACHE_H
 
@@ -26,13 +30,24 @@
 #include <fuse.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 struct phx_pcache;
+
+/* The kernel's entry and attribute timeouts, in seconds (fs/ops.c). */
+#define PHX_KERNEL_CACHE_S 60.0
 
 /* Starts the invalidation thread and subscribes to fs->doc's change feed.
  * fs->engine must be running. NULL when out of memory or threads. */
 struct phx_pcache *phx_pcache_start(struct phx_fs *fs, struct fuse *fuse);
-/* Stops the thread and unsubscribes; NULL is fine. */
+/* Before the session's fd closes (fuse_unmount): no notice is sent from now
+ * on, and the thread is waited for a moment. One notice may be blocked in
+ * the kernel on an inode lock held by a request the stopped loop will
+ * never answer: it ends with the connection, so the wait is bounded and
+ * phx_pcache_stop, after the unmount, joins it. NULL is fine. */
+void phx_pcache_halt(struct phx_pcache *pc);
+/* Stops the thread (halting it first if not done), unsubscribes from the
+ * feed and the engine, frees; before the engine stops. NULL is fine. */
 void phx_pcache_stop(struct phx_pcache *pc);
 
 /* An open of ctid's status file: true when it may use the kernel's page
@@ -43,11 +58,20 @@ void phx_pcache_release_status(struct phx_pcache *pc, uint32_t ctid);
 /* Every status text whose size goes to the kernel (getattr, lookup,
  * readdirplus): another text than the one the kernel is known to hold
  * means it no longer holds that one. */
-void phx_pcache_sized_status(struct phx_pcache *pc, uint32_t ctid, const char *status);
+/* Returns the status file's mtime: when the kernel was first given this
+ * text, so that the kernel's pages survive its attributes being refetched
+ * (a new mtime would drop them). */
+struct timespec phx_pcache_sized_status(struct phx_pcache *pc, uint32_t ctid,
+					const char *status);
 /* What a read through the page cache gets, newline included (malloc'd;
  * NULL: out of memory): the text whose size the kernel was last given,
  * since the kernel cuts such reads to that size. A read racing a change
  * thus gets a whole state, the one just before or the new one. */
 char *phx_pcache_cached_text(struct phx_pcache *pc, uint32_t ctid);
+/* A writable handle of ctid's (0: of the root) was released: whatever the
+ * kernel learnt of it while it was open (a size of a write not committed,
+ * or refused at close, or an unchanged value that publishes nothing) is
+ * dropped, as after a committed change. pc NULL: nothing. */
+void phx_pcache_written(struct phx_pcache *pc, uint32_t ctid);
 
 #endif

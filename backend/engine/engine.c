@@ -230,6 +230,15 @@ uint64_t phx_engine_version(struct phx_engine *e, uint32_t ctid)
 	return v;
 }
 
+void phx_engine_on_change(struct phx_engine *e, void (*fn)(void *arg, uint32_t ctid),
+			  void *arg)
+{
+	pthread_mutex_lock(&e->lock);
+	e->on_change = fn;
+	e->on_change_arg = arg;
+	pthread_mutex_unlock(&e->lock);
+}
+
 bool phx_engine_exists(struct phx_engine *e, uint32_t ctid)
 {
 	struct ct_rec *r;

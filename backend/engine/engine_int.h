@@ -158,6 +158,9 @@ struct ct_rec {
 
 struct phx_engine {
 	struct phx_doc *doc;
+	/* told of every rec_touch, e->lock held (phx_engine_on_change) */
+	void (*on_change)(void *arg, uint32_t ctid);
+	void *on_change_arg;
 	bool subscribed;        /* to doc's change feed */
 	struct phx_driver *drv; /* NULL offline */
 	char *default_node;

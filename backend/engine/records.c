@@ -180,6 +180,8 @@ void rec_touch(struct phx_engine *e, struct ct_rec *r)
 	observe_state(e, r); /* a `state` event when the status word changed */
 	r->version++;
 	pthread_cond_broadcast(&e->changed);
+	if (e->on_change)
+		e->on_change(e->on_change_arg, r->ctid);
 }
 
 void rec_vnote(struct phx_engine *e, struct ct_rec *r, const char *fmt, va_list ap)

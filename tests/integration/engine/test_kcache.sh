@@ -83,6 +83,79 @@ check "  and its status reads" test -n "$(cat "$ENG_MNT/107/status")"
 check "rmdir 107" rmdir "$ENG_MNT/107"
 check "  the next stat no longer sees it" test ! -e "$ENG_MNT/107"
 
+# --- attributes and names, with the kernel's copies warm ---
+# Waits look at stat alone: a read of a direct_io file makes the kernel
+# refetch its attributes, which would hide a missed invalidation.
+size_is() { [ "$(stat -c %s "$1")" = "$(cat "$1" | wc -c)" ]; }
+size_moved() { [ "$(stat -c %s "$1")" != "$2" ]; }
+mtime_moved() { [ "$(stat -c %y "$1")" != "$2" ]; }
+warm() { for _ in 1 2 3; do stat "$@" >/dev/null 2>&1; ls -l "$ENG_MNT" "$ENG_MNT/103" >/dev/null; done; }
+outside() { # a python expression on d, the config as another program writes it
+	/usr/bin/python3 - "$ENG_CONFIG" "$1" <<'PY'
+import json, os, sys
+p, expr = sys.argv[1:]
+d = json.load(open(p))
+exec(expr)
+open(p + ".tmp", "w").write(json.dumps(d, indent=4) + "\n")
+os.rename(p + ".tmp", p)
+PY
+}
+
+# The engine: log and error grow, their sizes follow.
+warm "$ENG_MNT/103/log" "$ENG_MNT/103/error" "$ENG_MNT/103/status"
+st_time=$(stat -c %y "$ENG_MNT/103/status")
+log_size=$(stat -c %s "$ENG_MNT/103/log")
+check "echo stop > ctl" bash -c "echo stop > '$ENG_MNT/103/ctl'"
+check "wait" timeout 30 cat "$ENG_MNT/103/wait"
+wait_for "the engine's change: log's size moves" 2 size_moved "$ENG_MNT/103/log" "$log_size"
+check "  to its content's" size_is "$ENG_MNT/103/log"
+wait_for "  status's mtime moved with it" 2 mtime_moved "$ENG_MNT/103/status" "$st_time"
+check "  status's size is its content's" size_is "$ENG_MNT/103/status"
+st_time=$(stat -c %y "$ENG_MNT/103/status")
+for _ in 1 2 3; do cat "$ENG_MNT/103/status" >/dev/null; done
+
+# A write through the mount: the value's, the entry's and the document's
+# sizes follow; another container's status keeps its time.
+warm "$ENG_MNT/103/name" "$ENG_MNT/103/config.json" "$ENG_MNT/config.json"
+ct_size=$(stat -c %s "$ENG_MNT/103/config.json") doc_size=$(stat -c %s "$ENG_MNT/config.json")
+check "write a longer name" bash -c "echo ct103-longer > '$ENG_MNT/103/name'"
+check "  name's size is its content's" size_is "$ENG_MNT/103/name"
+wait_for "  103/config.json's size moves" 2 size_moved "$ENG_MNT/103/config.json" "$ct_size"
+check "  to its content's" size_is "$ENG_MNT/103/config.json"
+wait_for "  the root config.json's size moves" 2 size_moved "$ENG_MNT/config.json" "$doc_size"
+check "  to its content's" size_is "$ENG_MNT/config.json"
+expect_eq "  103's status kept its mtime (the kernel keeps its pages)" "$st_time" \
+	"$(stat -c %y "$ENG_MNT/103/status")"
+
+# Outside edits: a key comes (file and listing), a value changes size, an
+# object directory comes and changes, a key goes.
+warm "$ENG_MNT/103/name" "$ENG_MNT/103/cores" "$ENG_MNT/103/network_config"
+check "  cores is not there yet" test ! -e "$ENG_MNT/103/cores"
+name_size=$(stat -c %s "$ENG_MNT/103/name")
+outside 'd["lxc_configs"]["103"]["cores"] = 2; d["lxc_configs"]["103"]["name"] = "ct103-edited-outside"; d["lxc_configs"]["103"]["network_config"] = {"name": "eth0"}'
+wait_for "an outside edit: the new key cores shows" 5 test -f "$ENG_MNT/103/cores"
+check "  in the listing too" bash -c "ls '$ENG_MNT/103' | grep -qx cores"
+expect_eq "  with its value" 2 "$(cat "$ENG_MNT/103/cores")"
+wait_for "  name's size moves" 2 size_moved "$ENG_MNT/103/name" "$name_size"
+check "  to its content's" size_is "$ENG_MNT/103/name"
+expect_eq "  name reads the edit" ct103-edited-outside "$(cat "$ENG_MNT/103/name")"
+check "  network_config is a directory with name" test -f "$ENG_MNT/103/network_config/name"
+warm "$ENG_MNT/103/cores" "$ENG_MNT/103/network_config/name" "$ENG_MNT/103/network_config/ip"
+net_time=$(stat -c %y "$ENG_MNT/103/network_config/name")
+outside 'del d["lxc_configs"]["103"]["cores"]; d["lxc_configs"]["103"]["network_config"] = {"name": "eth1", "ip": "10.0.0.3/24"}'
+wait_for "an outside edit removes cores: it goes" 5 test ! -e "$ENG_MNT/103/cores"
+check "  from the listing too" bash -c "! ls '$ENG_MNT/103' | grep -qx cores"
+check "  network_config/ip came" test -f "$ENG_MNT/103/network_config/ip"
+wait_for "  network_config/name's mtime moves" 2 \
+	mtime_moved "$ENG_MNT/103/network_config/name" "$net_time"
+expect_eq "  network_config/name reads eth1" '"eth1"' "$(cat "$ENG_MNT/103/network_config/name")"
+
+# A container made through the mount shows in the root's listing.
+check "mkdir 108" mkdir "$ENG_MNT/108"
+check "  ls of the root lists it" bash -c "ls '$ENG_MNT' | grep -qx 108"
+check "rmdir 108" rmdir "$ENG_MNT/108"
+check "  ls of the root no longer lists it" bash -c "! ls '$ENG_MNT' | grep -qx 108"
+
 # An outside edit of the file: 105 goes, 109 comes.
 cat "$ENG_MNT/105/status" >/dev/null
 /usr/bin/python3 - "$ENG_CONFIG" <<'PY'
@@ -96,5 +169,6 @@ os.rename(p + ".tmp", p)
 PY
 wait_for "an outside edit: 109 shows" 5 test -d "$ENG_MNT/109"
 check "  and 105 is gone" test ! -e "$ENG_MNT/105"
+check "  ls of the root lists 109, not 105" bash -c "ls '$ENG_MNT' | grep -qx 109 && ! ls '$ENG_MNT' | grep -qx 105"
 expect_eq "  109's status reads absent" absent "$(cat "$ENG_MNT/109/status")"
 done_testing

@@ -2,7 +2,9 @@
 # Each value file's mtime is when its value last changed, in nanoseconds:
 # a changed value has a new mtime, the others keep theirs, whoever made the
 # change (the mount or another program's edit of the file), so rsync's
-# quick check (size and mtime) copies exactly what changed.
+# quick check (size and mtime) copies exactly what changed. The times are
+# kept across a remount for entries nothing changed meanwhile; an entry
+# edited while nothing was mounted takes the config file's time.
 . "$(dirname "$0")/../lib.sh"
 phx_setup mtime
 touch -d '2026-01-02 03:04:05.123456789' "$CFG"
@@ -50,4 +52,58 @@ os.rename(p + ".tmp", p)
 PY
 wait_for "an outside edit of cores moves its mtime" 5 bash -c "[ \"\$(stat -c %y '$MNT/900/cores')\" != '$cores' ]"
 expect_eq "  memory_mb kept its mtime" "$mem" "$(mt 900/memory_mb)"
+
+# --- across a remount ---
+RS=(rsync -a --itemize-changes --exclude={ctl,wait,status,error,log,drift})
+check "rsync -a of 900 and 950" bash -c '"$@" >/dev/null' _ "${RS[@]}" "$MNT/900/" "$W/copy/"
+mkdir "$W/copy950"
+"${RS[@]}" "$MNT/950/" "$W/copy950/" >/dev/null
+times() { (cd "$MNT" && stat -c '%n %y' 900/cores 900/memory_mb 900/swap_mb 900/name \
+	900/network_config/ip 900 950/cores 950/memory_mb); }
+before=$(times)
+phx_umount
+sidecar=$W/.phoenix_lxc_configs.json.phoenixfs-mtimes
+check "the unmount left the values' times beside the config" test -s "$sidecar"
+phx_mount || exit 1
+expect_eq "after a remount every value has the time it had" "$before" "$(times)"
+check "  the times file was read and removed" test ! -e "$sidecar"
+expect_eq "  rsync's quick check copies nothing" "" \
+	"$("${RS[@]}" "$MNT/900/" "$W/copy/" | grep -v '^\.d' || true)"
+
+# an edit while nothing is mounted: the same size, the config's time
+phx_umount
+/usr/bin/python3 - "$CFG" <<'PY'
+import json, os, sys
+p = sys.argv[1]
+d = json.load(open(p))
+d["lxc_configs"]["900"]["memory_mb"] = 6000  # 8192 before: the same size
+open(p + ".tmp", "w").write(json.dumps(d, indent=4) + "\n")
+os.rename(p + ".tmp", p)
+PY
+touch -d '2026-02-03 04:05:06.5' "$CFG"
+phx_mount || exit 1
+expect_eq "a value edited while unmounted has the config file's time" \
+	"2026-02-03 04:05:06.500000000 +0000" "$(TZ=UTC stat -c %y "$MNT/900/memory_mb")"
+expect_eq "  another container's values kept theirs" \
+	"$(grep '^950/' <<<"$before")" "$(times | grep '^950/')"
+check "  rsync's quick check copies it" bash -c '"$@" >/dev/null' _ "${RS[@]}" "$MNT/900/" "$W/copy/"
+expect_eq "  the copy has the new value" 6000 "$(cat "$W/copy/memory_mb")"
+
+# after a crash there is no times file: every value takes the config's time
+kill -9 "$PHX_PID"
+wait "$PHX_PID" 2>/dev/null
+PHX_PID=
+fusermount3 -uz "$MNT" 2>/dev/null
+check "a killed mount left no times file" test ! -e "$sidecar"
+phx_mount || exit 1
+expect_eq "  then 950's values take the config file's time" \
+	"2026-02-03 04:05:06.500000000 +0000" "$(TZ=UTC stat -c %y "$MNT/950/cores")"
+
+# a damaged times file restores nothing and is no error
+phx_umount
+printf '{"version": 1, "entries": {"950": {"hash": 12' >"$sidecar"
+phx_mount || exit 1
+expect_eq "a damaged times file: the config file's time" \
+	"2026-02-03 04:05:06.500000000 +0000" "$(TZ=UTC stat -c %y "$MNT/950/cores")"
+check "  and it reads" test -n "$(cat "$MNT/950/cores")"
 done_testing
