@@ -33,7 +33,7 @@ static int op_statfs(const char *path, struct statvfs *sv)
 static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	(void)conn;
-	cfg->use_ino = 0;
+	cfg->use_ino = 1;       /* numbers from the path (ino.c), not node ids */
 	cfg->hard_remove = 1;   /* unlinked scratch files live on in their handles */
 	cfg->intr = 1;          /* Ctrl-C reaches a blocked read of wait */
 	/* Names and attributes stay in the kernel until the change feed,

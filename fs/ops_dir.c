@@ -2,6 +2,7 @@
  * makes or removes (kind_dir.c; mkdir of a new name: kind_scratch.c). */
 #include "fs/ops_int.h"
 
+#include "fs/ino.h"
 #include "fs/scratch.h"
 
 #include <errno.h>
@@ -113,6 +114,7 @@ int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 			else
 				st = (struct stat){ .st_mode = type };
 		}
+		st.st_ino = phx_ino_of_child(l->path, name);
 		if (filler(buf, name, &st, (off_t)next, ff))
 			break;
 	}

@@ -6,6 +6,7 @@
 #include "backend/log.h"
 #include "fs/commit.h"
 #include "fs/handle.h"
+#include "fs/ino.h"
 #include "fs/kind.h"
 
 #include <errno.h>
@@ -127,14 +128,20 @@ int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 		struct phx_handle *h = FH(fi);
 
 		if (h->kind->h_getattr)
-			return h->kind->h_getattr(fs, h, st);
+			rc = h->kind->h_getattr(fs, h, st);
 		/* what the handle was opened on may be gone (rm while open):
 		 * fstat still answers */
-		if (h->kind->getattr(fs, &h->node, st) < 0)
+		else if ((rc = h->kind->getattr(fs, &h->node, st)) < 0) {
 			phx_stat_file(fs, st, 0644, 0, false);
-		return 0;
+			rc = 0;
+		}
+		if (rc == 0)
+			st->st_ino = phx_ino_of_path(path ? path : h->path);
+		return rc;
 	}
 	if ((rc = phx_node_resolve(fs, path, &n)) < 0)
 		return rc;
-	return phx_kind(&n)->getattr(fs, &n, st);
+	if ((rc = phx_kind(&n)->getattr(fs, &n, st)) == 0)
+		st->st_ino = phx_ino_of_path(path);
+	return rc;
 }

@@ -53,6 +53,22 @@ PY
 wait_for "an outside edit of cores moves its mtime" 5 bash -c "[ \"\$(stat -c %y '$MNT/900/cores')\" != '$cores' ]"
 expect_eq "  memory_mb kept its mtime" "$mem" "$(mt 900/memory_mb)"
 
+# --- inode numbers: the path's, whatever the kernel forgot ---
+# A scratch file's close and an entry's change make the kernel drop the
+# container's names; the numbers must not move (vim's E949 "File changed
+# while writing" compares them around its backup), and ls -i (readdir's
+# d_ino) must say what stat says.
+ino() { stat -c %i "$MNT/$1"; }
+ino_mem=$(ino 900/memory_mb) ino_cores=$(ino 900/cores) ino_dir=$(ino 900)
+echo 1 >"$MNT/900/memory_mb~" && rm "$MNT/900/memory_mb~"
+echo 3 >"$MNT/900/cores"
+wait_for "the change to cores is seen" 5 sh -c "[ \"\$(cat '$MNT/900/cores')\" = 3 ]"
+expect_eq "inode numbers stay after a scratch file and a change" \
+	"$ino_mem $ino_cores $ino_dir" "$(ino 900/memory_mb) $(ino 900/cores) $(ino 900)"
+expect_eq "  ls -i agrees with stat" "$ino_mem memory_mb" \
+	"$(ls -i "$MNT/900" | awk '$2 == "memory_mb" { print $1, $2 }')"
+check "  two names, two numbers" test "$ino_mem" != "$ino_cores"
+
 # --- across a remount ---
 RS=(rsync -a --itemize-changes --exclude={ctl,wait,status,error,log,drift})
 check "rsync -a of 900 and 950" bash -c '"$@" >/dev/null' _ "${RS[@]}" "$MNT/900/" "$W/copy/"
@@ -67,6 +83,7 @@ check "the unmount left the values' times beside the config" test -s "$sidecar"
 phx_mount || exit 1
 expect_eq "after a remount every value has the time it had" "$before" "$(times)"
 check "  the times file was read and removed" test ! -e "$sidecar"
+expect_eq "  and the same inode numbers" "$ino_mem $ino_cores" "$(ino 900/memory_mb) $(ino 900/cores)"
 expect_eq "  rsync's quick check copies nothing" "" \
 	"$("${RS[@]}" "$MNT/900/" "$W/copy/" | grep -v '^\.d' || true)"
 
