@@ -69,39 +69,6 @@ static char *status_path(struct phx_engine *e, uint32_t ctid)
 	return p;
 }
 
-/* "STATUS\nholder ID\n": the first line into status, the holder into who. */
-static void read_status(struct phx_engine *e, uint32_t ctid, char *status, size_t slen,
-			char *who, size_t wlen)
-{
-	char *p = status_path(e, ctid), buf[640], *nl;
-	ssize_t n = -1;
-	int fd;
-
-	status[0] = '\0';
-	if (who)
-		who[0] = '\0';
-	if (!p)
-		return;
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	free(p);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	nl = strchr(buf, '\n');
-	if (!nl)
-		return; /* being written */
-	*nl = '\0';
-	snprintf(status, slen, "%s", buf);
-	if (who && strncmp(nl + 1, "holder ", 7) == 0) {
-		snprintf(who, wlen, "%s", nl + 8);
-		who[strcspn(who, "\n")] = '\0';
-	}
-}
-
 /* The whole status file of ctid into buf ("" when none). */
 static void read_status_file(struct phx_engine *e, uint32_t ctid, char *buf, size_t len)
 {
@@ -119,6 +86,27 @@ static void read_status_file(struct phx_engine *e, uint32_t ctid, char *buf, siz
 	n = read(fd, buf, len - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* "STATUS\nholder ID\n": the first line into status, the holder into who. */
+static void read_status(struct phx_engine *e, uint32_t ctid, char *status, size_t slen,
+			char *who, size_t wlen)
+{
+	char buf[640], *nl;
+
+	status[0] = '\0';
+	if (who)
+		who[0] = '\0';
+	read_status_file(e, ctid, buf, sizeof(buf));
+	nl = strchr(buf, '\n');
+	if (!nl)
+		return; /* none, or being written */
+	*nl = '\0';
+	snprintf(status, slen, "%s", buf);
+	if (who && strncmp(nl + 1, "holder ", 7) == 0) {
+		snprintf(who, wlen, "%s", nl + 8);
+		who[strcspn(who, "\n")] = '\0';
+	}
 }
 
 /* Written whole (temp and rename): a reader sees the old line or the new.
