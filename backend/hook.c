@@ -158,7 +158,8 @@ static int spawn(const struct phx_hook *h, int out_fd, pid_t *pid)
 	posix_spawnattr_init(&attr);
 	/* Its own session: a timeout ends the hook and all it started. The
 	 * workers block signals for the FUSE loop, and a hook must start with
-	 * none blocked and the usual dispositions (SIGPIPE above all). */
+	 * none blocked and the usual dispositions (SIGPIPE above all; SIGXFSZ,
+	 * which the daemon ignores). */
 	sigemptyset(&none);
 	sigemptyset(&dflt);
 	sigaddset(&dflt, SIGPIPE);
@@ -169,6 +170,7 @@ static int spawn(const struct phx_hook *h, int out_fd, pid_t *pid)
 	sigaddset(&dflt, SIGCHLD);
 	sigaddset(&dflt, SIGUSR1);
 	sigaddset(&dflt, SIGUSR2);
+	sigaddset(&dflt, SIGXFSZ);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &dflt);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |

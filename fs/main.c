@@ -246,6 +246,13 @@ int main(int argc, char *argv[])
 	 * handler ourselves; wait notices the interrupt by polling. */
 	if (sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = intr_signal_noop }, NULL) < 0)
 		goto out;
+	/* A file-size limit (RLIMIT_FSIZE: systemd's LimitFSIZE, ulimit -f)
+	 * that a save of the config passes must fail that save with EFBIG,
+	 * told to the writer as pmxcfs's 1 MiB limit is, not kill the daemon
+	 * with SIGXFSZ's default action. Hooks get the default back
+	 * (hook.c). */
+	if (sigaction(SIGXFSZ, &(struct sigaction){ .sa_handler = SIG_IGN }, NULL) < 0)
+		goto out;
 	fuse = fuse_new(&args, &phx_ops, sizeof(phx_ops), &fs);
 	if (!fuse)
 		goto out;

@@ -6,7 +6,10 @@
 # (c) the config locked (flock) by another program past the 10 s wait:
 #     EAGAIN;
 # (d) a letter in an integer attribute without a newline (printf abc):
-#     EINVAL, in bash and dash.
+#     EINVAL, in bash and dash;
+# (e) a save past a file-size limit (pmxcfs refuses a file past 1 MiB with
+#     EFBIG; here RLIMIT_FSIZE set on the running daemon with prlimit):
+#     EFBIG, and the daemon lives on (SIGXFSZ killed it before).
 # Each time the config file is byte-identical afterwards, the value reads
 # as before and `error` says why; a good value then lands.
 . "$(dirname "$0")/../lib.sh"
@@ -95,5 +98,16 @@ check "printf 2048 (no newline) still lands at close" bash -c "printf 2048 > '$M
 expect_eq "  in the file" 2048 "$(value memory_mb)"
 check "printf ' 1024 ' (white space around) lands" bash -c "printf ' 1024 ' > '$MNT/103/memory_mb'"
 expect_eq "  in the file" 1024 "$(value memory_mb)"
+
+# ---------- (e) a save past a file-size limit ----------
+size=$(stat -c %s "$CFG")
+check "a file-size limit of the config's size + 4 bytes on the daemon" \
+	prlimit --pid "$PHX_PID" --fsize=$((size + 4)):$((size + 4))
+refused_in bash "a longer name (the save grows past the limit)" "File too large" \
+	"echo a-much-longer-hostname-than-before > '$MNT/103/name'"
+check "  the daemon lives on" kill -0 "$PHX_PID"
+check "  error says the save was too large" grep -q "File too large" "$MNT/103/error"
+check "a change of the same size still lands" bash -c "echo 2048 > '$MNT/103/memory_mb'"
+expect_eq "  in the file" 2048 "$(value memory_mb)"
 phx_umount
 done_testing
