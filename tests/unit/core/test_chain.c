@@ -1,6 +1,7 @@
 /* Clone chains: cycles (ELOOP) and unknown sources (ENOENT) over the whole
  * chain, ended by containers that exist on the backend. */
 #include "backend/chain.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <errno.h>
@@ -128,16 +129,10 @@ int main(void)
 {
 	Suite *s = suite_create("chain");
 	TCase *tc = tcase_create("chain");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, chains);
 	tcase_add_test(tc, whole_document);
 	tcase_add_test(tc, build_order);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return phx_check_run(s);
 }

@@ -3,6 +3,7 @@
 #include "backend/doc.h"
 #include "backend/json_write.h"
 #include "backend/schema.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <pthread.h>
@@ -878,8 +879,6 @@ int main(void)
 {
 	Suite *s = suite_create("doc");
 	TCase *tc = tcase_create("doc");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, roundtrip_is_byte_identical);
@@ -902,9 +901,5 @@ int main(void)
 	tcase_add_test(tc, feed_is_delivered_after_unlock_in_commit_order);
 	tcase_add_test(tc, feed_order_under_concurrent_writers);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return phx_check_run(s);
 }

@@ -1,5 +1,6 @@
 /* Drift between an entry and the cluster listing's row for it. */
 #include "backend/drift.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -125,16 +126,10 @@ int main(void)
 {
 	Suite *s = suite_create("drift");
 	TCase *tc = tcase_create("drift");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, none_when_agreeing);
 	tcase_add_test(tc, changed_in_the_gui);
 	tcase_add_test(tc, power_template_and_existence);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

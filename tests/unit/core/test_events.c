@@ -2,6 +2,7 @@
  * reader that fell behind (and no growth), blocking and waking, close,
  * interruption, and many posters with nothing lost or counted twice. */
 #include "backend/events.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <errno.h>
@@ -205,8 +206,6 @@ int main(void)
 {
 	Suite *s = suite_create("events");
 	TCase *tc = tcase_create("events");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, lines_in_order);
@@ -217,9 +216,5 @@ int main(void)
 	tcase_add_test(tc, interrupted_read);
 	tcase_add_test(tc, many_posters_nothing_lost);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

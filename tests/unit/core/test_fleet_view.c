@@ -2,6 +2,7 @@
  * file does not name, cycles an outside edit made, escaping. */
 #include "backend/fleet_view.h"
 #include "backend/strbuf.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -113,8 +114,6 @@ int main(void)
 {
 	Suite *s = suite_create("fleet_view");
 	TCase *tc = tcase_create("fleet_view");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, tree_layout);
 	tcase_add_test(tc, tree_cycle_and_missing_source);
@@ -122,9 +121,5 @@ int main(void)
 	tcase_add_test(tc, dot_graph);
 	tcase_add_test(tc, strbuf_sticky_failure);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

@@ -2,6 +2,7 @@
  * end the whole session, a stop request, descriptors not inherited, and a
  * background grandchild that must not hold the caller. */
 #include "backend/hook.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <stdbool.h>
@@ -246,8 +247,6 @@ int main(void)
 {
 	Suite *s = suite_create("hook");
 	TCase *tc = tcase_create("hook");
-	SRunner *sr;
-	int failed;
 
 	signal(SIGPIPE, SIG_IGN); /* as the daemon has it: the child must not inherit it */
 	tcase_set_timeout(tc, 30);
@@ -263,9 +262,5 @@ int main(void)
 	tcase_add_test(tc, sigpipe_is_default);
 	tcase_add_test(tc, missing_command);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

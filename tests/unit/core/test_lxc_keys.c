@@ -2,6 +2,7 @@
  * values (the formats of pve-container, pve-firewall and the origin's
  * scripts), the features parameter, and the combinations Proxmox refuses. */
 #include "backend/lxc_keys.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <errno.h>
@@ -151,17 +152,11 @@ int main(void)
 {
 	Suite *s = suite_create("lxc_keys");
 	TCase *tc = tcase_create("lxc_keys");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, features_and_scripts);
 	tcase_add_test(tc, deps_and_pct_options);
 	tcase_add_test(tc, firewall);
 	tcase_add_test(tc, helpers_and_conflicts);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

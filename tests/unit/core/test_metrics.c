@@ -1,6 +1,7 @@
 /* Metrics: counters counted exactly under concurrency, histogram buckets
  * cumulative with +Inf equal to the count, and the exposition format. */
 #include "backend/metrics.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <pthread.h>
@@ -94,16 +95,10 @@ int main(void)
 {
 	Suite *s = suite_create("metrics");
 	TCase *tc = tcase_create("metrics");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, counts_exact);
 	tcase_add_test(tc, format);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

@@ -2,6 +2,7 @@
  * storage configuration the way pve-storage's path_to_volume_id does, and
  * each way it can fail said plainly. */
 #include "backend/ostemplate.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <errno.h>
@@ -69,15 +70,9 @@ int main(void)
 {
 	Suite *s = suite_create("ostemplate");
 	TCase *tc = tcase_create("ostemplate");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, maps_like_path_to_volume_id);
 	tcase_add_test(tc, each_refusal_says_why);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

@@ -1,6 +1,7 @@
 /* Keys only root on the node can set: the lines an entry asks for, and
  * their merge into a CTID.conf text (idempotent, snapshots untouched). */
 #include "backend/rawconf.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <errno.h>
@@ -155,16 +156,10 @@ int main(void)
 {
 	Suite *s = suite_create("rawconf");
 	TCase *tc = tcase_create("rawconf");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, lines_of_an_entry);
 	tcase_add_test(tc, bad_values_refused);
 	tcase_add_test(tc, merge_idempotent);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

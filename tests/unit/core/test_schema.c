@@ -1,6 +1,7 @@
 /* The attribute table and its parsers: every type, its edges, and that a
  * stored value keeps its JSON type. */
 #include "backend/schema.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <errno.h>
@@ -391,8 +392,6 @@ int main(void)
 {
 	Suite *s = suite_create("schema");
 	TCase *tc = tcase_create("parse");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, table_is_consistent);
 	tcase_add_test(tc, integers);
@@ -407,9 +406,5 @@ int main(void)
 	tcase_add_test(tc, write_and_load_agree_on_utf8);
 	tcase_add_test(tc, write_and_load_agree_on_depth);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return phx_check_run(s);
 }

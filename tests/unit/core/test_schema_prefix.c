@@ -3,6 +3,7 @@
  * and many generated texts) and useful (the common mistakes are caught
  * before close). */
 #include "backend/schema_prefix.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -117,17 +118,11 @@ int main(void)
 {
 	Suite *s = suite_create("schema_prefix");
 	TCase *tc = tcase_create("schema_prefix");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, common_mistakes_are_dead);
 	tcase_add_test(tc, still_possible_is_alive);
 	tcase_add_test(tc, sound_over_generated_texts);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

@@ -1,5 +1,6 @@
 /* Linked or full clone (engine/clone_mode.c): the pure decision. */
 #include "backend/engine/clone_mode.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -91,8 +92,6 @@ int main(void)
 {
 	Suite *su = suite_create("clone_mode");
 	TCase *tc = tcase_create("decide");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, linked_when_nothing_stands_in_the_way);
 	tcase_add_test(tc, full_with_storage_when_the_pool_differs);
@@ -100,9 +99,5 @@ int main(void)
 	tcase_add_test(tc, full_to_another_node);
 	tcase_add_test(tc, full_from_a_normal_container);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(su);
 }

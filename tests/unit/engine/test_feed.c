@@ -8,6 +8,7 @@
 
 #include "backend/engine/params.h"
 #include "backend/schema.h"
+#include "tests/unit/check_run.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -260,8 +261,6 @@ int main(void)
 {
 	Suite *s = suite_create("feed");
 	TCase *tc = tcase_create("feed");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, NULL, teardown);
@@ -278,9 +277,5 @@ int main(void)
 	tcase_add_test(tc, template_rule_is_one_check);
 	tcase_add_test(tc, an_incomplete_request_is_never_formed);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return phx_check_run(s);
 }

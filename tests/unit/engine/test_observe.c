@@ -9,6 +9,7 @@
 #include "backend/engine/engine_int.h" /* eng_observe_hook, for build steps */
 #include "backend/events.h"
 #include "backend/metrics.h"
+#include "tests/unit/check_run.h"
 
 #include <unistd.h>
 
@@ -412,8 +413,6 @@ int main(void)
 {
 	Suite *s = suite_create("observe");
 	TCase *tc = tcase_create("events");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, NULL, teardown);
@@ -435,9 +434,5 @@ int main(void)
 	tcase_add_test(tc, apply_waits_for_work_and_rebuilds_when_asked);
 	tcase_add_test(tc, an_id_a_vm_holds_is_not_rebuilt);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return phx_check_run(s);
 }

@@ -2,6 +2,7 @@
  * realloc and pthread_create are wrapped at link time (-Wl,--wrap=...) and
  * made to fail where a test says. */
 #include "harness.h"
+#include "tests/unit/check_run.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -80,17 +81,11 @@ int main(void)
 {
 	Suite *s = suite_create("oom");
 	TCase *tc = tcase_create("oom");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, a_waiter_that_cannot_be_recorded_fails_instead_of_hanging);
 	tcase_add_test(tc, a_watcher_that_cannot_start_says_why);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return phx_check_run(s);
 }

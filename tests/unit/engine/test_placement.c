@@ -3,6 +3,7 @@
  * not count yet, and why; a tie goes to fewer holds, then the name; none
  * fits: why not. */
 #include "backend/engine/placement.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -183,8 +184,6 @@ int main(void)
 {
 	Suite *su = suite_create("engine_placement");
 	TCase *tc = tcase_create("pick");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, most_free_memory_with_the_storage);
@@ -195,9 +194,5 @@ int main(void)
 	tcase_add_test(tc, a_batch_placed_at_once_spreads);
 	tcase_add_test(tc, listed_running_is_where_the_listing_shows_it);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(su);
 }

@@ -2,6 +2,7 @@
  * cycles, failure propagation, retry, the parallelism bound, serialized
  * clones, conversion seen in the config, lost answers, wait. */
 #include "harness.h"
+#include "tests/unit/check_run.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -479,11 +480,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return phx_check_run(suite());
 }

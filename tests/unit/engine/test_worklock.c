@@ -2,6 +2,7 @@
  * take, held, renew, expire, steal, and N processes stealing one expired
  * lock at once: exactly one wins. */
 #include "backend/engine/worklock.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <errno.h>
@@ -234,8 +235,6 @@ int main(void)
 {
 	Suite *s = suite_create("worklock");
 	TCase *tc = tcase_create("plain directory");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, take_hold_release);
@@ -246,9 +245,5 @@ int main(void)
 	tcase_add_test(tc, many_stealers_one_winner);
 	tcase_add_test(tc, pmxcfs_is_only_priv_lock_on_fuse);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

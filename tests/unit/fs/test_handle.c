@@ -5,6 +5,7 @@
 
 #include "fs/handle.h"
 #include "fs/kind.h"
+#include "tests/unit/check_run.h"
 
 #include <errno.h>
 
@@ -170,8 +171,6 @@ int main(void)
 {
 	Suite *s = suite_create("fs_handle");
 	TCase *tc = tcase_create("handle");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, h_teardown);
 	tcase_add_test(tc, whole_value_commits_at_write);
@@ -182,9 +181,5 @@ int main(void)
 	tcase_add_test(tc, generated_read);
 	tcase_add_test(tc, concurrent_writes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "fs/ino.h"
+#include "tests/unit/check_run.h"
 
 START_TEST(root_is_one)
 {
@@ -66,16 +67,10 @@ int main(void)
 {
 	Suite *s = suite_create("fs_ino");
 	TCase *tc = tcase_create("ino");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, root_is_one);
 	tcase_add_test(tc, one_number_per_path);
 	tcase_add_test(tc, names_differ);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

@@ -5,6 +5,7 @@
 #include "fs/commit.h"
 #include "fs/mtimes.h"
 #include "fs/node.h"
+#include "tests/unit/check_run.h"
 
 static bool same(struct timespec a, struct timespec b)
 {
@@ -99,17 +100,11 @@ int main(void)
 {
 	Suite *s = suite_create("fs_mtimes");
 	TCase *tc = tcase_create("mtimes");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, h_teardown);
 	tcase_add_test(tc, by_key_from_the_feed);
 	tcase_add_test(tc, entry_wide_changes);
 	tcase_add_test(tc, kept_across_a_remount);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

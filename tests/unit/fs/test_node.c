@@ -4,6 +4,7 @@
 
 #include "fs/kind.h"
 #include "fs/node.h"
+#include "tests/unit/check_run.h"
 
 #include <errno.h>
 
@@ -209,8 +210,6 @@ int main(void)
 {
 	Suite *s = suite_create("fs_node");
 	TCase *tc = tcase_create("resolve");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, h_teardown);
 	tcase_add_test(tc, root_names);
@@ -221,9 +220,5 @@ int main(void)
 	tcase_add_test(tc, copies_are_safe);
 	tcase_add_test(tc, every_kind_has_a_table);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

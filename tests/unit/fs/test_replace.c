@@ -9,6 +9,7 @@
 #include "fs/handle.h"
 #include "fs/kind.h"
 #include "fs/node.h"
+#include "tests/unit/check_run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -176,8 +177,6 @@ int main(void)
 {
 	Suite *s = suite_create("fs_replace");
 	TCase *tc = tcase_create("replace");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, h_teardown);
 	tcase_add_test(tc, created_is_counted);
@@ -187,9 +186,5 @@ int main(void)
 	tcase_add_test(tc, known_key_is_created_by_a_write);
 	tcase_add_test(tc, reserved_keys_refused);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

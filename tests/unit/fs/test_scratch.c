@@ -1,6 +1,7 @@
 /* Scratch files: create, read and write, rename, unlink while open, the
  * listing of a directory, and dropping a directory's files. */
 #include "fs/scratch.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <errno.h>
@@ -95,16 +96,10 @@ int main(void)
 {
 	Suite *s = suite_create("fs_scratch");
 	TCase *tc = tcase_create("scratch");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, create_write_read);
 	tcase_add_test(tc, rename_and_unlink_while_open);
 	tcase_add_test(tc, list_and_drop_dir);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

@@ -2,6 +2,7 @@
  * against what `openssl x509 -fingerprint -sha256` printed for a real
  * self-signed certificate. */
 #include "backend/pve/pve_fingerprint.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -103,16 +104,10 @@ int main(void)
 {
 	Suite *s = suite_create("pve_fingerprint");
 	TCase *t = tcase_create("sha256");
-	SRunner *r;
-	int failed;
 
 	tcase_add_test(t, sha256_vectors);
 	tcase_add_test(t, fp_parse_forms);
 	tcase_add_test(t, fp_of_certificate);
 	suite_add_tcase(s, t);
-	r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

@@ -1,6 +1,7 @@
 /* Parsers of Proxmox VE answers, fed JSON and status lines of the shapes a
  * real server sends (docs/proxmox-api.md). */
 #include "backend/pve/pve_parse.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -823,11 +824,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *r = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(suite());
 }

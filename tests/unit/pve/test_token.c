@@ -1,6 +1,7 @@
 /* The token file rules: owner-only mode, one well-formed line, and no
  * part of the secret in any error text. */
 #include "backend/pve/pve_token.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <fcntl.h>
@@ -117,8 +118,6 @@ int main(void)
 {
 	Suite *s = suite_create("pve_token");
 	TCase *t = tcase_create("file");
-	SRunner *r;
-	int failed;
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, mode_0600_and_0400_accepted);
@@ -126,9 +125,5 @@ int main(void)
 	tcase_add_test(t, empty_and_malformed_refused);
 	tcase_add_test(t, missing_and_not_regular_refused);
 	suite_add_tcase(s, t);
-	r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

@@ -6,6 +6,7 @@
  * tests/integration/pve. */
 #include "backend/pve/pve_driver.h"
 #include "backend/pve/pve_fingerprint.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <errno.h>
@@ -631,8 +632,6 @@ int main(void)
 {
 	Suite *s = suite_create("pve_wire");
 	TCase *t = tcase_create("fake server");
-	SRunner *r;
-	int failed;
 
 	tcase_add_unchecked_fixture(t, start_server, stop_server);
 	tcase_set_timeout(t, 60);
@@ -648,9 +647,5 @@ int main(void)
 	tcase_add_test(t, construction_refusals);
 	tcase_add_test(t, threads_share_the_pool);
 	suite_add_tcase(s, t);
-	r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(s);
 }

@@ -3,6 +3,7 @@
 #include "sim.h"
 #include "fault.h"
 #include "sim_internal.h"
+#include "tests/unit/check_run.h"
 
 #include <check.h>
 #include <stdarg.h>
@@ -2097,17 +2098,11 @@ static Suite *suite(void)
 int main(void)
 {
 	const char *v = getenv("PVESIM_PVE_VERSION");
-	SRunner *sr;
 	pve = v ? atoi(v) : 9;
 	if (pve != 8 && pve != 9) {
 		fprintf(stderr, "PVESIM_PVE_VERSION must be 8 or 9\n");
 		return EXIT_FAILURE;
 	}
 	printf("pvesim rules under PVE %d\n", pve);
-	sr = srunner_create(suite());
-	int failed;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return phx_check_run(suite());
 }
