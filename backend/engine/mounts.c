@@ -615,7 +615,8 @@ struct mounts_scan *mounts_scan(struct phx_engine *e)
 		if (it->kind == 0 && strncmp(it->status, "failed: ", 8) == 0)
 			it->kind = 3;
 	}
-	qsort(sc->v, sc->n, sizeof(*sc->v), item_cmp);
+	if (sc->n) /* v is NULL when the directory held none */
+		qsort(sc->v, sc->n, sizeof(*sc->v), item_cmp);
 	return sc;
 }
 
@@ -633,7 +634,7 @@ void mounts_apply(struct phx_engine *e, struct mounts_scan *sc)
 			const char *shown;
 			bool held;
 
-			it = bsearch(&key, sc->v, sc->n, sizeof(*sc->v), item_cmp);
+			it = sc->n ? bsearch(&key, sc->v, sc->n, sizeof(*sc->v), item_cmp) : NULL;
 			if (it && it->kind == 0)
 				it = NULL; /* a status file of a lock let go: nothing */
 			held = it && it->kind == 1;
@@ -694,7 +695,8 @@ void mounts_apply(struct phx_engine *e, struct mounts_scan *sc)
 
 					if (t) {
 						replan = t;
-						memcpy(replan + nreplan, more, k * sizeof(*more));
+						if (k)
+							memcpy(replan + nreplan, more, k * sizeof(*more));
 						nreplan += k;
 					}
 					free(more);
