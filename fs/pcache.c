@@ -568,6 +568,9 @@ void phx_pcache_halt(struct phx_pcache *pc)
 	__atomic_store_n(&pc->halted, true, __ATOMIC_RELEASE);
 	pthread_cond_signal(&pc->wake);
 	pthread_mutex_unlock(&pc->lock);
+	if (pc->joined)
+		return; /* halted before (main's unmount path, then stop): a
+			   second join of a joined thread is undefined */
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += HALT_WAIT_S;
 	if (pthread_timedjoin_np(pc->thread, NULL, &until) == 0)
