@@ -12,6 +12,7 @@
 #include "backend/engine/steps.h"
 
 #include "backend/schema.h"
+#include "backend/comma_list.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -19,22 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static bool has_storage(const struct phx_node_load *n, const char *sid)
-{
-	size_t l = strlen(sid);
-	const char *p = n->storages;
-
-	while (*p) {
-		size_t run = strcspn(p, ",");
-		if (run == l && !strncmp(p, sid, l))
-			return true;
-		p += run;
-		if (*p == ',')
-			p++;
-	}
-	return false;
-}
 
 static double gib(int64_t b)
 {
@@ -102,7 +87,8 @@ static void add(char *buf, size_t len, size_t *used, const char *fmt, ...)
 
 static bool candidate(const struct phx_node_load *n, const char *storage)
 {
-	return n->online && n->maxmem && (!storage || !*storage || has_storage(n, storage));
+	return n->online && n->maxmem &&
+	       (!storage || !*storage || phx_comma_list_has(n->storages, storage));
 }
 
 int placement_pick(const struct phx_node_load_list *l, const struct place_hold *holds,
@@ -140,7 +126,7 @@ int placement_pick(const struct phx_node_load_list *l, const struct place_hold *
 			add(others, sizeof(others), &used, "; %s offline", n->name);
 			continue;
 		}
-		if (any && !has_storage(n, storage)) {
+		if (any && !phx_comma_list_has(n->storages, storage)) {
 			add(others, sizeof(others), &used, "; %s lacks %s", n->name, storage);
 			continue;
 		}

@@ -3,6 +3,7 @@
  * nothing above. */
 #include "sim_internal.h"
 #include "backend/atomic_file.h"
+#include "backend/comma_list.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -313,20 +314,7 @@ int sim_set_node_memory(struct sim *s, const char *spec)
  * only on those */
 bool sim_storage_on_node(const struct sim_storage *st, const char *node)
 {
-	size_t n = strlen(node);
-	const char *p = st->nodes;
-
-	if (!st->nodes[0])
-		return true;
-	while (*p) {
-		size_t l = strcspn(p, ",");
-		if (l == n && !strncmp(p, node, n))
-			return true;
-		p += l;
-		if (*p == ',')
-			p++;
-	}
-	return false;
+	return !st->nodes[0] || phx_comma_list_has(st->nodes, node);
 }
 
 bool sim_node_offline(struct sim *s, const char *node)

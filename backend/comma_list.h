@@ -1,0 +1,10 @@
+/* Proxmox's comma lists ("local,local-lvm", a storage's `nodes`). */
+#ifndef PHX_COMMA_LIST_H
+#define PHX_COMMA_LIST_H
+
+#include <stdbool.h>
+
+/* Whether item is one of list's comma-separated members, whole. */
+bool phx_comma_list_has(const char *list, const char *item);
+
+#endif
