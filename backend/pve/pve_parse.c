@@ -295,7 +295,9 @@ static void copy_member(json_object *o, const char *key, char *dst, size_t len)
 	snprintf(dst, len, "%s", s ? s : "");
 }
 
-/* A size the listing may send as number or numeric string; 0 if neither. */
+/* A size the listing may send as number or numeric string; 0 if neither
+ * or not positive. A double past uint64_t's range saturates: converting
+ * it would be undefined (the fuzzer found "maxmem": 1e30). */
 static uint64_t num_member(json_object *o, const char *key)
 {
 	json_object *v;
@@ -303,8 +305,13 @@ static uint64_t num_member(json_object *o, const char *key)
 
 	if (!json_object_object_get_ex(o, key, &v))
 		return 0;
-	if (json_object_is_type(v, json_type_double))
-		return json_object_get_double(v) > 0 ? (uint64_t)json_object_get_double(v) : 0;
+	if (json_object_is_type(v, json_type_double)) {
+		double d = json_object_get_double(v);
+
+		if (!(d > 0))
+			return 0; /* also NaN */
+		return d >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)d;
+	}
 	n = json_object_get_int64(v);
 	return n > 0 ? (uint64_t)n : 0;
 }

@@ -700,6 +700,19 @@ START_TEST(node_loads)
 	ck_assert_str_eq(e.msg, "resource list is not an array");
 	ck_assert_ptr_null(l.v);
 	json_object_put(d);
+
+	/* sizes past uint64_t's range saturate, NaN-like and negative ones
+	 * are 0: a cast would be undefined (UBSan under the fuzzer) */
+	d = data_of("{\"data\":[{\"type\":\"node\",\"node\":\"pve1\","
+		"\"status\":\"online\",\"mem\":-5e3,\"maxmem\":1e30},"
+		"{\"type\":\"lxc\",\"node\":\"pve1\",\"vmid\":9e99}]}");
+	ck_assert_int_eq(pve_parse_node_loads(d, &l, &e), 0);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_uint_eq(l.v[0].mem, 0);
+	ck_assert_uint_eq(l.v[0].maxmem, UINT64_MAX);
+	ck_assert_uint_eq(l.nguests, 0); /* a vmid past the range is no vmid */
+	phx_node_load_list_free(&l);
+	json_object_put(d);
 }
 END_TEST
 
