@@ -1,5 +1,6 @@
 /* Membership in a comma list, one place for the engine (a node's
- * storages) and pvesim (a storage's nodes). */
+ * storages, a storage's content types) and pvesim (a storage's nodes, a
+ * privilege group). */
 #include "backend/comma_list.h"
 
 #include <string.h>
@@ -9,7 +10,7 @@ bool phx_comma_list_has(const char *list, const char *item)
 	size_t n = strlen(item);
 	const char *p = list;
 
-	while (*p) {
+	while (p && *p) {
 		size_t run = strcspn(p, ",");
 
 		if (run == n && !strncmp(p, item, n))

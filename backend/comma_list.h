@@ -4,7 +4,8 @@
 
 #include <stdbool.h>
 
-/* Whether item is one of list's comma-separated members, whole. */
+/* Whether item is one of list's comma-separated members, whole; a NULL
+ * list has none. */
 bool phx_comma_list_has(const char *list, const char *item);
 
 #endif

@@ -1,5 +1,7 @@
 #include "backend/ostemplate.h"
 
+#include "backend/comma_list.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,22 +26,6 @@ static bool template_name(const char *file)
 
 		if (n > e && strcasecmp(file + n - e, ext[i]) == 0)
 			return true;
-	}
-	return false;
-}
-
-/* Whether comma list `list` holds `item` (content types, node names). */
-static bool in_list(const char *list, const char *item)
-{
-	size_t n = strlen(item);
-
-	for (const char *p = list; p && *p;) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		if (len == n && strncmp(p, item, n) == 0)
-			return true;
-		p = end ? end + 1 : NULL;
 	}
 	return false;
 }
@@ -103,9 +89,9 @@ int phx_ostemplate_volid(const char *path, const struct phx_storage_list *storag
 		off_node = false;
 		if (st->disabled)
 			why = "is disabled";
-		else if (!in_list(st->content, "vztmpl"))
+		else if (!phx_comma_list_has(st->content, "vztmpl"))
 			why = "does not list vztmpl in its content";
-		else if (node && st->nodes[0] && !in_list(st->nodes, node))
+		else if (node && st->nodes[0] && !phx_comma_list_has(st->nodes, node))
 			why = "is not available on node", off_node = true;
 		else {
 			snprintf(volid, volidlen, "%s:vztmpl/%s", st->id, file);

@@ -18,6 +18,8 @@
  * Pools are not modelled (phoenixfs passes no `pool`). */
 #include "sim_internal.h"
 
+#include "backend/comma_list.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,18 +65,6 @@ static const struct privgroup privgroups8[] = {
 	PRIVGROUPS_COMMON,
 };
 
-static bool in_list(const char *list, const char *priv)
-{
-	size_t n = strlen(priv);
-	for (const char *p = list; p && *p;) {
-		size_t l = strcspn(p, ",");
-		if (l == n && !strncmp(p, priv, n))
-			return true;
-		p += l + (p[l] == ',');
-	}
-	return false;
-}
-
 /* create_roles: does built-in role `role` hold `priv`? -1: no such role */
 static int builtin_has(const struct sim *s, const char *role, const char *priv)
 {
@@ -85,8 +75,8 @@ static int builtin_has(const struct sim *s, const char *role, const char *priv)
 
 	for (size_t i = 0; i < n; i++) {
 		const struct privgroup *g = &privgroups[i];
-		valid |= in_list(g->root, priv) || in_list(g->admin, priv) ||
-			 in_list(g->user, priv) || in_list(g->audit, priv);
+		valid |= phx_comma_list_has(g->root, priv) || phx_comma_list_has(g->admin, priv) ||
+			 phx_comma_list_has(g->user, priv) || phx_comma_list_has(g->audit, priv);
 	}
 	if (!strcmp(role, "Administrator"))
 		return valid;
@@ -96,7 +86,7 @@ static int builtin_has(const struct sim *s, const char *role, const char *priv)
 		return !strcmp(priv, "VM.Clone") || !strcmp(priv, "VM.Audit");
 	if (!strcmp(role, "PVEAuditor")) {
 		for (size_t i = 0; i < n; i++)
-			if (in_list(privgroups[i].audit, priv))
+			if (phx_comma_list_has(privgroups[i].audit, priv))
 				return 1;
 		return 0;
 	}
@@ -104,8 +94,8 @@ static int builtin_has(const struct sim *s, const char *role, const char *priv)
 		if (!strcmp(priv, "Mapping.Modify"))
 			return 0;
 		for (size_t i = 0; i < n; i++)
-			if (in_list(privgroups[i].admin, priv) || in_list(privgroups[i].user, priv) ||
-			    in_list(privgroups[i].audit, priv))
+			if (phx_comma_list_has(privgroups[i].admin, priv) || phx_comma_list_has(privgroups[i].user, priv) ||
+			    phx_comma_list_has(privgroups[i].audit, priv))
 				return 1;
 		return 0;
 	}
@@ -114,11 +104,11 @@ static int builtin_has(const struct sim *s, const char *role, const char *priv)
 		char name[64];
 		snprintf(name, sizeof(name), "PVE%sAdmin", g->cat);
 		if (!strcmp(role, name))
-			return in_list(g->admin, priv) || in_list(g->user, priv) ||
-			       in_list(g->audit, priv);
+			return phx_comma_list_has(g->admin, priv) || phx_comma_list_has(g->user, priv) ||
+			       phx_comma_list_has(g->audit, priv);
 		snprintf(name, sizeof(name), "PVE%sUser", g->cat);
 		if (!strcmp(role, name) && g->user[0])
-			return in_list(g->user, priv) || in_list(g->audit, priv);
+			return phx_comma_list_has(g->user, priv) || phx_comma_list_has(g->audit, priv);
 	}
 	return -1;
 }

@@ -11,6 +11,7 @@ START_TEST(whole_members)
 	ck_assert(!phx_comma_list_has("local-lvm", "local"));
 	ck_assert(!phx_comma_list_has("pve1,pve2", "pve"));
 	ck_assert(!phx_comma_list_has("", "pve1"));
+	ck_assert(!phx_comma_list_has(NULL, "pve1"));
 	ck_assert(phx_comma_list_has("pve1,,pve2", "pve2"));
 }
 END_TEST
