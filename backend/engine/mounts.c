@@ -620,6 +620,23 @@ struct mounts_scan *mounts_scan(struct phx_engine *e)
 	return sc;
 }
 
+/* Add k ids to the list of containers to plan again once the lock is let
+ * go (planning takes it). Out of memory drops them, as planning itself
+ * could not go on then either. */
+static void ids_append(uint32_t **list, size_t *n, const uint32_t *ids, size_t k)
+{
+	uint32_t *t;
+
+	if (!k)
+		return;
+	t = realloc(*list, (*n + k) * sizeof(*t));
+	if (!t)
+		return;
+	memcpy(t + *n, ids, k * sizeof(*ids));
+	*list = t;
+	*n += k;
+}
+
 void mounts_apply(struct phx_engine *e, struct mounts_scan *sc)
 {
 	uint32_t *replan = NULL;
@@ -661,11 +678,9 @@ void mounts_apply(struct phx_engine *e, struct mounts_scan *sc)
 				r->failed_wants = w;
 				journal_dirty(e);
 				{
-					uint32_t *more = NULL;
-					size_t k = release_waiters(e, r, false, &more);
+					uint32_t *none; /* a failure fails its waiters: none to replan */
 
-					free(more);
-					(void)k;
+					(void)release_waiters(e, r, false, &none);
 				}
 				rec_touch(e, r);
 				continue;
@@ -676,14 +691,8 @@ void mounts_apply(struct phx_engine *e, struct mounts_scan *sc)
 				 * back) is still to do, here */
 				r->wants &= r->private_wants;
 				r->cfg_keys &= r->private_keys;
-				if (r->wants) {
-					uint32_t *t = realloc(replan, (nreplan + 1) * sizeof(*t));
-
-					if (t) {
-						replan = t;
-						replan[nreplan++] = r->ctid;
-					}
-				}
+				if (r->wants)
+					ids_append(&replan, &nreplan, &r->ctid, 1);
 				r->resume_build = false;
 				journal_dirty(e);
 				/* its waiters go on once nothing they wait for is
@@ -691,27 +700,14 @@ void mounts_apply(struct phx_engine *e, struct mounts_scan *sc)
 				if (!(r->wants & W_PROVIDES)) {
 					uint32_t *more = NULL;
 					size_t k = release_waiters(e, r, true, &more);
-					uint32_t *t = realloc(replan, (nreplan + k + 1) * sizeof(*t));
 
-					if (t) {
-						replan = t;
-						if (k)
-							memcpy(replan + nreplan, more, k * sizeof(*more));
-						nreplan += k;
-					}
+					ids_append(&replan, &nreplan, more, k);
 					free(more);
 				}
 				rec_touch(e, r);
 				continue;
 			}
-			{
-				uint32_t *t = realloc(replan, (nreplan + 1) * sizeof(*t));
-
-				if (t) {
-					replan = t;
-					replan[nreplan++] = r->ctid;
-				}
-			}
+			ids_append(&replan, &nreplan, &r->ctid, 1);
 			rec_touch(e, r);
 		}
 	pthread_mutex_unlock(&e->lock);
