@@ -163,8 +163,6 @@ int op_release(const char *path, struct fuse_file_info *fi)
 		phx_warn("%s: value dropped at close: %s", path, strerror(-rc));
 	if (FH(fi)->page_cached)
 		phx_pcache_release_status(phx_fs_get()->pcache, FH(fi)->node.ctid);
-	if (FH(fi)->writable)
-		phx_pcache_written(phx_fs_get()->pcache, FH(fi)->node.ctid);
 	phx_handle_free(phx_fs_get(), FH(fi));
 	return 0;
 }

@@ -214,18 +214,6 @@ void phx_pcache_release_status(struct phx_pcache *pc, uint32_t ctid)
 	pthread_mutex_unlock(&pc->lock);
 }
 
-void phx_pcache_written(struct phx_pcache *pc, uint32_t ctid)
-{
-	if (!pc)
-		return;
-	pthread_mutex_lock(&pc->lock);
-	if (ctid)
-		mark_ctid(pc, ctid, P_TREE);
-	pc->doc_changed = true;
-	pthread_cond_signal(&pc->wake);
-	pthread_mutex_unlock(&pc->lock);
-}
-
 /* The thread, with the lock not held. */
 static void invalidate_status(struct phx_pcache *pc, uint32_t ctid)
 {

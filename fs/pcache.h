@@ -68,10 +68,5 @@ struct timespec phx_pcache_sized_status(struct phx_pcache *pc, uint32_t ctid,
  * since the kernel cuts such reads to that size. A read racing a change
  * thus gets a whole state, the one just before or the new one. */
 char *phx_pcache_cached_text(struct phx_pcache *pc, uint32_t ctid);
-/* A writable handle of ctid's (0: of the root) was released: whatever the
- * kernel learnt of it while it was open (a size of a write not committed,
- * or refused at close, or an unchanged value that publishes nothing) is
- * dropped, as after a committed change. pc NULL: nothing. */
-void phx_pcache_written(struct phx_pcache *pc, uint32_t ctid);
 
 #endif

@@ -127,6 +127,20 @@ check "  to its content's" size_is "$ENG_MNT/config.json"
 expect_eq "  103's status kept its mtime (the kernel keeps its pages)" "$st_time" \
 	"$(stat -c %y "$ENG_MNT/103/status")"
 
+# Writes that change nothing: one refused at close (a name may not end in
+# '-', but "ct-" could still go on), one of the value the file has. Each
+# opened the file with O_TRUNC and wrote bytes; once it is released, stat
+# alone (no read first) shows the stored value's size again.
+warm "$ENG_MNT/103/name" "$ENG_MNT/103/config.json"
+name_size=$(stat -c %s "$ENG_MNT/103/name") ct_size=$(stat -c %s "$ENG_MNT/103/config.json")
+check "a name refused at close fails (coreutils checks its close)" bash -c "! /usr/bin/printf ct- > '$ENG_MNT/103/name'"
+expect_eq "  stat shows the stored name's size" "$name_size" "$(stat -c %s "$ENG_MNT/103/name")"
+check "an incomplete config.json fails" bash -c "! /usr/bin/printf '{\"name\":' > '$ENG_MNT/103/config.json'"
+expect_eq "  stat shows the stored entry's size" "$ct_size" "$(stat -c %s "$ENG_MNT/103/config.json")"
+check "writing the name it has" bash -c "echo ct103-longer > '$ENG_MNT/103/name'"
+expect_eq "  stat shows its size" "$name_size" "$(stat -c %s "$ENG_MNT/103/name")"
+expect_eq "  the value is kept" ct103-longer "$(cat "$ENG_MNT/103/name")"
+
 # Outside edits: a key comes (file and listing), a value changes size, an
 # object directory comes and changes, a key goes.
 warm "$ENG_MNT/103/name" "$ENG_MNT/103/cores" "$ENG_MNT/103/network_config"
