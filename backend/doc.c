@@ -8,6 +8,7 @@
 #include "backend/strbuf.h"
 
 #include <errno.h>
+#include <json-c/json_object_iterator.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -520,17 +521,39 @@ static void feed_diff(struct phx_doc *doc, json_object *old_root, json_object *n
 		phx_err("out of memory: a change of %s is not passed on", doc->path);
 		return;
 	}
+	/* A commit's copy shares every entry but the edited ones with the old
+	 * tree, in the same order: walk the two in step while their keys
+	 * agree, and look a key up only where they part. Found in step to
+	 * the end, nothing of the old is missing from the new. Looking up
+	 * each of 10,000 keys, twice, was a quarter of a commit's time. */
+	bool in_step = oc && json_object_is_type(oc, json_type_object);
+	struct json_object_iterator oi = { 0 }, oe = { 0 };
+
+	if (in_step) {
+		oi = json_object_iter_begin(oc);
+		oe = json_object_iter_end(oc);
+	}
 	if (nc && json_object_is_type(nc, json_type_object)) {
 		json_object_object_foreach(nc, key, n) {
-			json_object *o = entry_in(oc, key);
+			json_object *o;
 			uint32_t ctid;
 
+			if (in_step && !json_object_iter_equal(&oi, &oe) &&
+			    strcmp(json_object_iter_peek_name(&oi), key) == 0) {
+				o = json_object_iter_peek_value(&oi);
+				json_object_iter_next(&oi);
+			} else {
+				in_step = false;
+				o = entry_in(oc, key);
+			}
 			if (o == n || (o && json_object_equal(o, n)) ||
 			    phx_parse_ctid(key, strlen(key), &ctid) < 0)
 				continue;
 			diff_entry(f, ctid, o, n, origin, gen);
 		}
 	}
+	if (in_step && json_object_iter_equal(&oi, &oe))
+		oc = NULL; /* every old key was met, in order: none removed */
 	if (oc && json_object_is_type(oc, json_type_object)) {
 		json_object_object_foreach(oc, key, o) {
 			uint32_t ctid;
@@ -779,8 +802,11 @@ static json_object *shallow_copy(json_object *o)
 
 	if (!c)
 		return NULL;
+	/* the keys of an object are unique: no lookup for each (most of the
+	 * copy's cost at 10,000 entries) */
 	json_object_object_foreach(o, key, val)
-		json_object_object_add(c, key, json_object_get(val));
+		json_object_object_add_ex(c, key, json_object_get(val),
+					  JSON_C_OBJECT_ADD_KEY_IS_NEW);
 	return c;
 }
 

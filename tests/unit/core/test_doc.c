@@ -414,6 +414,53 @@ START_TEST(feed_publishes_changes_with_origin_and_values)
 }
 END_TEST
 
+/* The feed walks the old and new entries in step while their keys agree
+ * and looks keys up where they part: entries moved, removed in the middle
+ * or at the end, and added first, are each told once, and nothing else. */
+START_TEST(feed_diff_follows_order_changes)
+{
+	struct phx_doc *doc;
+	struct seen s = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	char err[256];
+
+	write_text(path, "{\"lxc_configs\": {\"101\": {\"cores\": 1}, \"102\": {\"cores\": 2}, "
+			 "\"103\": {\"cores\": 3}, \"104\": {\"cores\": 4}}}");
+	ck_assert_int_eq(phx_doc_open(&doc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(phx_doc_subscribe(doc, record, &s), 0);
+	/* 101 and 102 swapped (no change), 103 changed, 104 gone from the end */
+	write_text(path, "{\"lxc_configs\": {\"102\": {\"cores\": 2}, \"101\": {\"cores\": 1}, "
+			 "\"103\": {\"cores\": 8}}}");
+	ck_assert_int_eq(phx_doc_check_outside(doc), 1);
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_uint_eq(s.v[0].ctid, 103);
+	ck_assert_str_eq(s.v[0].keys, "cores:3>8;");
+	ck_assert_uint_eq(s.v[1].ctid, 104);
+	ck_assert(s.v[1].removed);
+	/* 104 gone from the end alone, in step to there */
+	write_text(path, "{\"lxc_configs\": {\"102\": {\"cores\": 2}, \"101\": {\"cores\": 1}}}");
+	ck_assert_int_eq(phx_doc_check_outside(doc), 1);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_uint_eq(s.v[2].ctid, 103);
+	ck_assert(s.v[2].removed);
+	/* one added first, one removed from the middle of three */
+	write_text(path, "{\"lxc_configs\": {\"102\": {\"cores\": 2}, \"105\": {}, "
+			 "\"101\": {\"cores\": 1}}}");
+	ck_assert_int_eq(phx_doc_check_outside(doc), 1);
+	write_text(path, "{\"lxc_configs\": {\"106\": {}, \"102\": {\"cores\": 2}, "
+			 "\"101\": {\"cores\": 1}}}");
+	ck_assert_int_eq(phx_doc_check_outside(doc), 1);
+	ck_assert_uint_eq(s.n, 6);
+	ck_assert_uint_eq(s.v[3].ctid, 105);
+	ck_assert(s.v[3].added);
+	ck_assert_uint_eq(s.v[4].ctid, 106);
+	ck_assert(s.v[4].added);
+	ck_assert_uint_eq(s.v[5].ctid, 105);
+	ck_assert(s.v[5].removed);
+	phx_doc_unsubscribe(doc, record, &s);
+	phx_doc_close(doc);
+}
+END_TEST
+
 /* A subscriber that, on its first change, has another thread commit an
  * edit, and waits until that edit is on disk: possible only when the feed
  * is delivered with the document's locks and the file's flock released. */
@@ -898,6 +945,7 @@ int main(void)
 	tcase_add_test(tc, entry_edits_share_the_rest);
 	tcase_add_test(tc, concurrent_writers_lose_nothing);
 	tcase_add_test(tc, feed_publishes_changes_with_origin_and_values);
+	tcase_add_test(tc, feed_diff_follows_order_changes);
 	tcase_add_test(tc, feed_is_delivered_after_unlock_in_commit_order);
 	tcase_add_test(tc, feed_order_under_concurrent_writers);
 	suite_add_tcase(s, tc);
