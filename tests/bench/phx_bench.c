@@ -29,6 +29,15 @@
  *   phx_bench wait PATH PREFIX TIMEOUT_MS
  *       Polls PATH every millisecond until its content starts with PREFIX
  *       (an empty PREFIX: until it exists); prints the milliseconds it took.
+ *   phx_bench seen write PATH TEXT RPATH PREFIX
+ *   phx_bench seen rename FROM TO RPATH PREFIX
+ *       From a change to a reader seeing it: a reader thread reads RPATH
+ *       (warm: read a few times first) every millisecond, while this thread
+ *       makes the change, timed from just before its first system call:
+ *       open(O_TRUNC) + write of TEXT + close of PATH, or rename(FROM, TO)
+ *       (an outside edit prepared beforehand). Prints "SEEN_MS CHANGE_MS":
+ *       when the reader's content first started with PREFIX, and how long
+ *       the change's own calls took. Process start-up is not in either.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -360,6 +369,78 @@ static int cmd_wait(const char *path, const char *prefix, double timeout_ms)
 	return 0;
 }
 
+struct seen_reader {
+	const char *path, *prefix;
+	double seen;          /* CLOCK_MONOTONIC ms; 0 until seen */
+	volatile bool stop;
+};
+
+static bool content_starts(const char *path, const char *prefix)
+{
+	char buf[4096];
+	size_t plen = strlen(prefix);
+	int fd = open(path, O_RDONLY);
+	ssize_t r;
+
+	if (fd < 0)
+		return false;
+	r = read(fd, buf, sizeof(buf));
+	close(fd);
+	return r >= 0 && (size_t)r >= plen && memcmp(buf, prefix, plen) == 0;
+}
+
+static void *seen_poll(void *arg)
+{
+	struct seen_reader *sr = arg;
+
+	while (!sr->stop) {
+		if (content_starts(sr->path, sr->prefix)) {
+			sr->seen = now_ms();
+			break;
+		}
+		nanosleep(&(struct timespec){ 0, 1000 * 1000 }, NULL);
+	}
+	return NULL;
+}
+
+static int cmd_seen(char **argv)
+{
+	const char *how = argv[0], *a = argv[1], *b = argv[2];
+	struct seen_reader sr = { .path = argv[3], .prefix = argv[4] };
+	double t0, done;
+	pthread_t th;
+
+	for (int i = 0; i < 3; i++) /* the reader's copy warm */
+		if (content_starts(sr.path, sr.prefix)) {
+			fprintf(stderr, "phx_bench: %s starts with '%s' already\n", sr.path,
+				sr.prefix);
+			return 1;
+		}
+	if (pthread_create(&th, NULL, seen_poll, &sr) != 0)
+		die("pthread_create");
+	t0 = now_ms();
+	if (strcmp(how, "rename") == 0) {
+		if (rename(a, b) != 0)
+			die(b);
+	} else {
+		int fd = open(a, O_WRONLY | O_TRUNC);
+
+		if (fd < 0 || write(fd, b, strlen(b)) != (ssize_t)strlen(b) || close(fd) != 0)
+			die(a);
+	}
+	done = now_ms() - t0;
+	for (int waited = 0; !sr.seen && waited < 30000; waited++)
+		nanosleep(&(struct timespec){ 0, 1000 * 1000 }, NULL);
+	sr.stop = true;
+	pthread_join(th, NULL);
+	if (!sr.seen) {
+		fprintf(stderr, "phx_bench: %s: no '%s' within 30 s\n", sr.path, sr.prefix);
+		return 1;
+	}
+	printf("%.1f %.1f\n", sr.seen - t0, done);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 6 && strcmp(argv[1], "readpath") == 0)
@@ -371,7 +452,11 @@ int main(int argc, char **argv)
 		return cmd_writes(argv[2], atoi(argv[3]), atof(argv[4]));
 	if (argc == 5 && strcmp(argv[1], "wait") == 0)
 		return cmd_wait(argv[2], argv[3], atof(argv[4]));
+	if (argc == 7 && strcmp(argv[1], "seen") == 0 &&
+	    (strcmp(argv[2], "write") == 0 || strcmp(argv[2], "rename") == 0))
+		return cmd_seen(argv + 2);
 	fprintf(stderr, "usage: phx_bench readpath REPS NDIRS MNT BASE | ops MNT ITER |\n"
-			"       writes MNT WRITERS SECONDS | wait PATH PREFIX TIMEOUT_MS\n");
+			"       writes MNT WRITERS SECONDS | wait PATH PREFIX TIMEOUT_MS |\n"
+			"       seen write PATH TEXT RPATH PREFIX | seen rename FROM TO RPATH PREFIX\n");
 	return 2;
 }
