@@ -549,11 +549,11 @@ static bool held_here(struct phx_engine *e, uint32_t ctid)
 	return b;
 }
 
+/* One item per name found: a container's lock and its status file are two
+ * (merged once sorted, scan_merge: a search per name made the scan
+ * quadratic in the containers any mount ever worked on). */
 static struct scan_item *scan_add(struct mounts_scan *sc, uint32_t ctid)
 {
-	for (size_t i = 0; i < sc->n; i++)
-		if (sc->v[i].ctid == ctid)
-			return &sc->v[i];
 	if (sc->n == sc->cap) {
 		size_t c = sc->cap ? sc->cap * 2 : 16;
 		struct scan_item *t = realloc(sc->v, c * sizeof(*t));
@@ -566,6 +566,28 @@ static struct scan_item *scan_add(struct mounts_scan *sc, uint32_t ctid)
 	memset(&sc->v[sc->n], 0, sizeof(sc->v[0]));
 	sc->v[sc->n].ctid = ctid;
 	return &sc->v[sc->n++];
+}
+
+/* Sort, and fold each container's lock and status items into one that
+ * keeps the lock's kind. */
+static void scan_merge(struct mounts_scan *sc)
+{
+	size_t out = 0;
+
+	if (!sc->n) /* v is NULL when the directory held none */
+		return;
+	qsort(sc->v, sc->n, sizeof(*sc->v), item_cmp);
+	for (size_t i = 0; i < sc->n; i++) {
+		if (out && sc->v[out - 1].ctid == sc->v[i].ctid) {
+			if (sc->v[i].kind)
+				sc->v[out - 1].kind = sc->v[i].kind;
+			continue;
+		}
+		if (out != i)
+			sc->v[out] = sc->v[i];
+		out++;
+	}
+	sc->n = out;
 }
 
 struct mounts_scan *mounts_scan(struct phx_engine *e)
@@ -605,6 +627,7 @@ struct mounts_scan *mounts_scan(struct phx_engine *e)
 		}
 	}
 	closedir(d);
+	scan_merge(sc);
 	for (size_t i = 0; i < sc->n; i++)
 		if (sc->v[i].kind == 1 && holder_dead_here(e, sc->v[i].ctid))
 			sc->v[i].kind = 2; /* its process is gone: expired now */
@@ -615,8 +638,6 @@ struct mounts_scan *mounts_scan(struct phx_engine *e)
 		if (it->kind == 0 && strncmp(it->status, "failed: ", 8) == 0)
 			it->kind = 3;
 	}
-	if (sc->n) /* v is NULL when the directory held none */
-		qsort(sc->v, sc->n, sizeof(*sc->v), item_cmp);
 	return sc;
 }
 
