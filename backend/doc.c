@@ -636,9 +636,11 @@ void phx_doc_unsubscribe(struct phx_doc *doc, phx_doc_feed_fn fn, void *arg)
 /* Swap in a new tree (ownership taken) with its indentation; text_len is
  * the length of its text when the caller has just written it, else 0. The
  * changes from the old tree to the new one join the feed. Caller holds
- * edit_lock. */
+ * edit_lock, and puts *retired, the old tree, once it has let go of it:
+ * freeing a whole parsed document (an outside edit's predecessor) took
+ * tens of milliseconds that the next write through the mount waited. */
 static uint64_t install(struct phx_doc *doc, json_object *root, int indent, size_t text_len,
-			enum phx_origin origin)
+			enum phx_origin origin, json_object **retired)
 {
 	json_object *old;
 	uint64_t gen;
@@ -657,7 +659,7 @@ static uint64_t install(struct phx_doc *doc, json_object *root, int indent, size
 		doc->text_len = text_len;
 		pthread_mutex_unlock(&doc->size_lock);
 	}
-	json_object_put(old);
+	*retired = old;
 	return gen;
 }
 
@@ -710,8 +712,8 @@ static void set_problem(struct phx_doc *doc, const char *msg)
 	pthread_rwlock_unlock(&doc->tree_lock);
 }
 
-/* Caller holds edit_lock. */
-static int reload_locked(struct phx_doc *doc, uint64_t *gen)
+/* Caller holds edit_lock, and puts *retired (see install) after it. */
+static int reload_locked(struct phx_doc *doc, uint64_t *gen, json_object **retired)
 {
 	struct file_id now = file_id_of(doc->path);
 	char err[512], *text;
@@ -745,19 +747,21 @@ static int reload_locked(struct phx_doc *doc, uint64_t *gen)
 	phx_doc_text_seed(doc->text, root, text, len, indent);
 	pthread_mutex_unlock(&doc->text_lock);
 	free(text);
-	*gen = install(doc, root, indent, 0, PHX_BY_OUTSIDE);
+	*gen = install(doc, root, indent, 0, PHX_BY_OUTSIDE, retired);
 	phx_info("picked up an outside edit of %s", doc->path);
 	return 1;
 }
 
 int phx_doc_check_outside(struct phx_doc *doc)
 {
+	json_object *retired = NULL;
 	uint64_t gen = 0;
 	int rc;
 
 	pthread_mutex_lock(&doc->edit_lock);
-	rc = reload_locked(doc, &gen);
+	rc = reload_locked(doc, &gen, &retired);
 	pthread_mutex_unlock(&doc->edit_lock);
+	json_object_put(retired);
 	feed_deliver(doc);
 	return rc;
 }
@@ -914,7 +918,7 @@ static void run_edit(json_object **copy, struct queued_edit *e)
  * contract of phx_doc_edit_fn), so it cannot spoil the others. */
 static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uint64_t *outside_gen)
 {
-	json_object *copy = NULL;
+	json_object *copy = NULL, *retired_outside = NULL, *retired = NULL;
 	uint64_t gen = 0;
 	char *text = NULL, err[512] = "";
 	struct stat written;
@@ -931,7 +935,7 @@ static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uin
 	}
 	/* An outside edit that landed since we last looked must not be lost:
 	 * apply ours on top of it. A broken file is never overwritten. */
-	rc = reload_locked(doc, outside_gen);
+	rc = reload_locked(doc, outside_gen, &retired_outside);
 	if (rc < 0 || doc->problem[0]) {
 		snprintf(err, sizeof(err), "%s", doc->problem);
 		rc = -EIO;
@@ -966,7 +970,7 @@ static uint64_t commit_batch(struct phx_doc *doc, struct queued_edit *batch, uin
 	doc->seen = (struct file_id){ .exists = written.st_ino != 0, .dev = written.st_dev,
 				      .ino = written.st_ino, .size = written.st_size,
 				      .mtime = written.st_mtim, .ctime = written.st_ctim };
-	gen = install(doc, copy, doc->indent, len, PHX_BY_MOUNT);
+	gen = install(doc, copy, doc->indent, len, PHX_BY_MOUNT, &retired);
 	copy = NULL;
 	goto out;
 
@@ -987,6 +991,8 @@ out:
 	if (lock_fd >= 0)
 		close(lock_fd); /* after the rename: the next editor sees our file */
 	pthread_mutex_unlock(&doc->edit_lock);
+	json_object_put(retired_outside);
+	json_object_put(retired);
 	json_object_put(copy);
 	free(text);
 	return gen;
