@@ -158,21 +158,30 @@ void sim_add_num(json_object *o, const char *k, long long v)
 	json_object_object_add(o, k, json_object_new_int64(v));
 }
 
+long long sim_parse_size(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	switch (*end) {
+	case 'T': v *= 1024.0; /* fall through */
+	case 'G': v *= 1024.0; /* fall through */
+	case 'M': v *= 1024.0; /* fall through */
+	case 'K': v *= 1024.0; break;
+	default: break;
+	}
+	/* a client's digits may pass the size pattern and still not fit:
+	 * converting such a double is undefined */
+	if (!(v > -9.2e18))
+		return v < 0 ? LLONG_MIN : 0; /* NaN: 0 */
+	return v < 9.2e18 ? (long long)v : LLONG_MAX;
+}
+
 long long sim_size_bytes(const char *opts)
 {
 	const char *p = strstr(opts ? opts : "", "size=");
-	char *end;
-	double v;
-	if (!p)
-		return 4LL << 30;
-	v = strtod(p + 5, &end);
-	switch (*end) {
-	case 'T': return (long long)(v * (1LL << 40));
-	case 'G': return (long long)(v * (1LL << 30));
-	case 'M': return (long long)(v * (1LL << 20));
-	case 'K': return (long long)(v * 1024);
-	default: return (long long)v;
-	}
+
+	return p ? sim_parse_size(p + 5) : 4LL << 30;
 }
 
 long long sim_guest_maxdisk(json_object *c)

@@ -4,26 +4,13 @@
  * into the mount point and the volume. Shrinking is refused. */
 #include "sim_internal.h"
 
+#include <limits.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const struct sim_task_kind kind_resize;
-
-/* JSONSchema.pm parse_size: NUMBER[KMGT], bytes without a unit */
-static long long parse_size(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-	switch (*end) {
-	case 'K': v *= 1024.0; break;
-	case 'M': v *= 1024.0 * 1024; break;
-	case 'G': v *= 1024.0 * 1024 * 1024; break;
-	case 'T': v *= 1024.0 * 1024 * 1024 * 1024; break;
-	default: break;
-	}
-	return (long long)v;
-}
 
 /* JSONSchema.pm format_size: the largest unit that divides evenly */
 static void format_size(long long b, char *out, size_t len)
@@ -100,8 +87,11 @@ static int load_and_check(struct sim *s, json_object *g, int vmid,
 	}
 	(void)s;
 	size = sim_size_bytes(mp->opts);
-	req = parse_size(sizestr + ext);
-	*newsize = ext ? size + req : req;
+	req = sim_parse_size(sizestr + ext);
+	if (!ext)
+		*newsize = req;
+	else if (__builtin_add_overflow(size, req, newsize))
+		*newsize = LLONG_MAX;
 	if (*newsize < size) {
 		snprintf(err, len, "unable to shrink disk size\n");
 		return -1;

@@ -218,6 +218,10 @@ int sim_check_features(const char *newf, const char *oldf, bool unpriv,
 bool sim_new_volume_syntax(const char *v, char *sid, size_t sidlen,
 			   char *size, size_t slen);
 void sim_add_num(json_object *o, const char *k, long long v);
+/* JSONSchema.pm parse_size: NUMBER[KMGT] in bytes, saturated at the
+ * range of long long. */
+long long sim_parse_size(const char *s);
+/* The size= of a volume's options in bytes; 4 GiB without one. */
 long long sim_size_bytes(const char *opts);
 long long sim_conf_int(json_object *c, const char *k, long long dflt);
 long long sim_guest_maxdisk(json_object *c);

@@ -6,6 +6,7 @@
 #include "tests/unit/check_run.h"
 
 #include <check.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1561,6 +1562,24 @@ START_TEST(resize_grows_only)
 }
 END_TEST
 
+/* JSONSchema.pm parse_size in C: digits the size pattern lets through may
+ * not fit a long long; they saturate instead of an undefined conversion
+ * (UBSan), and growing by them cannot wrap to a shrink */
+START_TEST(sizes_saturate)
+{
+	ck_assert_int_eq(sim_parse_size("2G"), 2LL << 30);
+	ck_assert_int_eq(sim_parse_size("1.5K"), 1536);
+	ck_assert_int_eq(sim_parse_size("512"), 512);
+	ck_assert_int_eq(sim_parse_size("99999999999999999999999T"), LLONG_MAX);
+	ck_assert_int_eq(sim_size_bytes("size=99999999999999999999999G"), LLONG_MAX);
+	ck_assert_int_eq(sim_size_bytes("backup=1"), 4LL << 30);
+	create("100", "local-lvm:8");
+	resize("100", "rootfs", "+99999999999999999999999T");
+	ck_assert_msg(r.status == 200 || r.status >= 400, "an answer, not a crash");
+	reset();
+}
+END_TEST
+
 /* Snapshot.pm: snapshot_cmd_idx, get/update_snapshot_config */
 START_TEST(snapshot_name_and_config)
 {
@@ -2084,6 +2103,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, dns_and_feature_formats);
 	tcase_add_test(tc, repeated_keys);
 	tcase_add_test(tc, resize_grows_only);
+	tcase_add_test(tc, sizes_saturate);
 	tcase_add_test(tc, snapshot_name_and_config);
 	tcase_add_test(tc, firewall_rules_and_options);
 	tcase_add_test(tc, pending_and_interfaces);
