@@ -636,9 +636,12 @@ void phx_doc_unsubscribe(struct phx_doc *doc, phx_doc_feed_fn fn, void *arg)
 /* Swap in a new tree (ownership taken) with its indentation; text_len is
  * the length of its text when the caller has just written it, else 0. The
  * changes from the old tree to the new one join the feed. Caller holds
- * edit_lock, and puts *retired, the old tree, once it has let go of it:
- * freeing a whole parsed document (an outside edit's predecessor) took
- * tens of milliseconds that the next write through the mount waited. */
+ * edit_lock and puts *retired, the old tree: with the lock still held when
+ * the old tree shares entries with the new one (a commit's copy), and
+ * after letting it go when it shares nothing (what an outside edit
+ * replaced, once the text cache was seeded from the new tree): freeing a
+ * whole parsed document took tens of milliseconds that the next write
+ * through the mount waited. */
 static uint64_t install(struct phx_doc *doc, json_object *root, int indent, size_t text_len,
 			enum phx_origin origin, json_object **retired)
 {
@@ -712,7 +715,8 @@ static void set_problem(struct phx_doc *doc, const char *msg)
 	pthread_rwlock_unlock(&doc->tree_lock);
 }
 
-/* Caller holds edit_lock, and puts *retired (see install) after it. */
+/* Caller holds edit_lock, and puts *retired (see install), which shares
+ * nothing with the live tree, after letting it go. */
 static int reload_locked(struct phx_doc *doc, uint64_t *gen, json_object **retired)
 {
 	struct file_id now = file_id_of(doc->path);
@@ -990,10 +994,13 @@ fail_all:
 out:
 	if (lock_fd >= 0)
 		close(lock_fd); /* after the rename: the next editor sees our file */
-	pthread_mutex_unlock(&doc->edit_lock);
-	json_object_put(retired_outside);
+	/* Both share entries with the live tree. json-c's reference counts
+	 * are not atomic, so only edit_lock holders touch them (see
+	 * private_copy): these are put before the lock goes. */
 	json_object_put(retired);
 	json_object_put(copy);
+	pthread_mutex_unlock(&doc->edit_lock);
+	json_object_put(retired_outside);
 	free(text);
 	return gen;
 }
